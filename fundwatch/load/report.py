@@ -1,0 +1,80 @@
+"""What a load did, per table: what the CLI prints, the notebook shows and the workspace keeps."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass
+class TableLoad:
+    table: str
+    status: str  # loaded | unchanged
+    files: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    blank: int = 0
+    repeated_headers: int = 0
+    top_reasons: list[tuple[str, int]] = field(default_factory=list)
+    unknown_headers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoadReport:
+    load_id: str
+    source: str
+    tables: dict[str, TableLoad] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(t.rows_loaded for t in self.tables.values())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(t.rows_quarantined for t in self.tables.values())
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {
+                    "table": t.table,
+                    "status": t.status,
+                    "files": len(t.files),
+                    "rows_read": t.rows_read,
+                    "loaded": t.rows_loaded,
+                    "quarantined": t.rows_quarantined,
+                    "blank": t.blank,
+                    "repeated_headers": t.repeated_headers,
+                    "top_reasons": ", ".join(f"{r} ({n})" for r, n in t.top_reasons),
+                    "unknown_headers": ", ".join(t.unknown_headers),
+                }
+                for t in self.tables.values()
+            ]
+        )
+
+    def format(self) -> str:
+        frame = self.to_frame()
+        lines = [
+            f"load {self.load_id} from {self.source}: {self.rows_loaded:,} rows loaded, "
+            f"{self.rows_quarantined:,} quarantined, {self.seconds:.1f}s"
+        ]
+        if not frame.empty:
+            lines.append(frame.drop(columns=["unknown_headers"]).to_string(index=False))
+        for t in self.tables.values():
+            if t.unknown_headers:
+                lines.append(
+                    f"  {t.table}: ignored unknown headers {', '.join(t.unknown_headers)} "
+                    "(map them with --mapping if they matter)"
+                )
+        if self.ignored:
+            lines.append("  not contract tables, ignored: " + ", ".join(self.ignored))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = html.escape(self.format().splitlines()[0])
+        return f"<p><b>{head}</b></p>" + self.to_frame().to_html(index=False)

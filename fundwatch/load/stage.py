@@ -1,0 +1,109 @@
+"""Turn a staging table of raw text into typed rows and quarantined rows, in one SQL pass.
+
+Each column goes through three steps (fundwatch/load/values.py): clean the text, parse the
+value, judge why it is unusable. A row with any unusable value is quarantined whole, with
+every problem listed and its raw values kept as JSON, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fundwatch.contract.tables import TableSpec
+from fundwatch.load.headers import HeaderMap
+from fundwatch.load.ids import ric_reason_sql, uscc_reason_sql
+from fundwatch.load.readers import RawFile
+from fundwatch.load.values import clean_sql, reason_sql, value_sql
+
+
+@dataclass
+class StagedFile:
+    raw: RawFile
+    typed: str  # temp table: contract columns + __line + __problems
+    rows_read: int
+    blank_rows: int  # rows whose every field is empty (besides blank lines)
+    repeated_headers: int
+    good: int
+    bad: int
+    unknown: list[str] = field(default_factory=list)  # headers that map to no column
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def stage_file(con, raw: RawFile, spec: TableSpec, headers: HeaderMap) -> StagedFile:
+    typed = raw.staging + "_typed"
+    present = [c for c in spec.columns if c.name in headers.columns]
+    src = ", ".join(f"c{headers.columns[c.name]} AS {_q('raw_' + c.name)}" for c in present)
+    all_raw = [f"c{i}" for i in range(len(raw.headers))]
+    is_blank = " AND ".join(f"coalesce(trim({c}), '') = ''" for c in all_raw) or "true"
+    is_header = (
+        " AND ".join(
+            f"coalesce(trim(c{i}), '') = '{h.strip().replace(chr(39), chr(39) * 2)}'"
+            for i, h in enumerate(raw.headers)
+        )
+        or "false"
+    )
+
+    def k(c):
+        return _q("k_" + c.name)
+
+    cleaned = ", ".join(f"{clean_sql(_q('raw_' + c.name), c)} AS {k(c)}" for c in present)
+    checks = []
+    for c in present:
+        if c.kind == "person_id":
+            checks.append(f"{ric_reason_sql(k(c))} AS {_q('chk_' + c.name)}")
+        elif c.kind == "credit_code":
+            checks.append(f"{uscc_reason_sql(k(c))} AS {_q('chk_' + c.name)}")
+    values = []
+    reasons = []
+    for c in present:
+        if c.kind in ("person_id", "credit_code"):
+            chk = _q("chk_" + c.name)
+            values.append(f"CASE WHEN {chk} IS NULL THEN {k(c)} END AS {_q('v_' + c.name)}")
+            missing = "'missing_required'" if c.required else "NULL"
+            reasons.append(f"CASE WHEN {k(c)} IS NULL THEN {missing} ELSE {chk} END")
+        else:
+            values.append(f"{value_sql(k(c), c)} AS {_q('v_' + c.name)}")
+            reasons.append(reason_sql(k(c), _q("v_" + c.name), c))
+    problems = ", ".join(
+        f"CASE WHEN ({r}) IS NOT NULL THEN {{'column': '{c.name}', 'raw': {_q('raw_' + c.name)}, 'reason': ({r})}} END"
+        for c, r in zip(present, reasons, strict=True)
+    )
+    out_cols = ", ".join(
+        (
+            f"{_q('v_' + c.name)} AS {_q(c.name)}"
+            if c.name in headers.columns
+            else f"CAST(NULL AS {c.sql_type}) AS {_q(c.name)}"
+        )
+        for c in spec.columns
+    )
+    raw_json = (
+        "json_object("
+        + ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}', c{i}" for i, h in enumerate(raw.headers))
+        + ")"
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {typed} AS
+        WITH src AS (
+            SELECT __line, {src}, {raw_json} AS __raw_row,
+                   CASE WHEN {is_blank} THEN 'blank' WHEN {is_header} THEN 'header' END AS __skip
+            FROM {raw.staging}),
+        cleaned AS (SELECT *, {cleaned} FROM src WHERE __skip IS NULL),
+        checked AS (SELECT *{", " + ", ".join(checks) if checks else ""} FROM cleaned),
+        valued AS (SELECT *, {", ".join(values)} FROM checked)
+        SELECT {out_cols}, __line, __raw_row,
+               list_filter([{problems}], lambda p: p IS NOT NULL) AS __problems
+        FROM valued"""
+    )
+    counts = con.execute(
+        f"""SELECT count(*),
+                   count(*) FILTER (WHERE {is_blank}),
+                   count(*) FILTER (WHERE NOT ({is_blank}) AND {is_header})
+            FROM {raw.staging}"""
+    ).fetchall()[0]
+    good, bad = con.execute(
+        f"SELECT count(*) FILTER (WHERE len(__problems) = 0), count(*) FILTER (WHERE len(__problems) > 0) FROM {typed}"
+    ).fetchall()[0]
+    return StagedFile(raw, typed, counts[0] + len(raw.bad_shape), counts[1], counts[2], good, bad)

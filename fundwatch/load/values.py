@@ -1,0 +1,139 @@
+"""How each kind of value is cleaned, parsed and judged, as SQL over raw text.
+
+Every loader reads a file into text columns first; these expressions turn one raw column
+into (clean text, typed value, reason it is unusable). Reasons are short codes that the
+quarantine table and load report show; `REASONS` explains each.
+"""
+
+from __future__ import annotations
+
+from fundwatch.contract.aliases import ENUM_ALIASES
+from fundwatch.contract.tables import ColumnSpec
+from fundwatch.load.ids import ric_reason_sql, uscc_reason_sql
+
+REASONS = {
+    "missing_required": "a required value is empty",
+    "excel_mangled_id": "the value was turned into a number by Excel (e.g. 1.10105E+17); the original digits are lost",
+    "legacy_id": "legacy 15-character resident ID; registries key on 18",
+    "bad_id_format": "not 17 digits followed by a digit or X",
+    "bad_check_digit": "the check character does not match (GB 11643 / GB 32100)",
+    "bad_birth_date": "the birth date inside the ID does not exist",
+    "unknown_birth_place": "the ID's birth-place code was not a county in its birth year",
+    "bad_code_format": "not a unified social credit code (8 digits + 10 code characters)",
+    "bad_date": "not a date that exists (expected YYYY-MM-DD, YYYY/M/D, YYYYMMDD, YYYY年M月D日 or an Excel serial)",
+    "bad_period": "not a month (expected YYYY-MM, YYYYMM, YYYY/M or a date)",
+    "bad_money": "not an amount in yuan (expected 1234.50, 1,234.50 or 1234.50元)",
+    "bad_number": "not a number",
+    "bad_integer": "not a whole number",
+    "bad_year": "not a year between 1900 and 2100",
+    "bad_region_code": "not a 6, 9 or 12 digit area code",
+    "bad_enum": "not one of the allowed values",
+    "bad_row_shape": "the line has a different number of fields than the header",
+}
+
+_MANGLED = "'[0-9](\\.[0-9]+)?[eE]\\+?[0-9]+'"
+_NULLS = "('', 'null', 'none', 'nan', 'n/a', '\\N')"
+
+
+def clean_sql(raw: str, spec: ColumnSpec) -> str:
+    """Text with the noise every export adds removed; NULL when empty."""
+    base = f"CASE WHEN lower(trim({raw})) IN {_NULLS} THEN NULL ELSE trim({raw}) END"
+    if spec.kind in ("person_id", "credit_code"):
+        return f"upper(replace(replace({base}, ' ', ''), '\u3000', ''))"
+    if spec.kind in ("money", "number"):
+        return f"nullif(regexp_replace({base}, '[,，元¥￥\\s]', '', 'g'), '')"
+    if spec.kind in ("region", "int", "year", "account"):
+        return f"regexp_replace({base}, '\\s', '', 'g')"
+    if spec.kind == "enum":
+        return f"lower({base})"
+    return base
+
+
+def _date_sql(c: str) -> str:
+    # Unify separators (年月日 / . -> -), drop a time part, then try the two shapes left.
+    s = (
+        f"regexp_replace(regexp_replace(replace(replace(replace(replace({c}, '年', '-'), '月', '-'), '日', ''), '/', '-'),"
+        f" '\\.', '-', 'g'), '[ T][0-9:.]+$', '')"
+    )
+    parsed = f"""CASE
+        WHEN regexp_full_match({s}, '[0-9]{{8}}') THEN try_strptime({s}, '%Y%m%d')
+        WHEN regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}') THEN try_strptime({s}, '%Y-%m-%d')
+        WHEN regexp_full_match({c}, '[0-9]{{5}}(\\.0+)?') THEN DATE '1899-12-30' + CAST(CAST({c} AS DOUBLE) AS INTEGER)
+    END"""
+    return f"CAST(CASE WHEN year(({parsed})) BETWEEN 1900 AND 2100 THEN ({parsed}) END AS DATE)"
+
+
+def _period_sql(c: str) -> str:
+    s = f"regexp_replace(replace(replace(replace({c}, '年', '-'), '月', ''), '/', '-'), '\\.', '-', 'g')"
+    parsed = f"""CASE
+        WHEN regexp_full_match({s}, '[0-9]{{6}}') THEN try_strptime({s} || '01', '%Y%m%d')
+        WHEN regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{1,2}}') THEN try_strptime({s} || '-01', '%Y-%m-%d')
+        ELSE date_trunc('month', {_date_sql(c)})
+    END"""
+    return f"CAST(CASE WHEN year(({parsed})) BETWEEN 1900 AND 2100 THEN ({parsed}) END AS DATE)"
+
+
+def _enum_sql(c: str, spec: ColumnSpec) -> str:
+    mapping = {v: v for v in spec.values}
+    mapping.update(ENUM_ALIASES.get(spec.name, {}))
+    whens = " ".join(f"WHEN '{k.lower()}' THEN '{v}'" for k, v in mapping.items())
+    return f"CASE {c} {whens} END"
+
+
+def value_sql(c: str, spec: ColumnSpec) -> str:
+    """The typed value of clean text `c`; NULL where it cannot be parsed."""
+    k = spec.kind
+    if k == "person_id":
+        return f"CASE WHEN ({ric_reason_sql(c)}) IS NULL THEN {c} END"
+    if k == "credit_code":
+        return f"CASE WHEN ({uscc_reason_sql(c)}) IS NULL THEN {c} END"
+    if k == "date":
+        return _date_sql(c)
+    if k == "period":
+        return _period_sql(c)
+    if k == "money":
+        return f"CASE WHEN regexp_full_match({c}, '-?[0-9]+(\\.[0-9]+)?') THEN CAST({c} AS DECIMAL(18,2)) END"
+    if k == "number":
+        return f"try_cast({c} AS DOUBLE)"
+    if k == "int":
+        return f"CASE WHEN regexp_full_match({c}, '-?[0-9]+(\\.0+)?') THEN CAST(CAST({c} AS DOUBLE) AS BIGINT) END"
+    if k == "year":
+        return (
+            f"CASE WHEN regexp_full_match({c}, '[0-9]{{4}}(\\.0+|年)?') "
+            f"AND CAST(substr({c}, 1, 4) AS INTEGER) BETWEEN 1900 AND 2100 THEN CAST(substr({c}, 1, 4) AS INTEGER) END"
+        )
+    if k == "region":
+        return f"CASE WHEN regexp_full_match({c}, '[0-9]{{6}}([0-9]{{3}}){{0,2}}') THEN {c} END"
+    if k == "enum":
+        return _enum_sql(c, spec)
+    if k in ("key", "account"):
+        return f"CASE WHEN NOT regexp_full_match({c}, {_MANGLED}) THEN {c} END"
+    return c
+
+
+_PARSE_FAILURE = {
+    "date": "bad_date",
+    "period": "bad_period",
+    "money": "bad_money",
+    "number": "bad_number",
+    "int": "bad_integer",
+    "year": "bad_year",
+    "region": "bad_region_code",
+    "enum": "bad_enum",
+    "key": "excel_mangled_id",
+    "account": "excel_mangled_id",
+}
+
+
+def reason_sql(c: str, v: str, spec: ColumnSpec) -> str:
+    """Why clean text `c` with parsed value `v` cannot be used; NULL when it can."""
+    missing = f"WHEN {c} IS NULL THEN 'missing_required'" if spec.required else f"WHEN {c} IS NULL THEN NULL"
+    if spec.kind == "person_id":
+        detail = f"ELSE ({ric_reason_sql(c)})"
+    elif spec.kind == "credit_code":
+        detail = f"ELSE ({uscc_reason_sql(c)})"
+    elif spec.kind in _PARSE_FAILURE:
+        detail = f"WHEN {v} IS NULL THEN '{_PARSE_FAILURE[spec.kind]}'"
+    else:
+        detail = ""
+    return f"CASE {missing} {detail} END"

@@ -1,0 +1,132 @@
+"""The workspace: one DuckDB file holding the contract's tables, load history, quarantine,
+runs and reviews. `Workspace` is also the entry point of the Python API.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import duckdb
+
+from fundwatch.contract.tables import TABLES
+from fundwatch.engine.duckdb_engine import DuckDBEngine
+from fundwatch.errors import WorkspaceBusy
+from fundwatch.load.ids import install_reference_tables
+
+DEFAULT_PATH = "fundwatch.duckdb"
+SCHEMA_VERSION = "1"
+
+META_DDL = [
+    "CREATE TABLE IF NOT EXISTS fw_meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS fw_loads (
+        load_id VARCHAR, source VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
+        tables_changed INTEGER, rows_loaded BIGINT, rows_quarantined BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS fw_load_files (
+        load_id VARCHAR, table_name VARCHAR, file VARCHAR, content_hash VARCHAR, encoding VARCHAR,
+        rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, blank_rows BIGINT,
+        repeated_headers BIGINT, unknown_headers VARCHAR, loaded_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS fw_table_versions (
+        table_name VARCHAR PRIMARY KEY, content_hash VARCHAR, load_id VARCHAR, source VARCHAR,
+        rows_loaded BIGINT, rows_quarantined BIGINT, loaded_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS fw_quarantine (
+        load_id VARCHAR, table_name VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR,
+        raw_value VARCHAR, reason VARCHAR, problems VARCHAR, raw_row VARCHAR)""",
+]
+
+
+def resolve_path(path: str | os.PathLike | None) -> str:
+    """The workspace path: the argument, else $FUNDWATCH_WORKSPACE, else ./fundwatch.duckdb."""
+    if path is None:
+        path = os.environ.get("FUNDWATCH_WORKSPACE") or DEFAULT_PATH
+    return str(path)
+
+
+def _connect(path: str, wait_seconds: float, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
+    config = {"memory_limit": memory_limit} if memory_limit else {}
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(path, config=config)
+        except duckdb.IOException as e:
+            # DuckDB refuses a second writer with a lock error: wait for the other run.
+            if "lock" not in str(e).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WorkspaceBusy(
+                    f"workspace {path} is in use by another fundwatch process; "
+                    f"waited {wait_seconds:.0f}s (raise --wait to wait longer)"
+                ) from e
+            time.sleep(0.5)
+
+
+class Workspace:
+    """A fundwatch workspace.
+
+    >>> ws = Workspace()                      # in memory
+    >>> ws = Workspace("audit.duckdb")        # a file, created on first use
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike | None = ":memory:",
+        *,
+        wait_seconds: float = 0,
+        memory_limit: str | None = None,
+    ):
+        self.path = resolve_path(path)
+        new_file = self.path != ":memory:" and not Path(self.path).exists()
+        if new_file:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.con = _connect(self.path, wait_seconds, memory_limit)
+        if new_file:
+            # Person IDs live here: readable by the owner only.
+            os.chmod(self.path, 0o600)
+        self.engine = DuckDBEngine(self.con)
+        self._ensure_schema()
+
+    def _ensure_schema(self) -> None:
+        con = self.con
+        for ddl in META_DDL:
+            con.execute(ddl)
+        for spec in TABLES.values():
+            con.execute(spec.ddl())
+        install_reference_tables(con)
+        con.execute(
+            "INSERT INTO fw_meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [SCHEMA_VERSION],
+        )
+
+    # --- tables -----------------------------------------------------------------------
+    def loaded_tables(self) -> list[str]:
+        """Contract tables that hold data from some load."""
+        return [
+            r[0] for r in self.con.execute("SELECT table_name FROM fw_table_versions ORDER BY 1").fetchall()
+        ]
+
+    def sql(self, query: str, params=None):
+        """Query the workspace directly; returns a DuckDB relation (call `.df()` for pandas)."""
+        return self.con.sql(query, params=params) if params is not None else self.con.sql(query)
+
+    def load(self, data_dir, *, mapping=None, force: bool = False, progress=None):
+        """Load every contract table found in `data_dir`; returns a LoadReport.
+
+        >>> report = ws.load("sample_data")
+        >>> report.tables["dibao_payments"].rows_loaded
+        """
+        from fundwatch.load.loader import load_directory
+
+        return load_directory(self, data_dir, mapping=mapping, force=force, progress=progress)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace({self.path!r}, tables={len(self.loaded_tables())})"
