@@ -28,7 +28,7 @@ def county_codes() -> pd.DataFrame:
     rows: list[tuple[str, int | None, int | None]] = []
 
     def walk(prefixes, prefix):
-        for length, low, high, props, children in prefixes:
+        for _length, low, _high, props, children in prefixes:
             # numdb stores ranges of codes; cn/loc only uses single codes (low == high).
             code = prefix + low
             if len(code) == 6 and "county" in props:

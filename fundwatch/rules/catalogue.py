@@ -1,0 +1,86 @@
+"""Find, read and validate every rule file. A broken file is reported, the others still run."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from fundwatch.errors import RuleError
+from fundwatch.rules.model import Rule, parse_rule
+from fundwatch.rules.render import check_against_contract, output_columns, parse
+from fundwatch.rules.summary import check_template
+
+
+def default_rules_dir() -> Path:
+    """$FUNDWATCH_RULES, else the rules/ of a source checkout, else the copy shipped in the package."""
+    env = os.environ.get("FUNDWATCH_RULES")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent.parent
+    checkout = here.parent / "rules"
+    if checkout.is_dir():
+        return checkout
+    return here / "builtin_rules"
+
+
+@dataclass
+class RuleSet:
+    rules: dict[str, Rule] = field(default_factory=dict)
+    errors: list[RuleError] = field(default_factory=list)
+    trees: dict[str, object] = field(default_factory=dict)  # rule id -> parsed SQL
+
+    def __iter__(self):
+        return iter(self.rules.values())
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        return self.rules[rule_id]
+
+    def select(self, ids=None, programs=None) -> list[Rule]:
+        return [r for r in self.rules.values()
+                if (not ids or r.id in ids) and (not programs or r.program in programs)]
+
+
+def read_rule_file(path: Path) -> tuple[Rule, object]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        # safe_load builds only plain data: no tags, no Python objects.
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise RuleError(path, "(yaml)", f"not valid YAML: {e}") from None
+    rule = parse_rule(data, path, hashlib.sha256(text.encode()).hexdigest()[:12])
+    tree = parse(rule.query, path)
+    check_against_contract(tree, rule)
+    for lang, template in rule.summary.items():
+        problems = check_template(template, output_columns(tree))
+        if problems:
+            raise RuleError(path, f"summary.{lang}", "; ".join(problems))
+    return rule, tree
+
+
+def load_rules(directory: str | Path | None = None) -> RuleSet:
+    directory = Path(directory) if directory else default_rules_dir()
+    result = RuleSet()
+    if not directory.is_dir():
+        result.errors.append(RuleError(directory, "(folder)", "rules folder not found"))
+        return result
+    seen: dict[str, Path] = {}
+    for path in sorted(directory.glob("*/*.yaml")) + sorted(directory.glob("*/*.yml")):
+        try:
+            rule, tree = read_rule_file(path)
+        except RuleError as e:
+            result.errors.append(e)
+            continue
+        if rule.id in seen:
+            result.errors.append(RuleError(path, "id", f"duplicate id {rule.id!r}, also in {seen[rule.id]}"))
+            continue
+        seen[rule.id] = path
+        result.rules[rule.id] = rule
+        result.trees[rule.id] = tree
+    return result

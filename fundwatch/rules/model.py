@@ -1,0 +1,174 @@
+"""The rule file format, and its validation. See README "Writing a rule"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fundwatch.contract.tables import TABLES
+from fundwatch.errors import RuleError
+from fundwatch.rules.params import PARAM_TYPES, coerce
+
+STATUSES = ("experimental", "test", "stable")
+LEVELS = ("low", "medium", "high", "critical")
+PROGRAMS = ("dibao", "subsidy", "housing", "cooperative", "cross")
+ENTITY_TYPES = ("person", "household", "tenancy", "cooperative", "agency")
+REQUIRED_OUTPUT = ("entity_id", "year", "amount_at_risk")
+
+FIELDS = {
+    "id", "title", "status", "program", "entity_type", "level", "description", "basis", "falsepositives",
+    "inputs", "params", "matched_on", "query", "summary", "tests", "author", "date", "modified",
+    "references", "tags", "engines",
+}
+REQUIRED = ("id", "title", "status", "program", "entity_type", "level", "description", "basis",
+            "falsepositives", "inputs", "matched_on", "query", "summary", "tests")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: object
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RuleTest:
+    name: str
+    data: dict[str, list[dict]]
+    expect: tuple[str, ...]
+    expect_not: tuple[str, ...]
+    year: int
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: dict[str, str]
+    status: str
+    program: str
+    entity_type: str
+    level: str
+    description: str
+    basis: str
+    falsepositives: tuple[str, ...]
+    inputs: tuple[str, ...]
+    params: dict[str, Param]
+    matched_on: str
+    query: str
+    summary: dict[str, str]
+    tests: tuple[RuleTest, ...]
+    path: Path
+    version: str  # hash of the file's text: the rule's version in run records
+    engines: dict[str, str] = field(default_factory=dict)  # engine -> "unsupported: why" (optional)
+
+    def title_in(self, lang: str) -> str:
+        return self.title.get(lang) or self.title["en"]
+
+
+def _need(cond: bool, path, fld: str, msg: str) -> None:
+    if not cond:
+        raise RuleError(path, fld, msg)
+
+
+def _text(d: dict, path, fld: str) -> str:
+    v = d.get(fld)
+    _need(isinstance(v, str) and v.strip() != "", path, fld, "must be non-empty text")
+    return v.strip()
+
+
+def _bilingual(d: dict, path, fld: str) -> dict[str, str]:
+    v = d.get(fld)
+    _need(isinstance(v, dict) and all(isinstance(v.get(k), str) and v[k].strip() for k in ("en", "zh")),
+          path, fld, "must have non-empty `en` and `zh` texts")
+    return {k: v[k].strip() for k in ("en", "zh")}
+
+
+def _params(d: dict, path) -> dict[str, Param]:
+    raw = d.get("params") or {}
+    _need(isinstance(raw, dict), path, "params", "must be a mapping of name -> {type, default, description}")
+    out = {}
+    for name, p in raw.items():
+        where = f"params.{name}"
+        _need(isinstance(name, str) and name.isidentifier() and name.islower(), path, where, "name must be lower_snake_case")
+        _need(name not in ("year", "year_start", "year_end"), path, where, "is reserved (set by the scan)")
+        _need(isinstance(p, dict) and set(p) <= {"type", "default", "description"}, path, where,
+              "must have only type, default and description")
+        _need(p.get("type") in PARAM_TYPES, path, where + ".type", f"must be one of {', '.join(PARAM_TYPES)}")
+        _need("default" in p, path, where + ".default", "is required")
+        try:
+            default = coerce(p["type"], p["default"], where + ".default")
+        except ValueError as e:
+            raise RuleError(path, where + ".default", str(e)) from None
+        out[name] = Param(name, p["type"], default, str(p.get("description", "")))
+    return out
+
+
+def _tests(d: dict, path, inputs: tuple[str, ...]) -> tuple[RuleTest, ...]:
+    raw = d.get("tests")
+    _need(isinstance(raw, list) and raw, path, "tests", "at least one embedded test is required")
+    out = []
+    for i, t in enumerate(raw):
+        where = f"tests[{i}]"
+        _need(isinstance(t, dict), path, where, "must be a mapping")
+        unknown = set(t) - {"name", "data", "expect", "expect_not", "year", "params"}
+        _need(not unknown, path, where, f"unknown field(s) {', '.join(sorted(unknown))}")
+        data = t.get("data")
+        _need(isinstance(data, dict) and data, path, where + ".data", "must map table names to lists of rows")
+        for table, rows in data.items():
+            _need(table in TABLES, path, f"{where}.data.{table}", "is not a table of the data contract")
+            _need(isinstance(rows, list) and all(isinstance(r, dict) for r in rows), path,
+                  f"{where}.data.{table}", "must be a list of rows (mappings)")
+            for r in rows:
+                bad = set(r) - set(TABLES[table].column_names)
+                _need(not bad, path, f"{where}.data.{table}", f"unknown column(s) {', '.join(sorted(bad))}")
+        expect = t.get("expect", [])
+        expect_not = t.get("expect_not", [])
+        _need(isinstance(expect, list) and isinstance(expect_not, list), path, where, "expect/expect_not must be lists")
+        _need(bool(expect) or bool(expect_not), path, where, "must name entities to expect or to not expect")
+        _need(isinstance(t.get("year"), int), path, where + ".year", "must be the scan year (an integer)")
+        _need(isinstance(t.get("name"), str), path, where + ".name", "is required")
+        out.append(RuleTest(t["name"], data, tuple(map(str, expect)), tuple(map(str, expect_not)), t["year"],
+                            dict(t.get("params") or {})))
+    names = [t.name for t in out]
+    _need(len(set(names)) == len(names), path, "tests", "test names must be unique")
+    # A rule ships with a near miss: some test must name an entity that must NOT fire.
+    _need(any(t.expect_not for t in out), path, "tests", "needs at least one near-miss (expect_not) case")
+    _need(any(t.expect for t in out), path, "tests", "needs at least one positive (expect) case")
+    return tuple(out)
+
+
+def parse_rule(d: dict, path: Path, version: str) -> Rule:
+    _need(isinstance(d, dict), path, "(file)", "must be a YAML mapping")
+    unknown = set(d) - FIELDS
+    _need(not unknown, path, ", ".join(sorted(unknown)), "unknown field")
+    for f in REQUIRED:
+        _need(f in d, path, f, "is required")
+    rid = _text(d, path, "id")
+    program = _text(d, path, "program")
+    _need(program in PROGRAMS, path, "program", f"must be one of {', '.join(PROGRAMS)}")
+    _need(rid == f"{program}.{path.stem}", path, "id", f"must be '{program}.{path.stem}' (program.file name)")
+    _need(path.parent.name == program, path, "program", f"file must be in rules/{program}/")
+    status = _text(d, path, "status")
+    _need(status in STATUSES, path, "status", f"must be one of {', '.join(STATUSES)}")
+    level = _text(d, path, "level")
+    _need(level in LEVELS, path, "level", f"must be one of {', '.join(LEVELS)}")
+    entity_type = _text(d, path, "entity_type")
+    _need(entity_type in ENTITY_TYPES, path, "entity_type", f"must be one of {', '.join(ENTITY_TYPES)}")
+    inputs = d.get("inputs")
+    _need(isinstance(inputs, list) and inputs and all(i in TABLES for i in inputs), path, "inputs",
+          "must list tables of the data contract")
+    fps = d.get("falsepositives")
+    _need(isinstance(fps, list) and fps and all(isinstance(x, str) for x in fps), path, "falsepositives",
+          "must list the legitimate look-alikes and how the rule avoids them")
+    engines = d.get("engines") or {}
+    _need(isinstance(engines, dict), path, "engines", "must map engine names to a note")
+    return Rule(
+        id=rid, title=_bilingual(d, path, "title"), status=status, program=program, entity_type=entity_type,
+        level=level, description=_text(d, path, "description"), basis=_text(d, path, "basis"),
+        falsepositives=tuple(fps), inputs=tuple(inputs), params=_params(d, path),
+        matched_on=_text(d, path, "matched_on"), query=_text(d, path, "query"),
+        summary=_bilingual(d, path, "summary"), tests=_tests(d, path, tuple(inputs)), path=path, version=version,
+        engines={str(k): str(v) for k, v in engines.items()},
+    )

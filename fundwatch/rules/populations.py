@@ -1,0 +1,25 @@
+"""How many entities a rule could have flagged, per program and entity type and year.
+
+A rule that fires on more than `mis_tuned_share` of these is called out as probably
+mis-tuned. Each query needs only the table it names.
+"""
+
+from __future__ import annotations
+
+POPULATIONS: dict[tuple[str, str], tuple[str, str]] = {
+    ("dibao", "household"): ("dibao_payments", "SELECT count(DISTINCT household_id) FROM dibao_payments WHERE year(period) = {year}"),
+    ("dibao", "person"): ("dibao_members", "SELECT count(DISTINCT person_id) FROM dibao_members"),
+    ("subsidy", "person"): ("subsidy_payments", "SELECT count(DISTINCT person_id) FROM subsidy_payments WHERE year(period) = {year}"),
+    ("subsidy", "agency"): ("subsidy_payments", "SELECT count(DISTINCT agency_code) FROM subsidy_payments WHERE year(period) = {year}"),
+    ("housing", "tenancy"): ("housing_tenancies", "SELECT count(DISTINCT tenancy_id) FROM housing_tenancies"),
+    ("housing", "person"): ("housing_tenancies", "SELECT count(DISTINCT person_id) FROM housing_tenancies"),
+    ("cooperative", "cooperative"): ("cooperatives", "SELECT count(DISTINCT coop_id) FROM cooperatives"),
+}
+
+
+def population(engine, program: str, entity_type: str, year: int, present: set[str]) -> int | None:
+    entry = POPULATIONS.get((program, entity_type))
+    if entry is None or entry[0] not in present:
+        return None
+    frame = engine.query(entry[1].format(year=int(year)))
+    return int(frame.iloc[0, 0])

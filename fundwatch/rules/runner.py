@@ -1,0 +1,122 @@
+"""Run rules against an engine: each rule is one query returning its suspects.
+
+Every rule ends in one of four states, reported by name: found N, clean (ran and found
+nothing), skipped (an input table is missing: never shown as clean) or error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pandas as pd
+
+from fundwatch.rules.populations import population
+from fundwatch.rules.render import render, scan_values
+from fundwatch.rules.summary import render_summary
+
+HIT_COLUMNS = ["rule_id", "rule_version", "program", "entity_type", "entity_id", "year", "level",
+               "amount_at_risk", "matched_on", "evidence", "summary_en", "summary_zh"]
+
+
+@dataclass
+class RuleOutcome:
+    rule_id: str
+    status: str  # found | clean | skipped | error
+    hits: int = 0
+    missing: list[str] = field(default_factory=list)
+    message: str = ""
+    seconds: float = 0.0
+    share: float | None = None  # hits / entities the rule could have flagged
+    mis_tuned: bool = False
+
+    def describe(self) -> str:
+        if self.status == "found":
+            text = f"found {self.hits}"
+            if self.mis_tuned:
+                text += f" — {self.share:.0%} of its entities: probably mis-tuned"
+            return text
+        if self.status == "clean":
+            return "ran, found nothing"
+        if self.status == "skipped":
+            return f"could not run: missing {', '.join(self.missing)}"
+        return f"error: {self.message}"
+
+
+def _jsonable(v):
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, dt.datetime | dt.date | pd.Timestamp):
+        return v.isoformat()[:10] if not isinstance(v, dt.datetime) or v.time() == dt.time() else v.isoformat()
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    return v
+
+
+def hits_frame(rule, result: pd.DataFrame) -> pd.DataFrame:
+    """The rule's raw result as hit rows: fixed columns plus its evidence as JSON."""
+    if result.empty:
+        return pd.DataFrame(columns=HIT_COLUMNS)
+    records = result.to_dict("records")
+    evidence_cols = [c for c in result.columns if c not in ("entity_id", "year", "amount_at_risk")]
+    out = pd.DataFrame({
+        "rule_id": rule.id,
+        "rule_version": rule.version,
+        "program": rule.program,
+        "entity_type": rule.entity_type,
+        "entity_id": result["entity_id"].astype(str),
+        "year": result["year"].astype(int),
+        "level": rule.level,
+        "amount_at_risk": pd.to_numeric(result["amount_at_risk"], errors="coerce").fillna(0).round(2),
+        "matched_on": rule.matched_on,
+        "evidence": [json.dumps({c: _jsonable(r[c]) for c in evidence_cols}, ensure_ascii=False) for r in records],
+        "summary_en": [render_summary(rule.summary["en"], r) for r in records],
+        "summary_zh": [render_summary(rule.summary["zh"], r) for r in records],
+    })
+    return out[HIT_COLUMNS]
+
+
+def run_rule(engine, rule, tree, year: int, params: dict) -> pd.DataFrame:
+    values = dict(params)
+    values.update(scan_values(year))
+    sql = render(tree, values, engine.dialect)
+    return engine.query(sql)
+
+
+def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None, mis_tuned_share=None):
+    """Run `rules` (default: all) for `year`; returns (hits DataFrame, list of RuleOutcome)."""
+    share_limit = mis_tuned_share if mis_tuned_share is not None else config.mis_tuned_share
+    frames, outcomes = [], []
+    for rule in rules if rules is not None else list(ruleset):
+        started = time.monotonic()
+        missing = [t for t in rule.inputs if t not in present]
+        if missing:
+            outcomes.append(RuleOutcome(rule.id, "skipped", missing=missing))
+            continue
+        if engine.dialect in rule.engines:
+            outcomes.append(RuleOutcome(rule.id, "skipped", message=rule.engines[engine.dialect],
+                                        missing=[f"support on {engine.dialect}"]))
+            continue
+        try:
+            result = run_rule(engine, rule, ruleset.trees[rule.id], year, config.rule_params(rule))
+            hits = hits_frame(rule, result)
+        except Exception as e:  # one broken rule must not stop the others; the outcome says why
+            outcomes.append(RuleOutcome(rule.id, "error", message=f"{type(e).__name__}: {e}",
+                                        seconds=time.monotonic() - started))
+            continue
+        n = hits["entity_id"].nunique()
+        outcome = RuleOutcome(rule.id, "found" if n else "clean", hits=n, seconds=time.monotonic() - started)
+        pop = population(engine, rule.program, rule.entity_type, year, present)
+        if pop:
+            outcome.share = n / pop
+            outcome.mis_tuned = outcome.share > share_limit
+        outcomes.append(outcome)
+        frames.append(hits)
+    frames = [f for f in frames if not f.empty]
+    hits = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=HIT_COLUMNS)
+    return hits, outcomes

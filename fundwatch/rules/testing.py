@@ -1,0 +1,109 @@
+"""Run a rule's embedded tests in a fresh in-memory DuckDB.
+
+Test rows are written as in a CSV (`period: 2023-03`, `amount: 1,200.00`) and go through
+the loader's value parsing, except that IDs are not checksum-validated so tests can use
+short readable ids. A value that does not parse fails the test and names the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from fundwatch.config import Config
+from fundwatch.contract.tables import TABLES
+from fundwatch.engine.duckdb_engine import DuckDBEngine
+from fundwatch.load.values import clean_sql, reason_sql, value_sql
+from fundwatch.rules.params import coerce
+from fundwatch.rules.runner import hits_frame, run_rule
+
+_ID_KINDS = ("person_id", "credit_code")
+
+
+@dataclass
+class TestResult:
+    rule_id: str
+    test: str
+    passed: bool
+    message: str = ""
+
+
+def fresh_engine() -> DuckDBEngine:
+    con = duckdb.connect(":memory:")
+    for spec in TABLES.values():
+        con.execute(spec.ddl())
+    return DuckDBEngine(con)
+
+
+def insert_rows(con, table: str, rows: list[dict]) -> list[str]:
+    """Insert test rows; returns problems ('row 2 column period: bad_period') instead of raising."""
+    spec = TABLES[table]
+    names = [c.name for c in spec.columns if any(c.name in r for r in rows)]
+    frame = pd.DataFrame({n: pd.array([None if r.get(n) is None else str(r[n]) for r in rows], dtype="string")
+                          for n in names})
+    frame["__row"] = range(len(rows))
+    con.register("_fx", frame)
+    selects, reasons = [], []
+    for n in names:
+        c = spec.column(n)
+        clean = clean_sql(f'"{n}"', c)
+        value = clean if c.kind in _ID_KINDS else value_sql(clean, c)
+        selects.append(f'{value} AS "{n}"')
+        if c.kind not in _ID_KINDS:
+            reasons.append(f"CASE WHEN ({reason_sql(clean, value, c)}) IS NOT NULL "
+                           f"THEN 'row ' || (__row + 1) || ' column {n}: ' || ({reason_sql(clean, value, c)}) END")
+        elif c.required:
+            reasons.append(f"CASE WHEN {clean} IS NULL THEN 'row ' || (__row + 1) || ' column {n}: missing_required' END")
+    missing = [f"column {c}: missing_required (in every row)" for c in spec.required if c not in names]
+    if reasons:
+        bad = con.execute(
+            f"SELECT x FROM (SELECT unnest([{', '.join(reasons)}]) AS x FROM _fx) WHERE x IS NOT NULL"
+        ).fetchall()
+        missing += [r[0] for r in bad]
+    if not missing:
+        cols = ", ".join(f'"{n}"' for n in names)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(selects)} FROM _fx")
+    con.unregister("_fx")
+    return missing
+
+
+def run_test(rule, tree, test) -> TestResult:
+    engine = fresh_engine()
+    try:
+        for table, rows in test.data.items():
+            problems = insert_rows(engine.con, table, rows)
+            if problems:
+                return TestResult(rule.id, test.name, False, f"test data {table}: " + "; ".join(problems[:5]))
+        params = Config().rule_params(rule)
+        for name, raw in test.params.items():
+            if name not in rule.params:
+                return TestResult(rule.id, test.name, False, f"test sets unknown parameter {name!r}")
+            params[name] = coerce(rule.params[name].type, raw, f"tests.{test.name}.params.{name}")
+        hits = hits_frame(rule, run_rule(engine, rule, tree, test.year, params))
+    except Exception as e:  # a rule that cannot run fails its test, with the reason
+        return TestResult(rule.id, test.name, False, f"{type(e).__name__}: {e}")
+    finally:
+        engine.con.close()
+    flagged = set(hits["entity_id"])
+    problems = []
+    missed = [e for e in test.expect if e not in flagged]
+    wrong = [e for e in test.expect_not if e in flagged]
+    if missed:
+        problems.append(f"expected but not flagged: {', '.join(missed)}")
+    if wrong:
+        problems.append(f"flagged but must not be: {', '.join(wrong)}")
+    if not hits.empty and (hits["year"] != test.year).any():
+        problems.append(f"returned hits for a year other than {test.year}")
+    if not hits.empty and hits["summary_en"].str.contains("—").all() and hits["summary_en"].str.len().lt(20).all():
+        problems.append("summary renders empty")
+    return TestResult(rule.id, test.name, not problems, "; ".join(problems))
+
+
+def run_rule_tests(ruleset, ids=None) -> list[TestResult]:
+    results = []
+    for rule in ruleset.select(ids):
+        for test in rule.tests:
+            results.append(run_test(rule, ruleset.trees[rule.id], test))
+    return results
