@@ -47,14 +47,14 @@ def county_codes() -> pd.DataFrame:
 
 
 def ric_checksum_sql(v: str) -> str:
-    terms = " + ".join(f"CAST(substr({v}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(RIC_WEIGHTS))
+    terms = " + ".join(f"try_cast(substr({v}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(RIC_WEIGHTS))
     return f"substr('{RIC_CHECK}', (({terms}) % 11) + 1, 1)"
 
 
 def ric_reason_sql(v: str) -> str:
     """Reason code why the cleaned (trimmed, upper-cased) ID `v` is invalid, NULL if valid."""
     birth = f"try_strptime(substr({v}, 7, 8), '%Y%m%d')"
-    year = f"CAST(substr({v}, 7, 4) AS INTEGER)"
+    year = f"try_cast(substr({v}, 7, 4) AS INTEGER)"
     place = (
         f"EXISTS (SELECT 1 FROM {LOC_TABLE} l WHERE l.code = substr({v}, 1, 6)"
         f" AND (l.start_year IS NULL OR {year} >= l.start_year)"

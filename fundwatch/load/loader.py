@@ -77,12 +77,16 @@ def load_directory(ws, data_dir, *, mapping=None, force=False, progress=None) ->
     report = LoadReport(load_id, str(data_dir), ignored=ignored)
     con = ws.con
     current = _current_hashes(con)
+    stored = {r[0]: r[1:] for r in con.execute(
+        "SELECT table_name, rows_loaded, rows_quarantined FROM fw_table_versions").fetchall()}
 
     changed: dict[str, str] = {}
     for name, files in found.items():
         digest = content_hash(files, data_dir)
         if not force and current.get(name) == digest:
-            report.tables[name] = TableLoad(name, "unchanged", [str(f) for f in files])
+            loaded, quarantined = stored[name]
+            report.tables[name] = TableLoad(name, "unchanged", [str(f) for f in files], rows_loaded=loaded,
+                                            rows_quarantined=quarantined)
         else:
             changed[name] = digest
 

@@ -1,0 +1,119 @@
+"""One case per entity and year, merging every rule hit and outlier score.
+
+A person whose evidence appears in two or more programmes (a dibao household hit and a
+cooperative hit naming the same person_id, say) becomes one cross-programme case of
+entity_type `person`, and those hits move into it. `case_id` depends only on the entity
+and year, so it is the same on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pandas as pd
+
+from fundwatch.cases.score import Scoring
+
+LEVEL_ORDER = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+CASE_COLUMNS = ["rank", "year", "case_id", "entity_type", "entity_id", "program", "risk_score", "rule_ids",
+                "outlier_score", "amount_at_risk", "summary", "level", "signals", "programs", "summary_zh"]
+
+
+def case_id(entity_type: str, entity_id: str, year: int) -> str:
+    digest = hashlib.sha256(f"fundwatch-case:{entity_type}:{entity_id}".encode()).hexdigest()[:12]
+    return f"C{year}-{digest}"
+
+
+def _subject(row) -> str | None:
+    """The person a hit is about: the entity itself, or the evidence's person_id."""
+    if row["entity_type"] == "person":
+        return row["entity_id"]
+    try:
+        return json.loads(row["evidence"]).get("person_id")
+    except (TypeError, ValueError):
+        return None
+
+
+def assign_cases(hits: pd.DataFrame) -> pd.DataFrame:
+    """Hits with the case each belongs to (case_entity_type, case_entity_id, case_program)."""
+    hits = hits.copy()
+    if hits.empty:
+        for c in ("case_entity_type", "case_entity_id", "case_program", "case_id"):
+            hits[c] = pd.Series(dtype="object")
+        return hits
+    hits["subject"] = [_subject(r) for r in hits.to_dict("records")]
+    programs = hits.dropna(subset=["subject"]).groupby(["subject", "year"])["program"].nunique()
+    cross = {key for key, n in programs.items() if n >= 2}
+    is_cross = [(s, y) in cross for s, y in zip(hits["subject"], hits["year"], strict=True)]
+    hits["case_entity_type"] = ["person" if c else t for c, t in zip(is_cross, hits["entity_type"], strict=True)]
+    hits["case_entity_id"] = [s if c else e for c, s, e in zip(is_cross, hits["subject"], hits["entity_id"], strict=True)]
+    hits["case_program"] = ["cross" if c else p for c, p in zip(is_cross, hits["program"], strict=True)]
+    hits["case_id"] = [case_id(t, e, y) for t, e, y in
+                       zip(hits["case_entity_type"], hits["case_entity_id"], hits["year"], strict=True)]
+    return hits.drop(columns=["subject"])
+
+
+def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, scoring: Scoring) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(cases, hits with case_id). `outliers` has entity_type, entity_id, program, outlier_score, explanation."""
+    hits = assign_cases(hits)
+    rows = []
+    for cid, group in hits.groupby("case_id", sort=False):
+        group = group.sort_values(["level", "amount_at_risk"], key=lambda s: s.map(LEVEL_ORDER) if s.name == "level" else s,
+                                  ascending=False)
+        top = group.iloc[0]
+        rules = sorted(group["rule_id"].unique())
+        levels = [group.loc[group["rule_id"] == r, "level"].iloc[0] for r in rules]
+        programs = sorted(group["program"].unique())
+        extra = f" (+{len(rules) - 1} more signal{'s' if len(rules) > 2 else ''}: {', '.join(r for r in rules if r != top['rule_id'])})" if len(rules) > 1 else ""
+        rows.append({
+            "year": year, "case_id": cid, "entity_type": top["case_entity_type"], "entity_id": top["case_entity_id"],
+            "program": top["case_program"], "rule_ids": ";".join(rules), "outlier_score": None,
+            "amount_at_risk": float(group.groupby("rule_id")["amount_at_risk"].sum().max()),
+            "summary": top["summary_en"] + extra, "summary_zh": top["summary_zh"] + extra,
+            "level": max(levels, key=LEVEL_ORDER.get), "levels": levels, "signals": len(rules),
+            "programs": ";".join(programs),
+        })
+    cases = pd.DataFrame(rows)
+    cases = _merge_outliers(cases, outliers, year)
+    if cases.empty:
+        return pd.DataFrame(columns=CASE_COLUMNS), hits
+    cases["risk_score"] = [scoring.score(lv, amt, o) for lv, amt, o in
+                           zip(cases["levels"], cases["amount_at_risk"], cases["outlier_score"].fillna(0), strict=True)]
+    # Deterministic order: score, then money, then id.
+    cases = cases.sort_values(["risk_score", "amount_at_risk", "case_id"], ascending=[False, False, True])
+    cases["rank"] = range(1, len(cases) + 1)
+    cases["amount_at_risk"] = cases["amount_at_risk"].round(2)
+    return cases[CASE_COLUMNS].reset_index(drop=True), hits
+
+
+def _merge_outliers(cases: pd.DataFrame, outliers: pd.DataFrame | None, year: int) -> pd.DataFrame:
+    if outliers is None or outliers.empty:
+        if cases.empty:
+            return cases
+        cases["outlier_score"] = pd.Series([None] * len(cases), dtype="float64")
+        return cases
+    o = outliers.copy()
+    o["case_id"] = [case_id(t, e, year) for t, e in zip(o["entity_type"], o["entity_id"], strict=True)]
+    o = o.sort_values("outlier_score", ascending=False).drop_duplicates("case_id")
+    flagged = o[o["flagged"]] if "flagged" in o else o
+    if cases.empty:
+        cases = pd.DataFrame(columns=["case_id"])
+    merged = cases.merge(o[["case_id", "outlier_score", "explanation", "explanation_zh"]], on="case_id", how="left",
+                         suffixes=("_old", ""))
+    if "outlier_score_old" in merged:
+        merged = merged.drop(columns=["outlier_score_old"])
+    # Purely statistical cases: flagged by the detector, no rule fired.
+    new = flagged[~flagged["case_id"].isin(cases["case_id"])]
+    stat = pd.DataFrame({
+        "year": year, "case_id": new["case_id"], "entity_type": new["entity_type"], "entity_id": new["entity_id"],
+        "program": new["program"], "rule_ids": "", "outlier_score": new["outlier_score"],
+        "amount_at_risk": new.get("amount_at_risk", 0.0), "summary": new["explanation"],
+        "summary_zh": new["explanation_zh"], "level": "", "levels": [[] for _ in range(len(new))], "signals": 0,
+        "programs": new["program"],
+    })
+    has_expl = merged["explanation"].notna() & merged["outlier_score"].notna()
+    merged.loc[has_expl, "summary"] = merged.loc[has_expl, "summary"] + " Also statistically unusual: " + merged.loc[has_expl, "explanation"]
+    merged.loc[has_expl, "summary_zh"] = merged.loc[has_expl, "summary_zh"] + " 统计上亦异常：" + merged.loc[has_expl, "explanation_zh"]
+    merged = merged.drop(columns=["explanation", "explanation_zh"])
+    return pd.concat([merged, stat], ignore_index=True) if not stat.empty else merged

@@ -1,0 +1,224 @@
+"""The `fundwatch` command: a thin layer over the Python API.
+
+Exit codes: 0 done; 1 done and --fail-on found cases at that level; 2 bad input or
+configuration; 3 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from fundwatch import log
+from fundwatch.errors import FundwatchError
+
+LEVELS = ("low", "medium", "high", "critical")
+
+
+def _workspace(ctx):
+    from fundwatch.workspace import Workspace
+
+    o = ctx.obj
+    return Workspace(o["workspace"], wait_seconds=o["wait"], memory_limit=o["memory_limit"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--workspace", type=click.Path(dir_okay=False), default=None,
+              help="DuckDB workspace file [default: $FUNDWATCH_WORKSPACE or ./fundwatch.duckdb].")
+@click.option("--wait", type=float, default=60.0, show_default=True,
+              help="Seconds to wait for another fundwatch process using the workspace.")
+@click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 2GB; larger work spills to disk.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.version_option(package_name="fundwatch")
+@click.pass_context
+def cli(ctx, workspace, wait, memory_limit, log_format):
+    """Find abuse of public money in disbursement records."""
+    log.set_format(log_format)
+    ctx.obj = {"workspace": workspace, "wait": wait, "memory_limit": memory_limit}
+
+
+@cli.command()
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), help="Extra header aliases (TOML or YAML).")
+@click.option("--force", is_flag=True, help="Reload tables even if their files did not change.")
+@click.pass_context
+def load(ctx, data_dir, mapping, force):
+    """Load every contract table found in DATA_DIR into the workspace."""
+    with _workspace(ctx) as ws:
+        report = ws.load(data_dir, mapping=mapping, force=force, progress=log.emit)
+    click.echo(report.format())
+
+
+@cli.command()
+@click.option("--year", type=int, required=True, help="The year to scan.")
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Load this folder first and scan exactly its tables.")
+@click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True, help="Where cases.csv, rule_hits.csv and run.json go.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), help="Extra header aliases (TOML or YAML).")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              help="County configuration [default: ./fundwatch.toml if present].")
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False), help="Rules folder.")
+@click.option("--rule", "rule_ids", multiple=True, help="Run only this rule (repeatable).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@click.option("--unmask", is_flag=True, help="Write full person IDs and accounts (recorded in run.json).")
+@click.option("--top", type=int, default=15, show_default=True, help="Cases to print.")
+@click.option("--fail-on", type=click.Choice(LEVELS), help="Exit 1 if a case at this level or above is found.")
+@click.pass_context
+def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids, lang, unmask, top, fail_on):
+    """Run the rules for YEAR and write the ranked case list."""
+    from fundwatch.config import load_config
+    from fundwatch.report.outputs import case_table, write_outputs
+    from fundwatch.rules import load_rules
+    from fundwatch.scan import scan as run_scan
+
+    config = load_config(config_path)
+    ruleset = load_rules(rules_dir)
+    for err in ruleset.errors:
+        log.emit(f"broken rule file, not run: {err}", level="warning", event="rule_error")
+    unknown = [r for r in rule_ids if r not in ruleset.rules]
+    if unknown:
+        raise FundwatchError(f"unknown rule id(s): {', '.join(unknown)} (see `fundwatch rules list`)")
+    with _workspace(ctx) as ws:
+        present = None
+        if data_dir is not None:
+            report = ws.load(data_dir, mapping=mapping, progress=log.emit)
+            click.echo(report.format(), err=True)
+            present = set(report.tables)
+        result = run_scan(ws, year, present=present, config=config, ruleset=ruleset,
+                          rule_ids=list(rule_ids) or None, progress=log.emit)
+    paths = write_outputs(result, outdir, lang=lang, unmask=unmask)
+    _print_outcomes(result)
+    table = case_table(result, lang, unmask=False).head(top)
+    click.echo(f"\n{len(result.cases)} cases for {year} (run {result.run_id}); top {len(table)}:")
+    if not table.empty:
+        show = table[["rank", "case_id", "program", "entity_id", "risk_score", "amount_at_risk", "rule_ids", "summary"]]
+        with pd.option_context("display.max_colwidth", 90, "display.width", 250):
+            click.echo(show.to_string(index=False))
+    click.echo(f"\nwrote {', '.join(str(p) for p in paths.values())}")
+    if fail_on and not result.cases.empty:
+        threshold = LEVELS.index(fail_on)
+        if any(lv in LEVELS and LEVELS.index(lv) >= threshold for lv in result.cases["level"]):
+            ctx.exit(1)
+
+
+def _print_outcomes(result) -> None:
+    counts = {}
+    for o in result.outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    log.emit("rules: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), event="rules_summary", **counts)
+    for o in result.outcomes:
+        if o.status in ("skipped", "error") or o.mis_tuned:
+            log.emit(f"  {o.rule_id}: {o.describe()}", event="rule_outcome", level="warning", rule_id=o.rule_id,
+                     status=o.status)
+
+
+@cli.command()
+@click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--scale", type=float, default=1.0, show_default=True, help="1 = a county; 100 = a province.")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@click.option("--no-messy", is_flag=True, help="Do not write the messy loader-exercise variant in OUT/messy.")
+def sample(outdir, scale, seed, fmt, no_messy):
+    """Generate a synthetic county (2022-2024) with planted cases and its ground truth."""
+    from fundwatch.sample import generate_messy, generate_world
+
+    counts = generate_world(outdir, scale=scale, seed=seed, fmt=fmt)
+    if not no_messy:
+        generate_messy(outdir / "messy", seed=seed)
+    click.echo(f"wrote {sum(counts.values()):,} rows in {len(counts)} tables to {outdir}")
+
+
+@cli.group()
+def rules():
+    """List, show and test the rules."""
+
+
+@rules.command("list")
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False))
+@click.pass_context
+def rules_list(ctx, rules_dir):
+    """Every rule with its inputs present or missing in the workspace."""
+    from fundwatch.rules import load_rules
+
+    ruleset = load_rules(rules_dir)
+    with _workspace(ctx) as ws:
+        present = set(ws.loaded_tables())
+    rows = [{"id": r.id, "level": r.level, "status": r.status, "entity": r.entity_type,
+             "inputs": "ok" if all(i in present for i in r.inputs) else
+             "missing " + ",".join(i for i in r.inputs if i not in present),
+             "title": r.title_in("en")} for r in ruleset]
+    click.echo(pd.DataFrame(rows).to_string(index=False) if rows else "no rules")
+    for err in ruleset.errors:
+        click.echo(f"BROKEN {err}", err=True)
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False))
+def rules_show(rule_id, rules_dir):
+    """Print one rule file."""
+    from fundwatch.rules import load_rules
+
+    ruleset = load_rules(rules_dir)
+    if rule_id not in ruleset.rules:
+        raise FundwatchError(f"no rule {rule_id!r} (see `fundwatch rules list`)")
+    click.echo(ruleset[rule_id].path.read_text(encoding="utf-8"))
+
+
+@rules.command("test")
+@click.argument("rule_ids", nargs=-1)
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False))
+@click.pass_context
+def rules_test(ctx, rule_ids, rules_dir):
+    """Run the embedded tests of every rule (or the named ones) in a fresh in-memory DuckDB."""
+    from fundwatch.rules import load_rules
+    from fundwatch.rules.testing import run_rule_tests
+
+    ruleset = load_rules(rules_dir)
+    results = run_rule_tests(ruleset, list(rule_ids) or None)
+    failed = [r for r in results if not r.passed]
+    for r in results:
+        click.echo(f"{'PASS' if r.passed else 'FAIL'} {r.rule_id} :: {r.test}" + (f" — {r.message}" if r.message else ""))
+    for err in ruleset.errors:
+        click.echo(f"BROKEN {err}")
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed) + len(ruleset.errors)} failed")
+    if failed or ruleset.errors:
+        ctx.exit(1)
+
+
+@cli.command()
+def contract():
+    """Print the data contract as fundwatch implements it (tables, columns, kinds, aliases)."""
+    from fundwatch.contract.docs import contract_markdown
+
+    click.echo(contract_markdown())
+
+
+def main(argv=None) -> int:
+    try:
+        cli.main(args=argv, standalone_mode=False)
+        return 0
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        return 2
+    except click.exceptions.Abort:
+        return 2
+    except FundwatchError as e:
+        log.emit(f"error: {e}", level="error", event="error")
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        log.emit("internal error (please report it):\n" + traceback.format_exc(), level="error", event="crash")
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""What a scan writes: case lists, rule hits, run records and reports."""

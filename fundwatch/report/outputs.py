@@ -1,0 +1,45 @@
+"""The contract's outputs: OUTDIR/cases.csv, rule_hits.csv and run.json.
+
+IDs are masked unless `unmask` is set, and run.json records which. Each file is written
+to a temporary name and renamed; run.json is written last, so a run.json naming this
+run means the other files are this run's too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fundwatch.report.files import write_csv, write_json
+from fundwatch.report.mask import mask_frame
+
+CASES_CSV = ["rank", "year", "case_id", "entity_type", "entity_id", "program", "risk_score", "rule_ids",
+             "outlier_score", "amount_at_risk", "summary", "level", "signals", "programs"]
+HITS_CSV = ["case_id", "rule_id", "rule_version", "program", "entity_type", "entity_id", "year", "level",
+            "amount_at_risk", "matched_on", "evidence", "summary"]
+
+
+def case_table(result, lang: str = "en", unmask: bool = False):
+    cases = result.cases.copy()
+    if lang == "zh":
+        cases["summary"] = cases["summary_zh"]
+    cases = cases[CASES_CSV]
+    return cases if unmask else mask_frame(cases)
+
+
+def hit_table(result, lang: str = "en", unmask: bool = False):
+    hits = result.hits.copy()
+    hits["summary"] = hits["summary_zh" if lang == "zh" else "summary_en"] if not hits.empty else []
+    hits = hits.reindex(columns=HITS_CSV)
+    return hits if unmask else mask_frame(hits)
+
+
+def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False) -> dict[str, Path]:
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths = {"cases": outdir / "cases.csv", "rule_hits": outdir / "rule_hits.csv", "run": outdir / "run.json"}
+    write_csv(case_table(result, lang, unmask), paths["cases"])
+    write_csv(hit_table(result, lang, unmask), paths["rule_hits"])
+    run = dict(result.run)
+    run["outputs"] = {"dir": str(outdir), "lang": lang, "ids_unmasked": unmask}
+    write_json(run, paths["run"])
+    return paths

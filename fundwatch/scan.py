@@ -1,0 +1,147 @@
+"""A scan: load (optionally), run the rules, build the ranked case list, record the run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from fundwatch.cases.build import build_cases
+from fundwatch.cases.score import Scoring
+from fundwatch.config import Config, load_config
+from fundwatch.rules import RuleSet, load_rules
+from fundwatch.rules.runner import RuleOutcome, run_rules
+
+
+@dataclass
+class ScanResult:
+    """What a scan found. `cases` and `hits` are pandas DataFrames, best case first."""
+
+    run_id: str
+    year: int
+    cases: pd.DataFrame
+    hits: pd.DataFrame
+    outcomes: list[RuleOutcome]
+    run: dict = field(default_factory=dict)
+
+    @property
+    def outcome_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"rule_id": o.rule_id, "status": o.status, "hits": o.hits, "share": o.share,
+                              "mis_tuned": o.mis_tuned, "note": o.describe(), "seconds": round(o.seconds, 3)}
+                             for o in self.outcomes])
+
+    def __repr__(self) -> str:
+        return f"ScanResult(run={self.run_id!r}, year={self.year}, cases={len(self.cases)}, hits={len(self.hits)})"
+
+
+def rules_version(ruleset: RuleSet) -> str:
+    text = ";".join(f"{r.id}={r.version}" for r in sorted(ruleset, key=lambda r: r.id))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def scan(ws, year: int, *, present: set[str] | None = None, config: Config | None = None,
+         ruleset: RuleSet | None = None, rule_ids=None, progress=None) -> ScanResult:
+    """Run every rule whose inputs are present for `year` and build the case list.
+
+    `present` is the set of input tables to use (default: every table loaded in the workspace).
+    """
+    import fundwatch
+
+    started_at = datetime.now()
+    t0 = time.monotonic()
+    config = config or load_config()
+    ruleset = ruleset or load_rules()
+    config.validate_against(ruleset)
+    scoring = Scoring.from_config(config.scoring, config.path or "config")
+    present = set(present) if present is not None else set(ws.loaded_tables())
+    run_id = started_at.strftime("R%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    timings = {}
+
+    if progress:
+        progress(f"running {len(ruleset)} rules for {year}")
+    t = time.monotonic()
+    rules = ruleset.select(rule_ids)
+    hits, outcomes = run_rules(ws.engine, ruleset, year, present, config, rules=rules)
+    timings["rules"] = time.monotonic() - t
+
+    t = time.monotonic()
+    cases, hits = build_cases(hits, None, year, scoring)
+    timings["cases"] = time.monotonic() - t
+    timings["total"] = time.monotonic() - t0
+
+    inputs = {
+        name: {"content_hash": h, "load_id": lid, "source": src, "rows": rows, "quarantined": q}
+        for name, h, lid, src, rows, q in ws.con.execute(
+            "SELECT table_name, content_hash, load_id, source, rows_loaded, rows_quarantined FROM fw_table_versions"
+        ).fetchall() if name in present
+    }
+    run = {
+        "run_id": run_id,
+        "year": year,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "fundwatch_version": fundwatch.__version__,
+        "rules_version": rules_version(ruleset),
+        "rule_versions": {r.id: r.version for r in ruleset},
+        "config": config.path,
+        "param_overrides": config.params,
+        "workspace": ws.path,
+        "inputs": inputs,
+        "row_counts": {"cases": len(cases), "rule_hits": len(hits), **{k: v["rows"] for k, v in inputs.items()}},
+        "rules": {o.rule_id: {"status": o.status, "hits": o.hits, "missing": o.missing, "message": o.message,
+                              "share": o.share, "mis_tuned": o.mis_tuned, "seconds": round(o.seconds, 3)}
+                  for o in outcomes},
+        "skipped_rules": {o.rule_id: f"missing {', '.join(o.missing)}" for o in outcomes if o.status == "skipped"},
+        "failed_rules": {o.rule_id: o.message for o in outcomes if o.status == "error"},
+        "broken_rule_files": [str(e) for e in ruleset.errors],
+        "mis_tuned_rules": [o.rule_id for o in outcomes if o.mis_tuned],
+        "outliers": "not run",
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+    result = ScanResult(run_id, year, cases, hits, outcomes, run)
+    record_run(ws, result)
+    return result
+
+
+RUN_DDL = [
+    """CREATE TABLE IF NOT EXISTS fw_runs (run_id VARCHAR PRIMARY KEY, year INTEGER, started_at TIMESTAMP,
+        finished_at TIMESTAMP, rules_version VARCHAR, fundwatch_version VARCHAR, n_cases INTEGER, run_json VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS fw_cases (run_id VARCHAR, rank INTEGER, year INTEGER, case_id VARCHAR,
+        entity_type VARCHAR, entity_id VARCHAR, program VARCHAR, risk_score DOUBLE, rule_ids VARCHAR,
+        outlier_score DOUBLE, amount_at_risk DECIMAL(18,2), summary VARCHAR, level VARCHAR, signals INTEGER,
+        programs VARCHAR, summary_zh VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS fw_hits (run_id VARCHAR, case_id VARCHAR, rule_id VARCHAR, rule_version VARCHAR,
+        program VARCHAR, entity_type VARCHAR, entity_id VARCHAR, year INTEGER, level VARCHAR,
+        amount_at_risk DECIMAL(18,2), matched_on VARCHAR, evidence VARCHAR, summary_en VARCHAR, summary_zh VARCHAR)""",
+]
+
+HIT_STORE_COLUMNS = ["case_id", "rule_id", "rule_version", "program", "entity_type", "entity_id", "year", "level",
+                     "amount_at_risk", "matched_on", "evidence", "summary_en", "summary_zh"]
+
+
+def record_run(ws, result: ScanResult) -> None:
+    """Publish the run in one transaction: a crash leaves the previous runs as they were."""
+    con = ws.con
+    for ddl in RUN_DDL:
+        con.execute(ddl)
+    cases = result.cases.copy()  # noqa: F841 - read by DuckDB below
+    hits = result.hits[HIT_STORE_COLUMNS].copy() if not result.hits.empty else None  # noqa: F841
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("INSERT INTO fw_runs VALUES (?, ?, ?, now(), ?, ?, ?, ?)",
+                    [result.run_id, result.year, result.run["started_at"], result.run["rules_version"],
+                     result.run["fundwatch_version"], len(result.cases), json.dumps(result.run, default=str)])
+        if not result.cases.empty:
+            con.execute("INSERT INTO fw_cases SELECT ?, rank, year, case_id, entity_type, entity_id, program, risk_score, "
+                        "rule_ids, outlier_score, amount_at_risk, summary, level, signals, programs, summary_zh FROM cases",
+                        [result.run_id])
+        if hits is not None:
+            con.execute(f"INSERT INTO fw_hits SELECT ?, {', '.join(HIT_STORE_COLUMNS)} FROM hits", [result.run_id])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
