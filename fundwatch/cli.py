@@ -201,8 +201,9 @@ def contract():
 
 def main(argv=None) -> int:
     try:
-        cli.main(args=argv, standalone_mode=False)
-        return 0
+        # Without standalone mode, click returns ctx.exit()'s code instead of raising.
+        code = cli.main(args=argv, standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.ClickException as e:

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric, uscc
 
-from fundwatch.load.ids import USCC_ALPHABET, county_codes, install_reference_tables, ric_reason_sql, uscc_reason_sql
+from fundwatch.load.ids import (
+    USCC_ALPHABET,
+    county_codes,
+    install_reference_tables,
+    ric_reason_sql,
+    uscc_reason_sql,
+)
 
 
 def _valid_ric(rng, codes):

@@ -186,9 +186,14 @@ def _read_xlsx(con, path: Path, staging: str) -> RawFile:
             cells = [_cell_text(v) for v in row]
             empty = not any(c is not None and c.strip() for c in cells)
             if headers is None:
-                if not empty:
+                filled = sum(1 for c in cells if c is not None and c.strip())
+                # The header is the first non-empty row; a lone cell above it is a sheet
+                # title (usually merged across the columns), not a header.
+                if filled >= 2:
                     headers = [(c or "").strip() for c in cells]
                     header_line = rowno
+                elif filled == 1:
+                    blank += 1
                 continue
             if empty:
                 blank += 1

@@ -1,0 +1,197 @@
+"""Loading real files of every format and encoding, with every kind of bad value."""
+
+import datetime as dt
+from decimal import Decimal
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from fundwatch.errors import LoadError
+from fundwatch.workspace import Workspace
+from tests.conftest import make_code, make_id
+
+DEATHS_HEADER = "person_id,name,death_date"
+
+
+def write(path, lines, encoding="utf-8"):
+    path.write_text("\n".join(lines) + "\n", encoding=encoding)
+
+
+def quarantine(ws, table=None):
+    sql = "SELECT line, column_name, raw_value, reason FROM fw_quarantine"
+    if table:
+        sql += f" WHERE table_name = '{table}'"
+    return ws.con.execute(sql + " ORDER BY line").fetchall()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_encodings_with_chinese_headers(ws, tmp_path, encoding):
+    write(tmp_path / "deaths.csv", ["公民身份号码,姓名,死亡日期", f"{make_id(1)},张三丰,2023-02-01",
+                                    f"{make_id(2)},李四,2023年3月5日"], encoding)
+    report = ws.load(tmp_path)
+    assert report.tables["deaths"].rows_loaded == 2
+    rows = ws.con.execute("SELECT person_id, name, death_date FROM deaths ORDER BY name").fetchall()
+    assert rows == [(make_id(1), "张三丰", dt.date(2023, 2, 1)), (make_id(2), "李四", dt.date(2023, 3, 5))]
+
+
+def test_every_kind_of_bad_value_is_quarantined_with_its_line(ws, tmp_path):
+    good = make_id(1)
+    bad_check = good[:-1] + ("0" if good[-1] != "0" else "1")
+    write(tmp_path / "subsidy_payments.csv", [
+        "payment_id,program_code,person_id,period,amount,pay_date",
+        f"1,FARM,{good},2023-03,\"1,234.50\",2023/3/5",           # 2 loads (separator, slashes)
+        f"2,FARM,{bad_check},2023-03,100,2023-03-05",               # 3 check digit
+        "3,FARM,110105800101123,2023-03,100,2023-03-05",            # 4 legacy
+        "4,FARM,1.10105E+17,2023-03,100,2023-03-05",                # 5 excel
+        f"5,FARM,{good},2023-13,100,2023-03-05",                    # 6 month 13
+        f"6,FARM,{good},2023-03,abc元,2023-03-05",                  # 7 money
+        f"7,FARM,{good},2023-03,100,2023-02-30",                    # 8 date that does not exist
+        "",                                                          # 9 blank
+        "payment_id,program_code,person_id,period,amount,pay_date",  # 10 repeated header
+        f"8,,{good},202303,100元,20230305",                          # 11 missing required program_code
+        f" 9 ,FARM, {good.lower()} ,2023/3,100.5元,45000",           # 12 loads (spaces, lower x, serial date)
+    ])
+    report = ws.load(tmp_path)
+    t = report.tables["subsidy_payments"]
+    assert (t.rows_loaded, t.rows_quarantined, t.blank, t.repeated_headers) == (2, 7, 1, 1)
+    assert t.rows_read == t.rows_loaded + t.rows_quarantined + t.repeated_headers
+    assert [(q[0], q[1], q[3]) for q in quarantine(ws)] == [
+        (3, "person_id", "bad_check_digit"), (4, "person_id", "legacy_id"), (5, "person_id", "excel_mangled_id"),
+        (6, "period", "bad_period"), (7, "amount", "bad_money"), (8, "pay_date", "bad_date"),
+        (11, "program_code", "missing_required"),
+    ]
+    loaded = ws.con.execute("SELECT payment_id, person_id, period, amount, pay_date FROM subsidy_payments "
+                            "ORDER BY payment_id").fetchall()
+    assert loaded == [("1", good, dt.date(2023, 3, 1), Decimal("1234.50"), dt.date(2023, 3, 5)),
+                      ("9", good, dt.date(2023, 3, 1), Decimal("100.50"), dt.date(2023, 3, 15))]
+    # The raw row is kept, so nothing is lost.
+    raw = ws.con.execute("SELECT raw_row FROM fw_quarantine WHERE line = 7").fetchall()[0][0]
+    assert "abc元" in raw
+
+
+def test_row_with_wrong_number_of_fields_is_quarantined(ws, tmp_path):
+    write(tmp_path / "deaths.csv", [DEATHS_HEADER, f"{make_id(1)},a,2023-01-01,extra", f"{make_id(2)},b,2023-01-02"])
+    report = ws.load(tmp_path)
+    assert report.tables["deaths"].rows_loaded == 1
+    assert [(q[0], q[3]) for q in quarantine(ws)] == [(2, "bad_row_shape")]
+
+
+def test_quoted_field_spanning_lines_keeps_line_numbers(ws, tmp_path):
+    write(tmp_path / "deaths.csv", [DEATHS_HEADER, f'{make_id(1)},"two', 'lines",2023-01-01', "bad,c,2023-01-01"])
+    ws.load(tmp_path)
+    assert [(q[0], q[3]) for q in quarantine(ws)] == [(4, "bad_id_format")]
+    assert ws.con.execute("SELECT name FROM deaths").fetchall() == [("two\nlines",)]
+
+
+def test_xlsx_title_rows_serial_dates_and_mangled_ids(ws, tmp_path):
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.append(["2023年死亡火化登记"])
+    sheet.append([])
+    sheet.append(["身份证号", "姓名", "死亡日期"])
+    sheet.append([make_id(1), "张三", dt.datetime(2023, 4, 1)])
+    sheet.append([make_id(2), "李四", 45000])  # Excel serial number
+    sheet.append([110105198001010000, "王五", "2023-01-01"])  # an ID Excel turned into a number
+    wb.save(tmp_path / "deaths.xlsx")
+    report = ws.load(tmp_path)
+    assert report.tables["deaths"].rows_loaded == 2
+    assert ws.con.execute("SELECT death_date FROM deaths ORDER BY name").fetchall() == [
+        (dt.date(2023, 4, 1),), (dt.date(2023, 3, 15),)]
+    assert [(q[0], q[3]) for q in quarantine(ws)] == [(6, "excel_mangled_id")]
+
+
+def test_parquet_and_a_folder_of_parts(ws, tmp_path):
+    part = tmp_path / "coop_members"
+    part.mkdir()
+    pd.DataFrame({"coop_id": [make_code(1)], "person_id": [make_id(1)], "shares": [2.5]}).to_parquet(part / "a.parquet")
+    pd.DataFrame({"coop_id": [make_code(2)], "person_id": [make_id(2)], "join_date": [dt.date(2020, 1, 1)]}).to_parquet(
+        part / "b.parquet")
+    (part / "c.csv").write_text(f"coop_id,person_id\n{make_code(3)},{make_id(3)}\n{make_code(4)},bad\n")
+    report = ws.load(tmp_path)
+    t = report.tables["coop_members"]
+    assert (t.rows_loaded, t.rows_quarantined, len(t.files)) == (3, 1, 3)
+    assert ws.con.execute("SELECT count(*) FROM coop_members WHERE join_date = DATE '2020-01-01'").fetchall() == [(1,)]
+
+
+def test_missing_required_column_names_file_column_and_found_columns(ws, tmp_path):
+    write(tmp_path / "deaths.csv", ["身份证号,姓名", f"{make_id(1)},a"])
+    write(tmp_path / "vehicles.csv", ["person_id,plate_no", f"{make_id(1)},浙A12345"])
+    with pytest.raises(LoadError) as err:
+        ws.load(tmp_path)
+    text = str(err.value)
+    # Every problem of the load is reported together, each naming its file.
+    assert "deaths.csv" in text and "death_date" in text and "'身份证号'" in text and "'姓名'" in text
+    assert "vehicles.csv" in text and "registration_date" in text
+    assert ws.loaded_tables() == []
+
+
+def test_unreadable_file_is_named(ws, tmp_path):
+    (tmp_path / "deaths.xlsx").write_bytes(b"this is not a zip file")
+    with pytest.raises(LoadError, match=r"deaths\.xlsx: cannot open as an Excel workbook"):
+        ws.load(tmp_path)
+
+
+def test_failed_load_changes_nothing(ws, tmp_path):
+    write(tmp_path / "deaths.csv", [DEATHS_HEADER, f"{make_id(1)},a,2023-01-01"])
+    ws.load(tmp_path)
+    write(tmp_path / "deaths.csv", [DEATHS_HEADER, f"{make_id(2)},b,2023-01-01", f"{make_id(3)},c,2023-01-01"])
+    write(tmp_path / "vehicles.csv", ["person_id", make_id(1)])  # broken: no registration_date
+    with pytest.raises(LoadError):
+        ws.load(tmp_path)
+    assert ws.con.execute("SELECT person_id FROM deaths").fetchall() == [(make_id(1),)]
+
+
+def test_same_files_twice_changes_nothing_and_new_version_replaces(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    write(data / "deaths.csv", [DEATHS_HEADER, f"{make_id(1)},a,2023-01-01", "bad,b,2023-01-01"])
+    path = tmp_path / "ws.duckdb"
+    with Workspace(path) as ws:
+        first = ws.load(data)
+        second = ws.load(data)
+        assert first.tables["deaths"].status == "loaded" and second.tables["deaths"].status == "unchanged"
+        assert ws.con.execute("SELECT count(*) FROM deaths").fetchall() == [(1,)]
+        assert ws.con.execute("SELECT count(*) FROM fw_quarantine").fetchall() == [(1,)]
+        assert ws.con.execute("SELECT count(*) FROM fw_load_files").fetchall() == [(1,)]
+    write(data / "deaths.csv", [DEATHS_HEADER, f"{make_id(2)},b,2023-01-01", f"{make_id(3)},c,2023-01-02"])
+    with Workspace(path) as ws:
+        third = ws.load(data)
+        assert third.tables["deaths"].status == "loaded"
+        assert ws.con.execute("SELECT person_id FROM deaths ORDER BY 1").fetchall() == [(make_id(2),), (make_id(3),)]
+        assert ws.con.execute("SELECT count(*) FROM fw_quarantine").fetchall() == [(0,)]
+        assert ws.con.execute("SELECT count(*) FROM fw_load_files").fetchall() == [(2,)]
+
+
+def test_user_mapping_file_and_unknown_headers(ws, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    write(data / "deaths.csv", ["亡者证件,姓名,殁日,备注", f"{make_id(1)},a,2023-01-01,x"])
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[deaths]\n"亡者证件" = "person_id"\n"殁日" = "death_date"\n', encoding="utf-8")
+    report = ws.load(data, mapping=mapping)
+    assert report.tables["deaths"].rows_loaded == 1
+    assert report.tables["deaths"].unknown_headers == ["备注"]
+    assert "备注" in report.format()
+
+
+def test_two_headers_meaning_one_column_is_an_error(ws, tmp_path):
+    write(tmp_path / "deaths.csv", ["身份证号,公民身份号码,death_date", f"{make_id(1)},{make_id(1)},2023-01-01"])
+    with pytest.raises(LoadError, match="both mean column 'person_id'"):
+        ws.load(tmp_path)
+
+
+def test_enum_values_in_chinese_and_unknown(ws, tmp_path):
+    write(tmp_path / "civil_servants.csv", ["身份证号,单位性质,任职日期", f"{make_id(1)},村干部,2020-01-01",
+                                            f"{make_id(2)},government,2020-01-01", f"{make_id(3)},外星人,2020-01-01"])
+    ws.load(tmp_path)
+    assert ws.con.execute("SELECT employer_type FROM civil_servants ORDER BY 1").fetchall() == [
+        ("government",), ("village_cadre",)]
+    assert [(q[1], q[3]) for q in quarantine(ws)] == [("employer_type", "bad_enum")]
+
+
+def test_files_that_are_not_tables_are_listed_as_ignored(ws, tmp_path):
+    write(tmp_path / "deaths.csv", [DEATHS_HEADER, f"{make_id(1)},a,2023-01-01"])
+    write(tmp_path / "notes.csv", ["a,b", "1,2"])
+    report = ws.load(tmp_path)
+    assert report.ignored == ["notes.csv"]

@@ -1,0 +1,135 @@
+"""The rule engine: validation of rule files, safe loading, outcomes, params and config."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fundwatch.cli import main
+from fundwatch.config import Config, load_config
+from fundwatch.errors import ConfigError
+from fundwatch.rules import load_rules
+from fundwatch.rules.runner import run_rules
+from fundwatch.rules.testing import fresh_engine, insert_rows
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "rules" / "dibao" / "public_staff.yaml"
+
+
+@pytest.fixture
+def rules_dir(tmp_path):
+    d = tmp_path / "rules" / "dibao"
+    d.mkdir(parents=True)
+    shutil.copy(EXAMPLE, d / "public_staff.yaml")
+    return tmp_path / "rules"
+
+
+def write_variant(rules_dir, name, old, new):
+    text = EXAMPLE.read_text(encoding="utf-8").replace("id: dibao.public_staff", f"id: dibao.{name}")
+    assert old in text
+    (rules_dir / "dibao" / f"{name}.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(("old", "new", "field", "message"), [
+    ("level: critical", "level: severe", "level", "must be one of"),
+    ("status: stable", "status: stable\nseverity: 3", "severity", "unknown field"),
+    ("JOIN staff s ON", "JOIN staff s ONN", "query", "does not parse"),
+    ("c.employer_type IN", "c.employer_kind IN", "query", "employer_kind"),
+    ("FROM dibao_payments p", "FROM dibao_payments p JOIN deaths d ON d.person_id = p.household_id", "query",
+     "not in `inputs`"),
+    ("WHERE year(p.period) = :year", "WHERE year(p.period) = :year AND p.amount > :limit", "query", ":limit"),
+    ("{payments} payments", "{nonexistent} payments", "summary.en", "not a column the query returns"),
+    ("    expect_not: [H6]", "    expect_not: []", "tests[2]", "must name entities"),
+])
+def test_broken_rule_file_is_reported_with_file_and_field_and_others_still_load(rules_dir, old, new, field, message):
+    write_variant(rules_dir, "broken", old, new)
+    ruleset = load_rules(rules_dir)
+    assert list(ruleset.rules) == ["dibao.public_staff"]
+    assert len(ruleset.errors) == 1
+    err = ruleset.errors[0]
+    assert err.path.endswith("broken.yaml") and err.field == field and message in str(err)
+
+
+def test_rule_without_tests_is_broken(rules_dir):
+    text = EXAMPLE.read_text(encoding="utf-8").replace("id: dibao.public_staff", "id: dibao.notests")
+    (rules_dir / "dibao" / "notests.yaml").write_text(text[: text.index("tests:")], encoding="utf-8")
+    assert [e.field for e in load_rules(rules_dir).errors] == ["tests"]
+
+
+def test_rule_without_a_near_miss_is_broken(rules_dir):
+    text = EXAMPLE.read_text(encoding="utf-8").replace("id: dibao.public_staff", "id: dibao.nonearmiss")
+    text = text[: text.index("  - name: staff hired only after")].replace("expect_not: [H2, H3]", "expect_not: []")
+    (rules_dir / "dibao" / "nonearmiss.yaml").write_text(text, encoding="utf-8")
+    errors = load_rules(rules_dir).errors
+    assert [e.field for e in errors] == ["tests"] and "near-miss" in str(errors[0])
+
+
+def test_yaml_cannot_run_python(rules_dir, tmp_path):
+    marker = tmp_path / "pwned"
+    payload = f"!!python/object/apply:os.system ['touch {marker}']"
+    write_variant(rules_dir, "evil", "status: stable", f"status: {payload}")
+    ruleset = load_rules(rules_dir)
+    assert not marker.exists()
+    assert [e.field for e in ruleset.errors] == ["(yaml)"]
+
+
+def test_rules_test_cli_fails_on_a_failing_or_broken_rule(rules_dir, capsys):
+    assert main(["rules", "test", "--rules", str(rules_dir)]) == 0
+    write_variant(rules_dir, "wrong", "AND (c.end_date IS NULL OR c.end_date >= coalesce(p.pay_date, p.period))", "")
+    assert main(["rules", "test", "--rules", str(rules_dir)]) == 1
+    assert "FAIL dibao.wrong :: a civil servant's household is paid — flagged but must not be: H2" in capsys.readouterr().out
+
+
+def _engine_with_staff():
+    engine = fresh_engine()
+    assert not insert_rows(engine.con, "civil_servants", [
+        {"person_id": "P1", "employer_type": "government", "start_date": "2015-01-01"}])
+    assert not insert_rows(engine.con, "dibao_members", [
+        {"household_id": f"H{i}", "person_id": "P1" if i == 0 else f"Q{i}"} for i in range(10)])
+    assert not insert_rows(engine.con, "dibao_payments", [
+        {"payment_id": str(i), "household_id": f"H{i}", "period": "2023-01", "amount": "100"} for i in range(10)])
+    return engine
+
+
+def test_outcomes_found_clean_skipped_and_mis_tuned(rules_dir):
+    ruleset = load_rules(rules_dir)
+    engine = _engine_with_staff()
+    present = {"civil_servants", "dibao_members", "dibao_payments"}
+    hits, outcomes = run_rules(engine, ruleset, 2023, present, Config())
+    assert [(o.status, o.hits) for o in outcomes] == [("found", 1)]
+    assert outcomes[0].share == pytest.approx(0.1) and outcomes[0].mis_tuned  # 1 of 10 households > 5%
+    assert "probably mis-tuned" in outcomes[0].describe()
+    assert hits.iloc[0]["matched_on"] == "person_id" and "P1" in hits.iloc[0]["summary_en"]
+    _, outcomes = run_rules(engine, ruleset, 2023, present, Config(mis_tuned_share=0.2))
+    assert not outcomes[0].mis_tuned
+    _, outcomes = run_rules(engine, ruleset, 2022, present, Config())
+    assert outcomes[0].status == "clean"
+    _, outcomes = run_rules(engine, ruleset, 2023, present - {"civil_servants"}, Config())
+    assert outcomes[0].status == "skipped" and outcomes[0].missing == ["civil_servants"]
+    assert "could not run" in outcomes[0].describe()
+
+
+def test_config_params_are_typed_and_injection_fails_harmlessly(tmp_path, rules_dir):
+    rule_file = rules_dir / "dibao" / "limit.yaml"
+    text = EXAMPLE.read_text(encoding="utf-8").replace("id: dibao.public_staff", "id: dibao.limit")
+    text = text.replace("matched_on: person_id", "matched_on: person_id\nparams:\n  employer_kind:\n"
+                        "    type: string\n    default: government\n    description: which staff\n")
+    text = text.replace("c.employer_type IN ('government', 'institution', 'soe')", "c.employer_type = :employer_kind")
+    rule_file.write_text(text, encoding="utf-8")
+    ruleset = load_rules(rules_dir)
+    assert not ruleset.errors
+    rule = ruleset["dibao.limit"]
+    cfg = tmp_path / "fundwatch.toml"
+    cfg.write_text("[params.\"dibao.limit\"]\nemployer_kind = \"x' OR '1'='1\"\n")
+    with pytest.raises(ConfigError, match="is not a valid string"):
+        load_config(cfg).rule_params(rule)
+    cfg.write_text("[params.\"dibao.limit\"]\nnosuch = 1\n")
+    with pytest.raises(ConfigError, match="has no parameter 'nosuch'"):
+        load_config(cfg).rule_params(rule)
+    cfg.write_text("[params.\"dibao.nosuch\"]\nx = 1\n")
+    with pytest.raises(ConfigError, match="names no known rule"):
+        load_config(cfg).validate_against(ruleset)
+    cfg.write_text("[params.\"dibao.limit\"]\nemployer_kind = \"soe\"\n")
+    engine = _engine_with_staff()
+    present = {"civil_servants", "dibao_members", "dibao_payments"}
+    _, outcomes = run_rules(engine, ruleset, 2023, present, load_config(cfg), rules=[rule])
+    assert outcomes[0].status == "clean"  # P1 is government, not soe
