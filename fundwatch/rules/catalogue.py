@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,15 +17,14 @@ from fundwatch.rules.summary import check_template
 
 
 def default_rules_dir() -> Path:
-    """$FUNDWATCH_RULES, else the rules/ of a source checkout, else the copy shipped in the package."""
+    """$FUNDWATCH_RULES, else the rules/ of a source checkout, else the copy installed with the package."""
     env = os.environ.get("FUNDWATCH_RULES")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent.parent
-    checkout = here.parent / "rules"
-    if checkout.is_dir():
+    checkout = Path(__file__).resolve().parent.parent.parent / "rules"
+    if (checkout / "dibao").is_dir():
         return checkout
-    return here / "builtin_rules"
+    return Path(sys.prefix) / "share" / "fundwatch" / "rules"
 
 
 @dataclass
