@@ -192,6 +192,94 @@ def rules_test(ctx, rule_ids, rules_dir):
 
 
 @cli.command()
+@click.option("--year", type=int, help="Only runs of this year.")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.pass_context
+def runs(ctx, year, limit):
+    """List the scans recorded in the workspace, newest first."""
+    with _workspace(ctx) as ws:
+        frame = ws.con.execute(
+            "SELECT run_id, year, started_at, finished_at, n_cases AS cases, rules_version FROM fw_runs "
+            "WHERE ? IS NULL OR year = ? ORDER BY started_at DESC, run_id DESC LIMIT ?", [year, year, limit]).df()
+    click.echo(frame.to_string(index=False) if not frame.empty else "no runs yet: try `fundwatch scan --year 2023`")
+
+
+@cli.command()
+@click.option("--run", "run_id", help="A run id [default: the latest run].")
+@click.option("--year", type=int, help="The latest run of this year.")
+@click.option("--status", type=click.Choice(["new", "recurring", "resolved"]))
+@click.option("--program", type=click.Choice(["dibao", "subsidy", "housing", "cooperative", "cross"]))
+@click.option("--top", type=int, default=20, show_default=True)
+@click.option("--unmask", is_flag=True, help="Show full person IDs.")
+@click.pass_context
+def cases(ctx, run_id, year, status, program, top, unmask):
+    """Print the cases of a run."""
+    from fundwatch.report.mask import mask_frame
+
+    with _workspace(ctx) as ws:
+        if run_id is None:
+            found = ws.con.execute("SELECT run_id FROM fw_runs WHERE ? IS NULL OR year = ? "
+                                   "ORDER BY started_at DESC, run_id DESC LIMIT 1", [year, year]).fetchall()
+            if not found:
+                raise FundwatchError("no runs yet: run `fundwatch scan --year YEAR` first")
+            run_id = found[0][0]
+        frame = ws.con.execute(
+            """SELECT rank, case_id, status, review_status AS review, program, entity_id, risk_score, amount_at_risk,
+                      rule_ids, summary FROM fw_cases
+            WHERE run_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR program = ?)
+            ORDER BY rank NULLS LAST, case_id LIMIT ?""",
+            [run_id, status, status, program, program, top]).df()
+    click.echo(f"run {run_id}")
+    with pd.option_context("display.max_colwidth", 90, "display.width", 250):
+        click.echo((frame if unmask else mask_frame(frame)).to_string(index=False) if not frame.empty else "no cases")
+
+
+@cli.command()
+@click.argument("case_id")
+@click.option("--status", type=click.Choice(["in_progress", "confirmed", "cleared"]), required=True)
+@click.option("--note", default="", help="What was found.")
+@click.option("--recovered", type=click.FloatRange(min=0), help="Money recovered, in yuan.")
+@click.option("--author", envvar=["FUNDWATCH_AUTHOR", "USER"], default="unknown", show_default=True)
+@click.pass_context
+def review(ctx, case_id, status, note, recovered, author):
+    """Record an analyst's decision on a case; it survives every later run."""
+    from fundwatch.cases.history import record_review
+
+    with _workspace(ctx) as ws:
+        row = record_review(ws.con, case_id, status, note, recovered, author)
+    click.echo(f"{case_id}: {status} by {row['author']} at {row['reviewed_at']:%Y-%m-%d %H:%M}")
+
+
+@cli.command()
+@click.pass_context
+def stats(ctx):
+    """Per rule: cases, reviews, confirmed and cleared (the rule's measured precision), money recovered."""
+    from fundwatch.cases.history import rule_stats
+
+    with _workspace(ctx) as ws:
+        frame = rule_stats(ws.con)
+    click.echo(frame.to_string(index=False) if not frame.empty else "no cases yet")
+
+
+@cli.command()
+@click.option("--truth", type=click.Path(exists=True, dir_okay=False), required=True,
+              help="CSV of known cases: kind, entity_id, year[, rule_id].")
+@click.option("--year", type=int)
+@click.option("--k", type=int, help="Precision among the top k cases [default: the number of known anomalies].")
+@click.option("--run", "run_id")
+@click.pass_context
+def evaluate(ctx, truth, year, k, run_id):
+    """Backtest: precision among the top k, recall, and per-rule figures against known cases."""
+    from fundwatch.cases.evaluate import evaluate as run_evaluate
+    from fundwatch.cases.evaluate import read_truth
+
+    with _workspace(ctx) as ws:
+        result = run_evaluate(ws.con, read_truth(truth), year=year, k=k, run_id=run_id)
+    with pd.option_context("display.width", 200):
+        click.echo(result.format())
+
+
+@cli.command()
 def contract():
     """Print the data contract as fundwatch implements it (tables, columns, kinds, aliases)."""
     from fundwatch.contract.docs import contract_markdown

@@ -11,7 +11,9 @@ from datetime import datetime
 
 import pandas as pd
 
+from fundwatch.cases import history
 from fundwatch.cases.build import build_cases
+from fundwatch.cases.regions import attach_regions
 from fundwatch.cases.score import Scoring
 from fundwatch.config import Config, load_config
 from fundwatch.rules import RuleSet, load_rules
@@ -28,6 +30,7 @@ class ScanResult:
     hits: pd.DataFrame
     outcomes: list[RuleOutcome]
     run: dict = field(default_factory=dict)
+    resolved: pd.DataFrame = field(default_factory=pd.DataFrame)  # case_ids of the previous run gone now
 
     @property
     def outcome_frame(self) -> pd.DataFrame:
@@ -71,6 +74,9 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
 
     t = time.monotonic()
     cases, hits = build_cases(hits, None, year, scoring)
+    cases = attach_regions(ws.engine, cases, present)
+    cases, resolved = history.annotate(cases, hits, history.previous_cases(ws.con, year),
+                                       history.latest_reviews(ws.con), scoring.cleared_factor)
     timings["cases"] = time.monotonic() - t
     timings["total"] = time.monotonic() - t0
 
@@ -102,23 +108,17 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
         "outliers": "not run",
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
-    result = ScanResult(run_id, year, cases, hits, outcomes, run)
+    run["row_counts"].update({"new": int((cases["status"] == "new").sum()),
+                              "recurring": int((cases["status"] == "recurring").sum()), "resolved": len(resolved)})
+    result = ScanResult(run_id, year, cases, hits, outcomes, run, resolved)
     record_run(ws, result)
     return result
 
 
-RUN_DDL = [
-    """CREATE TABLE IF NOT EXISTS fw_runs (run_id VARCHAR PRIMARY KEY, year INTEGER, started_at TIMESTAMP,
-        finished_at TIMESTAMP, rules_version VARCHAR, fundwatch_version VARCHAR, n_cases INTEGER, run_json VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS fw_cases (run_id VARCHAR, rank INTEGER, year INTEGER, case_id VARCHAR,
-        entity_type VARCHAR, entity_id VARCHAR, program VARCHAR, risk_score DOUBLE, rule_ids VARCHAR,
-        outlier_score DOUBLE, amount_at_risk DECIMAL(18,2), summary VARCHAR, level VARCHAR, signals INTEGER,
-        programs VARCHAR, summary_zh VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS fw_hits (run_id VARCHAR, case_id VARCHAR, rule_id VARCHAR, rule_version VARCHAR,
-        program VARCHAR, entity_type VARCHAR, entity_id VARCHAR, year INTEGER, level VARCHAR,
-        amount_at_risk DECIMAL(18,2), matched_on VARCHAR, evidence VARCHAR, summary_en VARCHAR, summary_zh VARCHAR)""",
-]
 
+STORED_CASE_COLUMNS = ["rank", "year", "case_id", "entity_type", "entity_id", "program", "risk_score", "rule_ids",
+                       "outlier_score", "amount_at_risk", "summary", "level", "signals", "programs", "summary_zh",
+                       "region_code", "evidence_fingerprint", "review_status", "review_note", "status"]
 HIT_STORE_COLUMNS = ["case_id", "rule_id", "rule_version", "program", "entity_type", "entity_id", "year", "level",
                      "amount_at_risk", "matched_on", "evidence", "summary_en", "summary_zh"]
 
@@ -126,19 +126,26 @@ HIT_STORE_COLUMNS = ["case_id", "rule_id", "rule_version", "program", "entity_ty
 def record_run(ws, result: ScanResult) -> None:
     """Publish the run in one transaction: a crash leaves the previous runs as they were."""
     con = ws.con
-    for ddl in RUN_DDL:
-        con.execute(ddl)
     cases = result.cases.copy()  # noqa: F841 - read by DuckDB below
     hits = result.hits[HIT_STORE_COLUMNS].copy() if not result.hits.empty else None  # noqa: F841
+    cols = ", ".join(STORED_CASE_COLUMNS)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("INSERT INTO fw_runs VALUES (?, ?, ?, now(), ?, ?, ?, ?)",
                     [result.run_id, result.year, result.run["started_at"], result.run["rules_version"],
                      result.run["fundwatch_version"], len(result.cases), json.dumps(result.run, default=str)])
         if not result.cases.empty:
-            con.execute("INSERT INTO fw_cases SELECT ?, rank, year, case_id, entity_type, entity_id, program, risk_score, "
-                        "rule_ids, outlier_score, amount_at_risk, summary, level, signals, programs, summary_zh FROM cases",
-                        [result.run_id])
+            con.execute(f"INSERT INTO fw_cases (run_id, {cols}) SELECT ?, {cols} FROM cases", [result.run_id])
+        if not result.resolved.empty:
+            resolved = result.resolved  # noqa: F841 - read by DuckDB below
+            # A resolved case keeps its last description, marked resolved in this run and unranked.
+            kept = ", ".join(c for c in STORED_CASE_COLUMNS if c not in ("rank", "status"))
+            con.execute(
+                f"""INSERT INTO fw_cases (run_id, status, {kept}) SELECT ?, 'resolved', {kept} FROM fw_cases
+                WHERE case_id IN (SELECT case_id FROM resolved)
+                  AND run_id = (SELECT run_id FROM fw_runs WHERE year = ? AND run_id <> ?
+                                ORDER BY started_at DESC, run_id DESC LIMIT 1)""",
+                [result.run_id, result.year, result.run_id])
         if hits is not None:
             con.execute(f"INSERT INTO fw_hits SELECT ?, {', '.join(HIT_STORE_COLUMNS)} FROM hits", [result.run_id])
         con.execute("COMMIT")

@@ -33,6 +33,20 @@ META_DDL = [
     """CREATE TABLE IF NOT EXISTS fw_quarantine (
         load_id VARCHAR, table_name VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR,
         raw_value VARCHAR, reason VARCHAR, problems VARCHAR, raw_row VARCHAR)""",
+    # runs, their cases and hits, and analysts' reviews (fundwatch/scan.py, fundwatch/cases/history.py)
+    """CREATE TABLE IF NOT EXISTS fw_runs (run_id VARCHAR PRIMARY KEY, year INTEGER, started_at TIMESTAMP,
+        finished_at TIMESTAMP, rules_version VARCHAR, fundwatch_version VARCHAR, n_cases INTEGER, run_json VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS fw_cases (run_id VARCHAR, rank INTEGER, year INTEGER, case_id VARCHAR,
+        entity_type VARCHAR, entity_id VARCHAR, program VARCHAR, risk_score DOUBLE, rule_ids VARCHAR,
+        outlier_score DOUBLE, amount_at_risk DECIMAL(18,2), summary VARCHAR, level VARCHAR, signals INTEGER,
+        programs VARCHAR, summary_zh VARCHAR, region_code VARCHAR, status VARCHAR, evidence_fingerprint VARCHAR,
+        review_status VARCHAR, review_note VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS fw_hits (run_id VARCHAR, case_id VARCHAR, rule_id VARCHAR, rule_version VARCHAR,
+        program VARCHAR, entity_type VARCHAR, entity_id VARCHAR, year INTEGER, level VARCHAR,
+        amount_at_risk DECIMAL(18,2), matched_on VARCHAR, evidence VARCHAR, summary_en VARCHAR, summary_zh VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS fw_reviews (case_id VARCHAR, year INTEGER, status VARCHAR, note VARCHAR,
+        recovered DECIMAL(18,2), author VARCHAR, reviewed_at TIMESTAMP, evidence_fingerprint VARCHAR,
+        rule_ids VARCHAR)""",
 ]
 
 

@@ -42,12 +42,35 @@ def atomic_path(target: Path):
         raise
 
 
-def write_csv(frame: pd.DataFrame, target: Path) -> None:
-    with atomic_path(target) as tmp:
-        # UTF-8 with BOM so that Excel shows Chinese text correctly when the file is double-clicked.
-        neutralise(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+@contextmanager
+def publish_together(outdir: Path):
+    """Yield `stage(target) -> temporary path`; all targets are replaced at the end, in the
+    order staged, only if the whole block succeeded. Put the file that marks a complete
+    set (run.json) last."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+
+    def stage(target: Path) -> Path:
+        fd, tmp = tempfile.mkstemp(prefix=f".{Path(target).name}.", suffix=".tmp", dir=outdir)
+        os.close(fd)
+        os.chmod(tmp, 0o600)
+        staged.append((Path(target), Path(tmp)))
+        return Path(tmp)
+
+    try:
+        yield stage
+        for target, tmp in staged:
+            os.replace(tmp, target)
+    finally:
+        for _, tmp in staged:
+            tmp.unlink(missing_ok=True)
 
 
-def write_json(data: dict, target: Path) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    # UTF-8 with BOM so that Excel shows Chinese text correctly when the file is double-clicked.
+    neutralise(frame).to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def write_json(data: dict, path: Path) -> None:
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fundwatch.report.files import write_csv, write_json
+from fundwatch.report.files import publish_together, write_csv, write_json
 from fundwatch.report.mask import mask_frame
 
 CASES_CSV = ["rank", "year", "case_id", "entity_type", "entity_id", "program", "risk_score", "rule_ids",
-             "outlier_score", "amount_at_risk", "summary", "level", "signals", "programs"]
+             "outlier_score", "amount_at_risk", "summary", "level", "signals", "programs", "status", "review_status",
+             "region_code"]
 HITS_CSV = ["case_id", "rule_id", "rule_version", "program", "entity_type", "entity_id", "year", "level",
             "amount_at_risk", "matched_on", "evidence", "summary"]
 
@@ -34,12 +35,13 @@ def hit_table(result, lang: str = "en", unmask: bool = False):
 
 
 def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False) -> dict[str, Path]:
+    """Write the case list files; all of them change together or none does."""
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
     paths = {"cases": outdir / "cases.csv", "rule_hits": outdir / "rule_hits.csv", "run": outdir / "run.json"}
-    write_csv(case_table(result, lang, unmask), paths["cases"])
-    write_csv(hit_table(result, lang, unmask), paths["rule_hits"])
     run = dict(result.run)
     run["outputs"] = {"dir": str(outdir), "lang": lang, "ids_unmasked": unmask}
-    write_json(run, paths["run"])
+    with publish_together(outdir) as stage:
+        write_csv(case_table(result, lang, unmask), stage(paths["cases"]))
+        write_csv(hit_table(result, lang, unmask), stage(paths["rule_hits"]))
+        write_json(run, stage(paths["run"]))
     return paths

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
@@ -48,7 +49,13 @@ class RuleSet:
 
 
 def read_rule_file(path: Path) -> tuple[Rule, object]:
-    text = path.read_text(encoding="utf-8")
+    return _read_rule_text(path, path.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=512)
+def _read_rule_text(path: Path, text: str) -> tuple[Rule, object]:
+    # Parsing and checking SQL against the contract takes ~50 ms a rule: do it once per
+    # file content in a process (notebooks and tests load the catalogue many times).
     try:
         # safe_load builds only plain data: no tags, no Python objects.
         data = yaml.safe_load(text)

@@ -1,0 +1,116 @@
+"""Cases across runs: new, recurring or resolved; analysts' reviews that survive every run.
+
+A review is kept against the case_id with a fingerprint of the evidence it saw. A cleared
+case sinks in the ranking (its score times `cleared_factor`) until its evidence changes,
+when it rises again and says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import pandas as pd
+
+from fundwatch.errors import FundwatchError
+
+REVIEW_STATUSES = ("in_progress", "confirmed", "cleared")
+
+def fingerprints(hits: pd.DataFrame) -> dict[str, str]:
+    """case_id -> a hash of the evidence behind it (rules and their evidence, order-free)."""
+    out = {}
+    if hits.empty:
+        return out
+    for cid, group in hits.groupby("case_id"):
+        parts = sorted(f"{r}|{e}" for r, e in zip(group["rule_id"], group["evidence"], strict=True))
+        out[cid] = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    return out
+
+
+def previous_cases(con, year: int) -> pd.DataFrame:
+    """The active cases of the latest earlier run of the same year."""
+    return con.execute(
+        """SELECT case_id, evidence_fingerprint FROM fw_cases
+        WHERE run_id = (SELECT run_id FROM fw_runs WHERE year = ? ORDER BY started_at DESC, run_id DESC LIMIT 1)
+          AND status <> 'resolved'""",
+        [year],
+    ).df()
+
+
+def latest_reviews(con) -> pd.DataFrame:
+    return con.execute(
+        """SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY case_id ORDER BY reviewed_at DESC) AS n
+        FROM fw_reviews) WHERE n = 1"""
+    ).df()
+
+
+def annotate(cases: pd.DataFrame, hits: pd.DataFrame, previous: pd.DataFrame, reviews: pd.DataFrame,
+             cleared_factor: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(active cases with status/review columns re-ranked, resolved cases of the previous run)."""
+    cases = cases.copy()
+    fps = fingerprints(hits)
+    cases["evidence_fingerprint"] = cases["case_id"].map(fps).fillna("")
+    seen = set(previous["case_id"]) if not previous.empty else set()
+    cases["status"] = ["recurring" if c in seen else "new" for c in cases["case_id"]]
+    review = reviews.set_index("case_id") if not reviews.empty else pd.DataFrame()
+    statuses, notes = [], []
+    for cid, fp in zip(cases["case_id"], cases["evidence_fingerprint"], strict=True):
+        if cid in review.index:
+            r = review.loc[cid]
+            changed = r["evidence_fingerprint"] != fp
+            statuses.append(r["status"])
+            notes.append("evidence changed since review" if changed else "")
+        else:
+            statuses.append("")
+            notes.append("")
+    cases["review_status"] = statuses
+    cases["review_note"] = notes
+    sink = (cases["review_status"] == "cleared") & (cases["review_note"] == "")
+    cases.loc[sink, "risk_score"] = (cases.loc[sink, "risk_score"] * cleared_factor).round(1)
+    cases = cases.sort_values(["risk_score", "amount_at_risk", "case_id"], ascending=[False, False, True])
+    cases["rank"] = range(1, len(cases) + 1)
+    resolved_ids = sorted(seen - set(cases["case_id"]))
+    resolved = pd.DataFrame({"case_id": resolved_ids})
+    return cases.reset_index(drop=True), resolved
+
+
+def record_review(con, case_id: str, status: str, note: str, recovered, author: str) -> dict:
+    """Store an analyst's decision on a case of the latest run that has it."""
+    if status not in REVIEW_STATUSES:
+        raise FundwatchError(f"review status must be one of {', '.join(REVIEW_STATUSES)}, got {status!r}")
+    found = con.execute(
+        """SELECT c.year, c.evidence_fingerprint, c.rule_ids FROM fw_cases c JOIN fw_runs r USING (run_id)
+        WHERE c.case_id = ? AND c.status <> 'resolved' ORDER BY r.started_at DESC LIMIT 1""",
+        [case_id],
+    ).fetchall()
+    if not found:
+        raise FundwatchError(f"no case {case_id!r} in any run (see `fundwatch cases`)")
+    year, fp, rule_ids = found[0]
+    row = {"case_id": case_id, "year": year, "status": status, "note": note, "recovered": recovered,
+           "author": author, "reviewed_at": datetime.now(), "evidence_fingerprint": fp, "rule_ids": rule_ids}
+    con.execute("INSERT INTO fw_reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(row.values()))
+    return row
+
+
+def rule_stats(con) -> pd.DataFrame:
+    """Per rule: cases reviewed, confirmed, cleared, measured precision, money recovered."""
+    return con.execute(
+        """WITH latest AS (
+            SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY case_id ORDER BY reviewed_at DESC) AS n
+                           FROM fw_reviews) WHERE n = 1),
+        per_rule AS (
+            SELECT unnest(string_split(rule_ids, ';')) AS rule_id, status, recovered FROM latest
+            WHERE rule_ids IS NOT NULL AND rule_ids <> ''),
+        cases AS (
+            SELECT unnest(string_split(rule_ids, ';')) AS rule_id, count(DISTINCT case_id) AS cases
+            FROM fw_cases WHERE status <> 'resolved' AND rule_ids <> '' GROUP BY 1)
+        SELECT coalesce(c.rule_id, p.rule_id) AS rule_id, coalesce(any_value(c.cases), 0) AS cases,
+               count(p.status) AS reviewed,
+               count(*) FILTER (WHERE p.status = 'confirmed') AS confirmed,
+               count(*) FILTER (WHERE p.status = 'cleared') AS cleared,
+               round(count(*) FILTER (WHERE p.status = 'confirmed')
+                     / nullif(count(*) FILTER (WHERE p.status IN ('confirmed', 'cleared')), 0), 3) AS precision,
+               coalesce(sum(p.recovered), 0) AS recovered
+        FROM cases c FULL JOIN per_rule p ON p.rule_id = c.rule_id
+        GROUP BY 1 ORDER BY 1"""
+    ).df()

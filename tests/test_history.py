@@ -1,0 +1,108 @@
+"""Runs over time: stable case ids, new/recurring/resolved, reviews that survive rescans, exit codes."""
+
+import json
+
+import pandas as pd
+
+from fundwatch.cli import main
+from tests.conftest import make_id
+
+STAFF_A, STAFF_B = make_id(1), make_id(2)
+
+
+def write_world(d, staff=(STAFF_A, STAFF_B), extra_payment=False):
+    d.mkdir(exist_ok=True)
+    pd.DataFrame({"person_id": list(staff), "employer": "县财政局", "employer_type": "government",
+                  "start_date": "2015-01-01"}).to_csv(d / "civil_servants.csv", index=False)
+    members = [("H1", STAFF_A), ("H2", STAFF_B)] + [(f"H{i}", make_id(10 + i)) for i in range(3, 40)]
+    pd.DataFrame(members, columns=["household_id", "person_id"]).to_csv(d / "dibao_members.csv", index=False)
+    pays = [(f"{h}-{m}", h, f"2023-{m:02d}", 900 if h == "H1" else 500) for h, _ in members for m in (1, 2, 3)]
+    if extra_payment:
+        pays.append(("H1-4", "H1", "2023-04", 900))
+    pd.DataFrame(pays, columns=["payment_id", "household_id", "period", "amount"]).to_csv(
+        d / "dibao_payments.csv", index=False)
+
+
+def scan(tmp_path, data, *extra):
+    code = main(["--workspace", str(tmp_path / "ws.duckdb"), "scan", "--year", "2023", "--data", str(data),
+                 "--out", str(tmp_path / "out"), *extra])
+    return code, pd.read_csv(tmp_path / "out" / "cases.csv", dtype={"entity_id": str})
+
+
+def test_case_ids_status_and_reviews_across_runs(tmp_path):
+    data = tmp_path / "data"
+    write_world(data)
+    code, first = scan(tmp_path, data)
+    assert code == 0
+    assert list(first["entity_id"]) == ["H1", "H2"] and set(first["status"]) == {"new"}
+    _, second = scan(tmp_path, data)
+    assert list(second["case_id"]) == list(first["case_id"])  # stable ids
+    assert set(second["status"]) == {"recurring"}
+
+    h1 = first.loc[first["entity_id"] == "H1", "case_id"].iloc[0]
+    assert main(["--workspace", str(tmp_path / "ws.duckdb"), "review", h1, "--status", "cleared",
+                 "--note", "salary verified", "--author", "tester"]) == 0
+    _, third = scan(tmp_path, data)
+    assert list(third["entity_id"]) == ["H2", "H1"]  # the cleared case sinks
+    assert third.loc[third["entity_id"] == "H1", "review_status"].iloc[0] == "cleared"
+
+    write_world(data, extra_payment=True)  # new evidence on the cleared case
+    _, fourth = scan(tmp_path, data)
+    assert list(fourth["entity_id"]) == ["H1", "H2"]
+
+    write_world(data, staff=(STAFF_A,), extra_payment=True)  # H2's evidence is gone
+    _, fifth = scan(tmp_path, data)
+    assert list(fifth["entity_id"]) == ["H1"]
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "ws.duckdb"), read_only=True)
+    statuses = con.execute("SELECT entity_id, status FROM fw_cases WHERE run_id = (SELECT run_id FROM fw_runs "
+                           "ORDER BY started_at DESC, run_id DESC LIMIT 1) ORDER BY 1").fetchall()
+    stats = con.execute("SELECT count(*) FROM fw_reviews WHERE status = 'cleared' AND author = 'tester'").fetchall()
+    con.close()
+    assert statuses == [("H1", "recurring"), ("H2", "resolved")]
+    assert stats == [(1,)]
+
+
+def test_run_json_and_masked_outputs(tmp_path):
+    data = tmp_path / "data"
+    write_world(data)
+    scan(tmp_path, data)
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["year"] == 2023 and run["outputs"]["ids_unmasked"] is False
+    assert run["rules"]["dibao.public_staff"]["status"] == "found"
+    assert "subsidy_payments" in " ".join(run["skipped_rules"].values()) or run["skipped_rules"]
+    hits = (tmp_path / "out" / "rule_hits.csv").read_text(encoding="utf-8-sig")
+    assert STAFF_A not in hits and STAFF_A[:6] + "********" + STAFF_A[-4:] in hits
+    scan(tmp_path, data, "--unmask")
+    assert STAFF_A in (tmp_path / "out" / "rule_hits.csv").read_text(encoding="utf-8-sig")
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["outputs"]["ids_unmasked"] is True
+
+
+def test_exit_codes(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    write_world(data)
+    assert scan(tmp_path, data, "--fail-on", "critical")[0] == 1
+    assert scan(tmp_path, data, "--fail-on", "critical", "--rule", "dibao.public_staff")[0] == 1
+    (data / "deaths.csv").write_text("person_id,name\n1,a\n")
+    assert main(["--workspace", str(tmp_path / "ws.duckdb"), "scan", "--year", "2023", "--data", str(data)]) == 2
+    assert main(["--workspace", str(tmp_path / "ws.duckdb"), "review", "nosuchcase", "--status", "cleared"]) == 2
+    assert main(["--workspace", str(tmp_path / "ws.duckdb"), "scan", "--year", "2023", "--rule", "no.such"]) == 2
+
+
+def test_internal_error_exits_3_and_leaves_previous_outputs(tmp_path, monkeypatch, capsys):
+    data = tmp_path / "data"
+    write_world(data)
+    assert scan(tmp_path, data)[0] == 0
+    before = (tmp_path / "out" / "cases.csv").read_bytes()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("fundwatch.report.outputs.hit_table", boom)
+    assert main(["--workspace", str(tmp_path / "ws.duckdb"), "scan", "--year", "2023",
+                 "--out", str(tmp_path / "out")]) == 3
+    assert "internal error" in capsys.readouterr().err
+    # The previous run's files are all still there, unchanged, and no temporary file is left.
+    assert (tmp_path / "out" / "cases.csv").read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cases.csv", "rule_hits.csv", "run.json"]
