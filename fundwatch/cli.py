@@ -74,7 +74,6 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
     from fundwatch.config import load_config
     from fundwatch.report.outputs import case_table, write_outputs
     from fundwatch.rules import load_rules
-    from fundwatch.scan import scan as run_scan
 
     config = load_config(config_path)
     ruleset = load_rules(rules_dir)
@@ -84,13 +83,10 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
     if unknown:
         raise FundwatchError(f"unknown rule id(s): {', '.join(unknown)} (see `fundwatch rules list`)")
     with _workspace(ctx) as ws:
-        present = None
-        if data_dir is not None:
-            report = ws.load(data_dir, mapping=mapping, progress=log.emit)
-            click.echo(report.format(), err=True)
-            present = set(report.tables)
-        result = run_scan(ws, year, present=present, config=config, ruleset=ruleset,
-                          rule_ids=list(rule_ids) or None, progress=log.emit)
+        result = ws.scan(year, data=data_dir, mapping=mapping, config=config, rules=ruleset,
+                         rule_ids=list(rule_ids) or None, progress=log.emit)
+    if result.load_report is not None:
+        click.echo(result.load_report.format(), err=True)
     paths = write_outputs(result, outdir, lang=lang, unmask=unmask)
     _print_outcomes(result)
     table = case_table(result, lang, unmask=False).head(top)

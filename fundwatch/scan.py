@@ -31,6 +31,7 @@ class ScanResult:
     outcomes: list[RuleOutcome]
     run: dict = field(default_factory=dict)
     resolved: pd.DataFrame = field(default_factory=pd.DataFrame)  # case_ids of the previous run gone now
+    load_report: object = None  # the LoadReport when the scan loaded a folder first
 
     @property
     def outcome_frame(self) -> pd.DataFrame:
