@@ -6,6 +6,7 @@ configuration; 3 internal error.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -284,6 +285,8 @@ def contract():
 
 
 def main(argv=None) -> int:
+    # Workspaces, their write-ahead logs, spill files and outputs hold personal data.
+    os.umask(0o077)
     try:
         # Without standalone mode, click returns ctx.exit()'s code instead of raising.
         code = cli.main(args=argv, standalone_mode=False)
