@@ -133,3 +133,18 @@ def test_config_params_are_typed_and_injection_fails_harmlessly(tmp_path, rules_
     present = {"civil_servants", "dibao_members", "dibao_payments"}
     _, outcomes = run_rules(engine, ruleset, 2023, present, load_config(cfg), rules=[rule])
     assert outcomes[0].status == "clean"  # P1 is government, not soe
+
+
+def test_blank_dates_in_evidence_do_not_break_hits():
+    import pandas as pd
+
+    from fundwatch.rules.runner import hits_frame
+
+    rule = load_rules()["dibao.public_staff"]
+    result = pd.DataFrame({"entity_id": ["H1", "H2"], "year": [2023, 2023], "amount_at_risk": [1.0, 2.0],
+                           "payments": [1, 2], "person_id": ["P1", "P2"], "employer": ["a", None],
+                           "employer_type": ["government", "soe"], "staff_members": [1, 1],
+                           "end_date": pd.to_datetime(["2023-01-01", None])})
+    hits = hits_frame(rule, result)
+    assert '"end_date": null' in hits.iloc[1]["evidence"]
+    assert "employed by — (soe)" in hits.iloc[1]["summary_en"]

@@ -11,9 +11,14 @@ POPULATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("dibao", "person"): ("dibao_members", "SELECT count(DISTINCT person_id) FROM dibao_members"),
     ("subsidy", "person"): ("subsidy_payments", "SELECT count(DISTINCT person_id) FROM subsidy_payments WHERE year(period) = {year}"),
     ("subsidy", "agency"): ("subsidy_payments", "SELECT count(DISTINCT agency_code) FROM subsidy_payments WHERE year(period) = {year}"),
-    ("housing", "tenancy"): ("housing_tenancies", "SELECT count(DISTINCT tenancy_id) FROM housing_tenancies"),
-    ("housing", "person"): ("housing_tenancies", "SELECT count(DISTINCT person_id) FROM housing_tenancies"),
-    ("cooperative", "cooperative"): ("cooperatives", "SELECT count(DISTINCT coop_id) FROM cooperatives"),
+    # Leases and cooperatives count only if they existed at some point of the year.
+    ("housing", "tenancy"): ("housing_tenancies", "SELECT count(DISTINCT tenancy_id) FROM housing_tenancies "
+                             "WHERE year(start_date) <= {year} AND (end_date IS NULL OR year(end_date) >= {year})"),
+    ("housing", "person"): ("housing_tenancies", "SELECT count(DISTINCT person_id) FROM housing_tenancies "
+                            "WHERE year(start_date) <= {year} AND (end_date IS NULL OR year(end_date) >= {year})"),
+    ("cooperative", "cooperative"): ("cooperatives", "SELECT count(DISTINCT coop_id) FROM cooperatives "
+                                     "WHERE year(registered_date) <= {year} "
+                                     "AND (dissolved_date IS NULL OR year(dissolved_date) >= {year})"),
 }
 
 

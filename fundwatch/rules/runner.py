@@ -47,12 +47,12 @@ class RuleOutcome:
 
 
 def _jsonable(v):
+    if v is None or v is pd.NaT or (not hasattr(v, "__len__") and pd.isna(v)):
+        return None
     if isinstance(v, Decimal):
         return float(v)
     if isinstance(v, dt.datetime | dt.date | pd.Timestamp):
         return v.isoformat()[:10] if not isinstance(v, dt.datetime) or v.time() == dt.time() else v.isoformat()
-    if isinstance(v, float) and v != v:
-        return None
     if hasattr(v, "tolist"):
         return v.tolist()
     return v

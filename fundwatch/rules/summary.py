@@ -10,6 +10,8 @@ import datetime as dt
 import string
 from decimal import Decimal
 
+import pandas as pd
+
 _FORMATTER = string.Formatter()
 
 
@@ -29,7 +31,7 @@ def check_template(template: str, columns: list[str]) -> list[str]:
 
 
 def show(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NaT or (not isinstance(value, list | tuple) and pd.isna(value)):
         return "—"
     if isinstance(value, Decimal | float):
         return f"{value:,.2f}"
