@@ -148,3 +148,12 @@ def test_blank_dates_in_evidence_do_not_break_hits():
     hits = hits_frame(rule, result)
     assert '"end_date": null' in hits.iloc[1]["evidence"]
     assert "employed by — (soe)" in hits.iloc[1]["summary_en"]
+
+
+def test_list_parameter_expands_inside_in():
+    from fundwatch.rules.render import parse, render
+
+    tree = parse("SELECT 1 AS entity_id FROM civil_servants c WHERE c.employer_type IN (:types)", "x.yaml")
+    sql = render(tree, {"types": ["government", "soe"]}, "duckdb")
+    assert "IN ('government', 'soe')" in sql
+    assert "IN ('government', 'soe')" in render(tree, {"types": ["government", "soe"]}, "spark")

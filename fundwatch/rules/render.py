@@ -88,6 +88,13 @@ def literal(value) -> exp.Expression:
 
 def bind(tree: exp.Expression, values: dict) -> exp.Expression:
     def replace(node):
+        # `x IN (:types)` with a list parameter expands to `x IN ('a', 'b')`, which every engine runs.
+        if isinstance(node, exp.In) and len(node.expressions) == 1:
+            only = node.expressions[0]
+            if isinstance(only, exp.Placeholder) and isinstance(values.get(only.name), list):
+                items = values[only.name] or [None]
+                node.set("expressions", [literal(v) if v is not None else exp.Null() for v in items])
+                return node
         if isinstance(node, exp.Placeholder) and node.name in values:
             return literal(values[node.name])
         return node
