@@ -79,14 +79,15 @@ def test_rules_test_cli_fails_on_a_failing_or_broken_rule(rules_dir, capsys):
     assert "FAIL dibao.wrong :: a civil servant's household is paid — flagged but must not be: H2" in capsys.readouterr().out
 
 
-def _engine_with_staff():
+def _engine_with_staff(staff=3, households=30):
     engine = fresh_engine()
     assert not insert_rows(engine.con, "civil_servants", [
-        {"person_id": "P1", "employer_type": "government", "start_date": "2015-01-01"}])
+        {"person_id": f"P{i}", "employer_type": "government", "start_date": "2015-01-01"} for i in range(staff)])
     assert not insert_rows(engine.con, "dibao_members", [
-        {"household_id": f"H{i}", "person_id": "P1" if i == 0 else f"Q{i}"} for i in range(10)])
+        {"household_id": f"H{i}", "person_id": f"P{i}" if i < staff else f"Q{i}"} for i in range(households)])
     assert not insert_rows(engine.con, "dibao_payments", [
-        {"payment_id": str(i), "household_id": f"H{i}", "period": "2023-01", "amount": "100"} for i in range(10)])
+        {"payment_id": str(i), "household_id": f"H{i}", "period": "2023-01", "amount": "100"}
+        for i in range(households)])
     return engine
 
 
@@ -95,17 +96,55 @@ def test_outcomes_found_clean_skipped_and_mis_tuned(rules_dir):
     engine = _engine_with_staff()
     present = {"civil_servants", "dibao_members", "dibao_payments"}
     hits, outcomes = run_rules(engine, ruleset, 2023, present, Config())
-    assert [(o.status, o.hits) for o in outcomes] == [("found", 1)]
-    assert outcomes[0].share == pytest.approx(0.1) and outcomes[0].mis_tuned  # 1 of 10 households > 5%
+    assert [(o.status, o.hits) for o in outcomes] == [("found", 3)]
+    assert outcomes[0].share == pytest.approx(0.1) and outcomes[0].mis_tuned  # 3 of 30 households > 5%
     assert "probably mis-tuned" in outcomes[0].describe()
-    assert hits.iloc[0]["matched_on"] == "person_id" and "P1" in hits.iloc[0]["summary_en"]
+    assert hits.iloc[0]["matched_on"] == "person_id" and "P0" in hits.iloc[0]["summary_en"]
     _, outcomes = run_rules(engine, ruleset, 2023, present, Config(mis_tuned_share=0.2))
     assert not outcomes[0].mis_tuned
+    # Two hits among twenty is a large share of a small population, not a tuning problem.
+    _, outcomes = run_rules(_engine_with_staff(staff=2, households=20), ruleset, 2023, present, Config())
+    assert outcomes[0].share == pytest.approx(0.1) and not outcomes[0].mis_tuned
     _, outcomes = run_rules(engine, ruleset, 2022, present, Config())
     assert outcomes[0].status == "clean"
     _, outcomes = run_rules(engine, ruleset, 2023, present - {"civil_servants"}, Config())
     assert outcomes[0].status == "skipped" and outcomes[0].missing == ["civil_servants"]
     assert "could not run" in outcomes[0].describe()
+
+
+def test_optional_input_not_loaded_is_read_as_empty(rules_dir):
+    text = EXAMPLE.read_text(encoding="utf-8").replace("id: dibao.public_staff", "id: dibao.optional")
+    text = text.replace("matched_on: person_id", "optional_inputs: [deaths]\nmatched_on: person_id")
+    text = text.replace("WHERE year(p.period) = :year",
+                        "WHERE year(p.period) = :year AND m.person_id NOT IN (SELECT person_id FROM deaths)")
+    (rules_dir / "dibao" / "optional.yaml").write_text(text, encoding="utf-8")
+    ruleset = load_rules(rules_dir)
+    assert not ruleset.errors
+    engine = _engine_with_staff()
+    assert not insert_rows(engine.con, "deaths", [{"person_id": "P0", "death_date": "2020-01-01"}])
+    base = {"civil_servants", "dibao_members", "dibao_payments"}
+    rules = [ruleset["dibao.optional"]]
+    _, with_deaths = run_rules(engine, ruleset, 2023, base | {"deaths"}, Config(), rules=rules)
+    _, without = run_rules(engine, ruleset, 2023, base, Config(), rules=rules)
+    # Loaded, the deaths table removes P0's household; not loaded, it is read as empty (stale rows ignored).
+    assert (with_deaths[0].status, with_deaths[0].hits) == ("found", 2)
+    assert (without[0].status, without[0].hits) == ("found", 3)
+
+
+def test_expect_amounts_are_checked(rules_dir):
+    from fundwatch.rules.testing import run_test
+
+    text = EXAMPLE.read_text(encoding="utf-8").replace("id: dibao.public_staff", "id: dibao.amounts")
+    ok = text.replace("    expect: [H1]\n", "    expect: [H1]\n    expect_amounts: {H1: 1300.00}\n", 1)
+    (rules_dir / "dibao" / "amounts.yaml").write_text(ok, encoding="utf-8")
+    ruleset = load_rules(rules_dir)
+    rule = ruleset["dibao.amounts"]
+    assert run_test(rule, ruleset.trees[rule.id], rule.tests[0]).passed
+    wrong = text.replace("    expect: [H1]\n", "    expect: [H1]\n    expect_amounts: {H1: 650.00}\n", 1)
+    (rules_dir / "dibao" / "amounts.yaml").write_text(wrong, encoding="utf-8")
+    ruleset = load_rules(rules_dir)
+    result = run_test(ruleset["dibao.amounts"], ruleset.trees["dibao.amounts"], ruleset["dibao.amounts"].tests[0])
+    assert not result.passed and "amount_at_risk 1300.0 != 650.0" in result.message
 
 
 def test_config_params_are_typed_and_injection_fails_harmlessly(tmp_path, rules_dir):

@@ -18,7 +18,7 @@ REQUIRED_OUTPUT = ("entity_id", "year", "amount_at_risk")
 FIELDS = {
     "id", "title", "status", "program", "entity_type", "level", "description", "basis", "falsepositives",
     "inputs", "params", "matched_on", "query", "summary", "tests", "author", "date", "modified",
-    "references", "tags", "engines",
+    "references", "tags", "engines", "optional_inputs",
 }
 REQUIRED = ("id", "title", "status", "program", "entity_type", "level", "description", "basis",
             "falsepositives", "inputs", "matched_on", "query", "summary", "tests")
@@ -40,6 +40,7 @@ class RuleTest:
     expect_not: tuple[str, ...]
     year: int
     params: dict = field(default_factory=dict)
+    expect_amounts: dict = field(default_factory=dict)  # entity -> amount_at_risk it must report
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Rule:
     path: Path
     version: str  # hash of the file's text: the rule's version in run records
     engines: dict[str, str] = field(default_factory=dict)  # engine -> "unsupported: why" (optional)
+    optional_inputs: tuple[str, ...] = ()  # read if loaded, else seen as empty
 
     def title_in(self, lang: str) -> str:
         return self.title.get(lang) or self.title["en"]
@@ -112,7 +114,7 @@ def _tests(d: dict, path, inputs: tuple[str, ...]) -> tuple[RuleTest, ...]:
     for i, t in enumerate(raw):
         where = f"tests[{i}]"
         _need(isinstance(t, dict), path, where, "must be a mapping")
-        unknown = set(t) - {"name", "data", "expect", "expect_not", "year", "params"}
+        unknown = set(t) - {"name", "data", "expect", "expect_not", "year", "params", "expect_amounts"}
         _need(not unknown, path, where, f"unknown field(s) {', '.join(sorted(unknown))}")
         data = t.get("data")
         _need(isinstance(data, dict) and data, path, where + ".data", "must map table names to lists of rows")
@@ -129,8 +131,11 @@ def _tests(d: dict, path, inputs: tuple[str, ...]) -> tuple[RuleTest, ...]:
         _need(bool(expect) or bool(expect_not), path, where, "must name entities to expect or to not expect")
         _need(isinstance(t.get("year"), int), path, where + ".year", "must be the scan year (an integer)")
         _need(isinstance(t.get("name"), str), path, where + ".name", "is required")
+        amounts = t.get("expect_amounts") or {}
+        _need(isinstance(amounts, dict) and all(isinstance(v, int | float) for v in amounts.values()), path,
+              where + ".expect_amounts", "must map entity ids to amounts")
         out.append(RuleTest(t["name"], data, tuple(map(str, expect)), tuple(map(str, expect_not)), t["year"],
-                            dict(t.get("params") or {})))
+                            dict(t.get("params") or {}), {str(k): float(v) for k, v in amounts.items()}))
     names = [t.name for t in out]
     _need(len(set(names)) == len(names), path, "tests", "test names must be unique")
     # A rule ships with a near miss: some test must name an entity that must NOT fire.
@@ -162,6 +167,9 @@ def parse_rule(d: dict, path: Path, version: str) -> Rule:
     fps = d.get("falsepositives")
     _need(isinstance(fps, list) and fps and all(isinstance(x, str) for x in fps), path, "falsepositives",
           "must list the legitimate look-alikes and how the rule avoids them")
+    optional = d.get("optional_inputs") or []
+    _need(isinstance(optional, list) and all(i in TABLES and i not in inputs for i in optional), path,
+          "optional_inputs", "must list contract tables that are not already in `inputs`")
     engines = d.get("engines") or {}
     _need(isinstance(engines, dict), path, "engines", "must map engine names to a note")
     return Rule(
@@ -170,5 +178,5 @@ def parse_rule(d: dict, path: Path, version: str) -> Rule:
         falsepositives=tuple(fps), inputs=tuple(inputs), params=_params(d, path),
         matched_on=_text(d, path, "matched_on"), query=_text(d, path, "query"),
         summary=_bilingual(d, path, "summary"), tests=_tests(d, path, tuple(inputs)), path=path, version=version,
-        engines={str(k): str(v) for k, v in engines.items()},
+        engines={str(k): str(v) for k, v in engines.items()}, optional_inputs=tuple(optional),
     )

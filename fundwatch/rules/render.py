@@ -39,9 +39,10 @@ def check_against_contract(tree: exp.Expression, rule) -> None:
     """Every table is a declared input and every column exists in the contract."""
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     tables = {t.name for t in tree.find_all(exp.Table)} - ctes
-    undeclared = tables - set(rule.inputs)
+    undeclared = tables - set(rule.inputs) - set(rule.optional_inputs)
     if undeclared:
-        raise RuleError(rule.path, "query", f"reads {', '.join(sorted(undeclared))} which are not in `inputs`")
+        raise RuleError(rule.path, "query",
+                        f"reads {', '.join(sorted(undeclared))} which are not in `inputs` or `optional_inputs`")
     placeholders = {p.name for p in tree.find_all(exp.Placeholder)}
     unknown = placeholders - set(rule.params) - set(SCAN_PARAMS)
     if unknown:
@@ -86,8 +87,13 @@ def literal(value) -> exp.Expression:
     raise TypeError(f"cannot bind {value!r}")
 
 
-def bind(tree: exp.Expression, values: dict) -> exp.Expression:
+def bind(tree: exp.Expression, values: dict, empty_tables: set[str] = frozenset()) -> exp.Expression:
+    """Replace placeholders by literals; read `empty_tables` (optional inputs not loaded) as empty."""
+
     def replace(node):
+        if isinstance(node, exp.Table) and node.name in empty_tables and not node.args.get("db"):
+            empty = sqlglot.parse_one(f"SELECT * FROM {node.name} WHERE 1 = 0")
+            return exp.Subquery(this=empty, alias=exp.TableAlias(this=exp.to_identifier(node.alias_or_name)))
         # `x IN (:types)` with a list parameter expands to `x IN ('a', 'b')`, which every engine runs.
         if isinstance(node, exp.In) and len(node.expressions) == 1:
             only = node.expressions[0]
@@ -102,5 +108,5 @@ def bind(tree: exp.Expression, values: dict) -> exp.Expression:
     return tree.copy().transform(replace)
 
 
-def render(tree: exp.Expression, values: dict, dialect: str = "duckdb") -> str:
-    return bind(tree, values).sql(dialect=dialect)
+def render(tree: exp.Expression, values: dict, dialect: str = "duckdb", empty_tables: set[str] = frozenset()) -> str:
+    return bind(tree, values, empty_tables).sql(dialect=dialect)

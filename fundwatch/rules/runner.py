@@ -81,10 +81,14 @@ def hits_frame(rule, result: pd.DataFrame) -> pd.DataFrame:
     return out[HIT_COLUMNS]
 
 
-def run_rule(engine, rule, tree, year: int, params: dict) -> pd.DataFrame:
+MIN_HITS_FOR_MIS_TUNED = 3  # one or two hits among a handful of agencies is not a tuning problem
+
+
+def run_rule(engine, rule, tree, year: int, params: dict, present: set[str] | None = None) -> pd.DataFrame:
     values = dict(params)
     values.update(scan_values(year))
-    sql = render(tree, values, engine.dialect)
+    absent = {t for t in rule.optional_inputs if present is not None and t not in present}
+    sql = render(tree, values, engine.dialect, absent)
     return engine.query(sql)
 
 
@@ -103,7 +107,7 @@ def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None,
                                         missing=[f"support on {engine.dialect}"]))
             continue
         try:
-            result = run_rule(engine, rule, ruleset.trees[rule.id], year, config.rule_params(rule))
+            result = run_rule(engine, rule, ruleset.trees[rule.id], year, config.rule_params(rule), present)
             hits = hits_frame(rule, result)
         except Exception as e:  # one broken rule must not stop the others; the outcome says why
             outcomes.append(RuleOutcome(rule.id, "error", message=f"{type(e).__name__}: {e}",
@@ -114,7 +118,7 @@ def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None,
         pop = population(engine, rule.program, rule.entity_type, year, present)
         if pop:
             outcome.share = n / pop
-            outcome.mis_tuned = outcome.share > share_limit
+            outcome.mis_tuned = outcome.share > share_limit and n >= MIN_HITS_FOR_MIS_TUNED
         outcomes.append(outcome)
         frames.append(hits)
     frames = [f for f in frames if not f.empty]

@@ -94,6 +94,10 @@ def run_test(rule, tree, test) -> TestResult:
         problems.append(f"expected but not flagged: {', '.join(missed)}")
     if wrong:
         problems.append(f"flagged but must not be: {', '.join(wrong)}")
+    for entity, amount in test.expect_amounts.items():
+        got = hits.loc[hits["entity_id"] == entity, "amount_at_risk"]
+        if got.empty or abs(float(got.sum()) - amount) > 0.005:
+            problems.append(f"{entity}: amount_at_risk {float(got.sum()) if not got.empty else None} != {amount}")
     if not hits.empty and (hits["year"] != test.year).any():
         problems.append(f"returned hits for a year other than {test.year}")
     if not hits.empty and hits["summary_en"].str.contains("—").all() and hits["summary_en"].str.len().lt(20).all():
