@@ -1,13 +1,15 @@
 """Run a rule's embedded tests in a fresh in-memory DuckDB.
 
 Test rows are written as in a CSV (`period: 2023-03`, `amount: 1,200.00`) and go through
-the loader's value parsing, except that IDs are not checksum-validated so tests can use
-short readable ids. A value that does not parse fails the test and names the row.
+the loader's own typing (fundwatch/load/stage.py), except that IDs are not checksum-validated
+so tests can use short readable ids. A value that does not parse fails the test and names
+the row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -15,11 +17,11 @@ import pandas as pd
 from fundwatch.config import Config
 from fundwatch.contract.tables import TABLES
 from fundwatch.engine.duckdb_engine import DuckDBEngine
-from fundwatch.load.values import clean_sql, reason_sql, value_sql
+from fundwatch.load.headers import HeaderMap
+from fundwatch.load.readers import RawFile
+from fundwatch.load.stage import stage_file
 from fundwatch.rules.params import coerce
 from fundwatch.rules.runner import hits_frame, run_rule
-
-_ID_KINDS = ("person_id", "credit_code")
 
 
 @dataclass
@@ -38,35 +40,27 @@ def fresh_engine() -> DuckDBEngine:
 
 
 def insert_rows(con, table: str, rows: list[dict]) -> list[str]:
-    """Insert test rows; returns problems ('row 2 column period: bad_period') instead of raising."""
+    """Insert test rows through the loader's own typing; returns problems instead of raising."""
     spec = TABLES[table]
     names = [c.name for c in spec.columns if any(c.name in r for r in rows)]
-    frame = pd.DataFrame({n: pd.array([None if r.get(n) is None else str(r[n]) for r in rows], dtype="string")
-                          for n in names})
-    frame["__row"] = range(len(rows))
-    con.register("_fx", frame)
-    selects, reasons = [], []
-    for n in names:
-        c = spec.column(n)
-        clean = clean_sql(f'"{n}"', c)
-        value = clean if c.kind in _ID_KINDS else value_sql(clean, c)
-        selects.append(f'{value} AS "{n}"')
-        if c.kind not in _ID_KINDS:
-            reasons.append(f"CASE WHEN ({reason_sql(clean, value, c)}) IS NOT NULL "
-                           f"THEN 'row ' || (__row + 1) || ' column {n}: ' || ({reason_sql(clean, value, c)}) END")
-        elif c.required:
-            reasons.append(f"CASE WHEN {clean} IS NULL THEN 'row ' || (__row + 1) || ' column {n}: missing_required' END")
-    missing = [f"column {c}: missing_required (in every row)" for c in spec.required if c not in names]
-    if reasons:
-        bad = con.execute(
-            f"SELECT x FROM (SELECT unnest([{', '.join(reasons)}]) AS x FROM _fx) WHERE x IS NOT NULL"
-        ).fetchall()
-        missing += [r[0] for r in bad]
-    if not missing:
-        cols = ", ".join(f'"{n}"' for n in names)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(selects)} FROM _fx")
-    con.unregister("_fx")
-    return missing
+    frame = pd.DataFrame({f"c{i}": pd.array([None if r.get(n) is None else str(r[n]) for r in rows], dtype="string")
+                          for i, n in enumerate(names)})
+    frame["__line"] = range(1, len(rows) + 1)
+    con.register("_fx_frame", frame)
+    con.execute("CREATE OR REPLACE TEMP TABLE _fx AS SELECT * FROM _fx_frame")
+    con.unregister("_fx_frame")
+    raw = RawFile(Path(f"<test data {table}>"), "_fx", names, 0)
+    headers = HeaderMap(columns={n: i for i, n in enumerate(names)})
+    problems = [f"column {c}: missing_required (in every row)" for c in spec.required if c not in names]
+    staged = stage_file(con, raw, spec, headers, check_ids=False)
+    bad = con.execute(f"SELECT __line, __problems FROM {staged.typed} WHERE len(__problems) > 0 ORDER BY 1").fetchall()
+    problems += [f"row {line} column {p['column']}: {p['reason']}" for line, ps in bad for p in ps]
+    if not problems:
+        cols = ", ".join(f'"{c}"' for c in spec.column_names)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {staged.typed}")
+    con.execute(f"DROP TABLE {staged.typed}")
+    con.execute("DROP TABLE _fx")
+    return problems
 
 
 def run_test(rule, tree, test) -> TestResult:
