@@ -54,9 +54,9 @@ def mi(y: int, m: int) -> int:
 
 
 def year_of(d) -> np.ndarray:
-    return np.asarray(d, dtype=np.int64).astype("datetime64[D]").astype("datetime64[Y]").astype(
-        np.int64
-    ) + 1970
+    return (
+        np.asarray(d, dtype=np.int64).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    )
 
 
 def period_labels(first: int, last: int) -> list[str]:

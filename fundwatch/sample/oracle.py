@@ -1,0 +1,208 @@
+"""A literal reading of every catalogue rule, in plain DuckDB SQL, to check the sample world.
+
+Not the product's rules (those live in rules/): a second, deliberately simple implementation
+with the catalogue's default parameters, used by the tests to prove that every planted
+anomaly is findable, that no look-alike trips its rule and that the background raises no
+hit at all. `check(data_dir)` returns the three lists; all should be empty but the first.
+Each rule yields (rule_id, entity_id, year), the year being the one its evidence falls in:
+the period for payments and rent, the fiscal year for cooperatives, the year an allocation
+was received, the year of dissolution, the years two enrolments or leases overlap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from fundwatch.contract import TABLES
+
+_VIEWS = """
+CREATE VIEW pay AS SELECT *, CAST(period || '-01' AS DATE) AS ps, year(CAST(period || '-01' AS DATE)) AS y,
+  coalesce(pay_date, CAST(period || '-01' AS DATE)) AS pd FROM dibao_payments;
+CREATE VIEW pm AS SELECT pay.*, m.person_id FROM pay JOIN dibao_members m USING (household_id);
+CREATE VIEW sp AS SELECT *, CAST(period || '-01' AS DATE) AS ps, year(CAST(period || '-01' AS DATE)) AS y FROM subsidy_payments;
+CREATE VIEW rent AS SELECT *, CAST(period || '-01' AS DATE) AS ps,
+  CAST(CAST(period || '-01' AS DATE) + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS pe,
+  year(CAST(period || '-01' AS DATE)) AS y FROM housing_rent;
+CREATE VIEW lp AS SELECT tenancy_id, person_id FROM housing_tenancies UNION SELECT tenancy_id, person_id FROM housing_members;
+CREATE VIEW rl AS SELECT rent.*, lp.person_id FROM rent JOIN lp USING (tenancy_id);
+CREATE VIEW hhp AS SELECT m.person_id, h.* FROM dibao_members m JOIN dibao_households h USING (household_id);
+CREATE VIEW leases AS SELECT lp.person_id, t.tenancy_id, t.start_date, coalesce(t.end_date, DATE '2099-12-31') AS end_date
+  FROM lp JOIN housing_tenancies t USING (tenancy_id);
+"""
+STAFF = "('government', 'institution', 'soe')"
+ACTIVE = "{a}.start_date <= {d} AND ({a}.end_date IS NULL OR {a}.end_date >= {d})"
+
+RULES = {
+    "dibao.public_staff": f"""SELECT DISTINCT household_id, y FROM pm JOIN civil_servants c USING (person_id)
+        WHERE c.employer_type IN {STAFF} AND {ACTIVE.format(a="c", d="pm.pd")}""",
+    "dibao.village_cadre": f"""SELECT DISTINCT household_id, y FROM pm JOIN civil_servants c USING (person_id)
+        WHERE c.employer_type = 'village_cadre' AND {ACTIVE.format(a="c", d="pm.pd")}""",
+    "dibao.paid_after_death": """SELECT DISTINCT p.household_id, p.y FROM pay p JOIN dibao_households h USING (household_id)
+        JOIN deaths d ON d.person_id = h.head_id OR (d.person_id IN (SELECT person_id FROM dibao_members m
+          WHERE m.household_id = h.household_id) AND (SELECT count(*) FROM dibao_members m WHERE m.household_id = h.household_id) = 1)
+        WHERE p.ps > date_trunc('month', d.death_date)""",
+    "dibao.member_deceased": """WITH md AS (SELECT m.household_id, date_trunc('month', d.death_date) AS dm FROM dibao_members m
+          JOIN dibao_households h USING (household_id) JOIN deaths d USING (person_id) WHERE m.person_id <> h.head_id),
+        base AS (SELECT md.household_id, md.dm, arg_max(p.amount, p.ps) AS amt FROM md JOIN pay p USING (household_id)
+          WHERE p.ps <= md.dm GROUP BY ALL)
+        SELECT DISTINCT p.household_id, p.y FROM base JOIN pay p USING (household_id)
+        WHERE p.ps >= base.dm + INTERVAL 4 MONTH AND p.amount = base.amt""",
+    "dibao.vehicle": """SELECT DISTINCT household_id, y FROM pm JOIN vehicles v USING (person_id)
+        WHERE v.purchase_price > 100000 AND v.registration_date <= pm.pd
+          AND (v.deregistration_date IS NULL OR v.deregistration_date > pm.pd)""",
+    "dibao.business_role": """SELECT DISTINCT household_id, y FROM pm JOIN business_roles r USING (person_id)
+        WHERE coalesce(r.start_date, DATE '1900-01-01') <= pm.pd AND (r.end_date IS NULL OR r.end_date >= pm.pd)""",
+    "dibao.multiple_properties": """SELECT DISTINCT household_id, y FROM (SELECT pm.payment_id, pm.household_id, pm.y, count(*) AS n
+        FROM pm JOIN properties pr USING (person_id) WHERE pr.usage = 'residential' AND pr.registration_date <= pm.pd
+          AND (pr.deregistration_date IS NULL OR pr.deregistration_date > pm.pd) GROUP BY ALL) WHERE n > 1""",
+    "dibao.duplicate_enrolment": """SELECT DISTINCT a.person_id, yr.y FROM hhp a JOIN hhp b ON a.person_id = b.person_id
+          AND a.household_id < b.household_id, (SELECT range AS y FROM range(2022, 2025)) yr
+        WHERE greatest(a.start_date, b.start_date) <= make_date(yr.y, 12, 31)
+          AND least(coalesce(a.end_date, DATE '2099-12-31'), coalesce(b.end_date, DATE '2099-12-31')) >= make_date(yr.y, 1, 1)
+          AND greatest(a.start_date, b.start_date) <= least(coalesce(a.end_date, DATE '2099-12-31'), coalesce(b.end_date, DATE '2099-12-31'))""",
+    "dibao.shared_account": """WITH acc AS (SELECT DISTINCT bank_account, household_id, y FROM pay WHERE bank_account IS NOT NULL)
+        SELECT DISTINCT a.household_id, a.y FROM acc a JOIN acc b ON a.bank_account = b.bank_account AND a.y = b.y
+          AND a.household_id <> b.household_id
+        WHERE NOT EXISTS (SELECT 1 FROM dibao_members m1 JOIN dibao_members m2 USING (person_id)
+          WHERE m1.household_id = a.household_id AND m2.household_id = b.household_id)""",
+    "dibao.over_standard": """SELECT DISTINCT household_id, y FROM (SELECT household_id, period, y, sum(amount) AS amt FROM pay GROUP BY ALL)
+        JOIN dibao_households h USING (household_id) WHERE amt > 800 * h.household_size - coalesce(h.declared_monthly_income, 0) + 1""",
+    "dibao.approver_member": """SELECT DISTINCT h.household_id, p.y FROM dibao_households h
+        JOIN dibao_members m ON m.household_id = h.household_id AND m.person_id = h.approved_by JOIN pay p ON p.household_id = h.household_id""",
+    "subsidy.duplicate_payment": """SELECT DISTINCT person_id, y FROM sp GROUP BY person_id, program_code, period, y HAVING count(*) > 1""",
+    "subsidy.over_entitlement": """SELECT DISTINCT person_id, y FROM sp
+        WHERE basis_quantity IS NOT NULL AND unit_rate IS NOT NULL AND amount > basis_quantity * unit_rate + 0.01""",
+    "subsidy.basis_outlier": """SELECT DISTINCT person_id, y FROM (SELECT *, median(basis_quantity) OVER (PARTITION BY region_code, program_code, y) AS med
+        FROM sp WHERE basis_quantity IS NOT NULL) WHERE basis_quantity > 5 * med""",
+    "subsidy.paid_after_death": """SELECT DISTINCT person_id, y FROM sp JOIN deaths d USING (person_id) WHERE sp.ps > date_trunc('month', d.death_date)""",
+    "subsidy.unapproved": """SELECT DISTINCT person_id, y FROM sp WHERE approve_date IS NULL OR pay_date < approve_date""",
+    "subsidy.late_disbursement": """SELECT DISTINCT person_id, y FROM sp WHERE pay_date - approve_date > 30""",
+    "subsidy.shared_account": """WITH hk AS (SELECT person_id, 'D' || household_id AS k FROM dibao_members UNION SELECT person_id, 'T' || tenancy_id FROM lp),
+        b AS (SELECT DISTINCT bank_account, person_id, y FROM sp WHERE bank_account IS NOT NULL),
+        g AS (SELECT bank_account, y, count(DISTINCT b.person_id) AS np, count(DISTINCT coalesce(hk.k, 'P' || b.person_id)) AS nk
+          FROM b LEFT JOIN hk USING (person_id) GROUP BY ALL)
+        SELECT DISTINCT b.person_id, b.y FROM b JOIN g USING (bank_account, y) WHERE np >= 3 AND nk >= 2""",
+    "subsidy.year_end_spike": """SELECT agency_code, year(pay_date) AS y FROM subsidy_payments WHERE pay_date IS NOT NULL
+        GROUP BY ALL HAVING sum(CASE WHEN month(pay_date) = 12 THEN amount ELSE 0 END) > 0.35 * sum(amount)""",
+    "subsidy.idle_allocation": """WITH a AS (SELECT agency_code, program_code, allocation_id, received_date,
+          sum(amount) OVER (PARTITION BY agency_code, program_code ORDER BY received_date, allocation_id) AS cum FROM fund_allocations),
+        p AS (SELECT agency_code, program_code, pay_date,
+          sum(amount) OVER (PARTITION BY agency_code, program_code ORDER BY pay_date, payment_id) AS cum FROM subsidy_payments WHERE pay_date IS NOT NULL),
+        d AS (SELECT a.agency_code, a.received_date, min(p.pay_date) AS done FROM a LEFT JOIN p ON p.agency_code = a.agency_code
+          AND p.program_code = a.program_code AND p.cum >= a.cum GROUP BY a.agency_code, a.program_code, a.allocation_id, a.received_date)
+        SELECT DISTINCT agency_code, year(received_date) FROM d
+        WHERE coalesce(done, DATE '2099-12-31') > received_date + 180 AND received_date + 180 <= DATE '2024-12-31'""",
+    "housing.owns_property": """SELECT DISTINCT tenancy_id, y FROM rl JOIN properties pr USING (person_id) WHERE pr.usage = 'residential'
+        AND pr.registration_date <= rl.pe AND (pr.deregistration_date IS NULL OR pr.deregistration_date >= rl.ps)""",
+    "housing.vehicle": """SELECT DISTINCT tenancy_id, y FROM rl JOIN vehicles v USING (person_id) WHERE v.purchase_price > 100000
+        AND v.registration_date <= rl.pe AND (v.deregistration_date IS NULL OR v.deregistration_date >= rl.ps)""",
+    "housing.public_staff_income": f"""SELECT DISTINCT tenancy_id, y FROM rl JOIN civil_servants c USING (person_id)
+        WHERE c.employer_type IN {STAFF} AND c.monthly_salary > 5000 AND c.start_date <= rl.pe AND (c.end_date IS NULL OR c.end_date >= rl.ps)""",
+    "housing.arrears": """WITH u AS (SELECT tenancy_id, y, year(ps) * 12 + month(ps) AS m FROM rent WHERE coalesce(rent_paid, 0) < rent_due),
+        g AS (SELECT *, m - row_number() OVER (PARTITION BY tenancy_id ORDER BY m) AS grp FROM u)
+        SELECT DISTINCT tenancy_id, y FROM (SELECT *, count(*) OVER (PARTITION BY tenancy_id, grp) AS n FROM g) WHERE n >= 3""",
+    "housing.vacant_sublet": """WITH u AS (SELECT r.tenancy_id, r.y, year(r.ps) * 12 + month(r.ps) AS m FROM rent r
+          JOIN housing_tenancies t USING (tenancy_id) JOIN housing_utilities x ON x.unit_id = t.unit_id AND x.period = r.period
+          WHERE r.rent_paid >= r.rent_due AND x.water_m3 < 1 AND x.electricity_kwh < 10),
+        g AS (SELECT *, m - row_number() OVER (PARTITION BY tenancy_id ORDER BY m) AS grp FROM u)
+        SELECT DISTINCT tenancy_id, y FROM (SELECT *, count(*) OVER (PARTITION BY tenancy_id, grp) AS n FROM g) WHERE n >= 3""",
+    "housing.third_party_payer": """WITH own AS (SELECT DISTINCT bank_account AS acct, person_id FROM subsidy_payments
+          UNION SELECT DISTINCT p.bank_account, h.head_id FROM dibao_payments p JOIN dibao_households h USING (household_id)
+          UNION SELECT DISTINCT bank_account, person_id FROM coop_dividends),
+        r AS (SELECT tenancy_id, period, y, payer_account FROM rent WHERE payer_account IS NOT NULL)
+        SELECT DISTINCT r.tenancy_id, r.y FROM r WHERE r.payer_account IN (SELECT acct FROM own) AND NOT EXISTS (
+          SELECT 1 FROM own JOIN lp ON lp.person_id = own.person_id WHERE own.acct = r.payer_account AND lp.tenancy_id = r.tenancy_id)
+        UNION SELECT DISTINCT r1.tenancy_id, r1.y FROM r r1 JOIN r r2 ON r1.payer_account = r2.payer_account
+          AND r1.period = r2.period AND r1.tenancy_id <> r2.tenancy_id""",
+    "housing.double_lease": """SELECT DISTINCT a.person_id, yr.y FROM leases a JOIN leases b ON a.person_id = b.person_id
+          AND a.tenancy_id < b.tenancy_id, (SELECT range AS y FROM range(2022, 2025)) yr
+        WHERE greatest(a.start_date, b.start_date) <= least(a.end_date, b.end_date)
+          AND greatest(a.start_date, b.start_date) <= make_date(yr.y, 12, 31) AND least(a.end_date, b.end_date) >= make_date(yr.y, 1, 1)""",
+    "housing.tenant_deceased": """SELECT DISTINCT r.tenancy_id, r.y FROM rent r JOIN housing_tenancies t USING (tenancy_id)
+        JOIN deaths d ON d.person_id = t.person_id WHERE r.ps > date_trunc('month', d.death_date)""",
+    "cooperative.shell": """SELECT DISTINCT coop_id, year FROM coop_financials
+        WHERE coalesce(revenue, 0) = 0 AND coalesce(cost, 0) = 0 AND subsidies_received > 0""",
+    "cooperative.dividend_over_surplus": """SELECT DISTINCT d.coop_id, d.year FROM (SELECT coop_id, year, sum(amount) AS paid FROM coop_dividends GROUP BY ALL) d
+        JOIN coop_financials f USING (coop_id, year) WHERE d.paid > greatest(coalesce(f.surplus, f.revenue - f.cost), 0) + 1""",
+    "cooperative.uniform_dividends": """WITH d AS (SELECT d.*, m.shares FROM coop_dividends d LEFT JOIN coop_members m USING (coop_id, person_id)),
+        flat AS (SELECT coop_id, year FROM d GROUP BY ALL
+          HAVING count(DISTINCT person_id) >= 5 AND count(DISTINCT amount) = 1 AND count(DISTINCT shares) > 1),
+        acc AS (SELECT coop_id, year, bank_account, sum(amount) AS a FROM d GROUP BY ALL),
+        top AS (SELECT coop_id, year, sum(a) FILTER (WHERE rk <= 2) / sum(a) AS top2, count(*) AS n FROM
+          (SELECT *, row_number() OVER (PARTITION BY coop_id, year ORDER BY a DESC) AS rk FROM acc) GROUP BY ALL),
+        people AS (SELECT coop_id, year, count(DISTINCT person_id) AS np FROM d GROUP BY ALL)
+        SELECT * FROM flat UNION SELECT top.coop_id, top.year FROM top JOIN people USING (coop_id, year) WHERE np >= 5 AND top2 > 0.5""",
+    "cooperative.deceased_member": """SELECT DISTINCT d.coop_id, d.year FROM coop_dividends d JOIN deaths x USING (person_id)
+        WHERE x.death_date < make_date(d.year, 1, 1)""",
+    "cooperative.public_staff_member": f"""SELECT DISTINCT d.coop_id, d.year FROM coop_dividends d JOIN civil_servants c USING (person_id)
+        WHERE c.employer_type IN {STAFF} AND {ACTIVE.format(a="c", d="d.pay_date")}""",
+    "cooperative.dissolved_after_subsidy": """SELECT DISTINCT c.coop_id, year(c.dissolved_date) FROM cooperatives c JOIN coop_financials f USING (coop_id)
+        WHERE f.subsidies_received > 0 AND c.dissolved_date BETWEEN make_date(f.year, 1, 1) AND make_date(f.year + 1, 12, 31)""",
+    "cooperative.official_legal_rep": """SELECT DISTINCT c.coop_id, yr.y FROM cooperatives c JOIN civil_servants s ON s.person_id = c.legal_rep_id,
+          (SELECT range AS y FROM range(2022, 2025)) yr
+        WHERE c.registered_date <= make_date(yr.y, 12, 31) AND (c.dissolved_date IS NULL OR c.dissolved_date >= make_date(yr.y, 1, 1))
+          AND s.start_date <= make_date(yr.y, 12, 31) AND (s.end_date IS NULL OR s.end_date >= make_date(yr.y, 1, 1))
+          AND greatest(s.start_date, c.registered_date) <= least(coalesce(s.end_date, DATE '2099-12-31'), coalesce(c.dissolved_date, DATE '2099-12-31'))""",
+}
+
+
+def connect(data_dir) -> duckdb.DuckDBPyConnection:
+    """An in-memory database with every table of the directory, typed per the contract."""
+    con = duckdb.connect()
+    d = Path(data_dir)
+    for name, spec in TABLES.items():
+        pq, csv = d / f"{name}.parquet", d / f"{name}.csv"
+        if pq.exists():
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pq}')")
+        else:
+            # Periods are read as the text they are written as (YYYY-MM); the SQL below parses them.
+            cols = ", ".join(
+                f"'{c.name}': '{'VARCHAR' if c.kind == 'period' else c.sql_type}'" for c in spec.columns
+            )
+            con.execute(
+                f"CREATE VIEW {name} AS SELECT * FROM read_csv('{csv}', header = true, columns = {{{cols}}})"
+            )
+    for stmt in _VIEWS.strip().split(";\n"):
+        if stmt.strip():
+            con.execute(stmt)
+    return con
+
+
+def hits(data_dir) -> pd.DataFrame:
+    con = connect(data_dir)
+    frames = []
+    for rule, sql in RULES.items():
+        df = con.execute(sql).df()
+        df.columns = ["entity_id", "year"]
+        df.insert(0, "rule_id", rule)
+        frames.append(df)
+    out = pd.concat(frames, ignore_index=True)
+    out["year"] = out.year.astype(int)
+    return out
+
+
+def check(data_dir) -> tuple[list, list, list]:
+    """(anomalies not found, look-alikes flagged, background hits) against ground_truth.csv."""
+    h = hits(data_dir)
+    truth = pd.read_csv(Path(data_dir) / "ground_truth.csv", dtype=str, keep_default_na=False)
+    truth["year"] = truth.year.astype(int)
+    hit_keys = set(zip(h.rule_id, h.entity_id, h.year, strict=True))
+    hit_any = set(zip(h.rule_id, h.entity_id, strict=True))
+    anomalies = truth[(truth.kind == "anomaly") & (truth.rule_id != "")]
+    missed = [
+        r
+        for r in zip(anomalies.rule_id, anomalies.entity_id, anomalies.year, anomalies.scenario, strict=True)
+        if r[:3] not in hit_keys
+    ]
+    looks = truth[truth.kind == "lookalike"]
+    flagged = [
+        r
+        for r in zip(looks.rule_id, looks.entity_id, looks.year, looks.scenario, strict=True)
+        if r[:2] in hit_any
+    ]
+    planted = set(zip(anomalies.rule_id, anomalies.entity_id, anomalies.year, strict=True))
+    background = sorted(k for k in hit_keys if k not in planted)
+    return missed, flagged, background
