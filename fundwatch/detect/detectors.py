@@ -1,0 +1,70 @@
+"""The detectors, all with PyOD's conventions: fit(X) sets decision_scores_ and threshold_
+(from contamination); decision_function(X) scores new rows, higher = more abnormal.
+
+`iforest` is PyOD's IForest (scikit-learn's isolation forest); `ecod`, `hbos` and `copod`
+are PyOD's; `ensemble` averages the four after calibrating each to its own fit scores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fundwatch.detect.calibrate import Calibration
+
+
+def make_detector(name: str, settings, n_rows: int):
+    """A new, unfitted detector for `n_rows` fit rows."""
+    c = settings.contamination
+    if name == "iforest":
+        from pyod.models.iforest import IForest
+
+        m = settings.max_samples
+        m = min(m, n_rows) if isinstance(m, int) else m  # a small programme: every tree sees every row
+        return IForest(
+            n_estimators=settings.n_estimators,
+            max_samples=m,
+            contamination=c,
+            random_state=settings.random_state,
+        )
+    if name == "ecod":
+        from pyod.models.ecod import ECOD
+
+        return ECOD(contamination=c)
+    if name == "hbos":
+        from pyod.models.hbos import HBOS
+
+        return HBOS(contamination=c)
+    if name == "copod":
+        from pyod.models.copod import COPOD
+
+        return COPOD(contamination=c)
+    if name == "ensemble":
+        return AverageEnsemble(
+            [make_detector(n, settings, n_rows) for n in ("iforest", "ecod", "hbos", "copod")], c
+        )
+    raise ValueError(f"unknown detector {name!r}")
+
+
+class AverageEnsemble:
+    """Mean of the members' calibrated scores (each member's score -> its share of fit scores below)."""
+
+    def __init__(self, members, contamination: float):
+        self.members = members
+        self.contamination = contamination
+
+    def fit(self, X):
+        self.calibrations_ = []
+        for m in self.members:
+            m.fit(X)
+            self.calibrations_.append(Calibration(m.decision_scores_))
+        self.decision_scores_ = np.mean(
+            [cal(m.decision_scores_) for m, cal in zip(self.members, self.calibrations_, strict=True)], axis=0
+        )
+        self.threshold_ = float(np.percentile(self.decision_scores_, 100 * (1 - self.contamination)))
+        return self
+
+    def decision_function(self, X):
+        return np.mean(
+            [cal(m.decision_function(X)) for m, cal in zip(self.members, self.calibrations_, strict=True)],
+            axis=0,
+        )

@@ -1,0 +1,211 @@
+"""Subsidy and hardship-aid beneficiaries (persons): what each received against the other
+recipients of the same programme in the same township.
+
+Features are first computed per person and programme, compared with the programme's
+recipients in the township (then the county, then the whole programme); a person takes,
+for each feature, the programme where they stand out most. Person-level counts (programmes,
+accounts, people sharing an account) are compared within the township.
+
+Payments of programmes whose eligibility or rate rests on a protected trait (disability,
+old age, ethnicity: see Settings.protected_programmes and protected_programme_words) are
+left out entirely: an allowance that rises with age would otherwise make the oldest
+recipients look abnormal.
+"""
+
+from __future__ import annotations
+
+from fundwatch.detect.peers import output_columns, relative, with_ctes, year_bounds
+from fundwatch.detect.spec import Feature, FeatureSet, PeerLevel
+
+UNIT_LEVELS = (
+    PeerLevel(
+        "programme_township",
+        ("program_code", "township"),
+        "{0} recipients in township {1}",
+        "乡镇{1}的{0}领取人",
+    ),
+    PeerLevel(
+        "programme_county", ("program_code", "county"), "{0} recipients in county {1}", "区县{1}的{0}领取人"
+    ),
+    PeerLevel("programme", ("program_code",), "all {0} recipients", "全部{0}领取人"),
+)
+PERSON_LEVELS = (
+    PeerLevel("township", ("township",), "subsidy recipients in township {0}", "乡镇{0}的补贴领取人"),
+    PeerLevel("county", ("county",), "subsidy recipients in county {0}", "区县{0}的补贴领取人"),
+    PeerLevel("all", (), "all subsidy recipients", "全部补贴领取人"),
+)
+
+UNIT_FEATURES = (
+    Feature(
+        "programme_amount",
+        "received from one programme in {year}",
+        "{year}年单个项目领取金额",
+        "yuan",
+        scale=0.1,
+        log=True,
+        description="Sum of the person's payments in the year from one programme.",
+    ),
+    Feature(
+        "programme_payments",
+        "payments from one programme in {year}",
+        "{year}年单个项目领取笔数",
+        "count",
+        scale=1.0,
+        description="Number of payments in the year from one programme (one-off aid paid five times "
+        "stands out against a median of one).",
+    ),
+    Feature(
+        "amount_per_payment",
+        "amount per payment",
+        "每笔金额",
+        "yuan",
+        scale=0.1,
+        log=True,
+        description="programme_amount / programme_payments.",
+    ),
+    Feature(
+        "basis_quantity",
+        "quantity claimed (e.g. mu of farmland)",
+        "申报数量（如耕地亩数）",
+        "mu",
+        scale=0.1,
+        log=True,
+        description="Average basis_quantity of the person's payments in the programme.",
+    ),
+    Feature(
+        "approval_days",
+        "days from application to approval",
+        "申请至审批天数",
+        "days",
+        direction="low",
+        scale=3.0,
+        description="Median days from apply_date to approve_date; unusually fast approval stands out.",
+    ),
+)
+PERSON_FEATURES = (
+    Feature(
+        "programmes",
+        "programmes received in {year}",
+        "{year}年领取项目数",
+        "count",
+        scale=1.0,
+        description="Distinct programme codes the person was paid from in the year (trait-based "
+        "programmes are not counted).",
+    ),
+    Feature(
+        "accounts",
+        "bank accounts paid into",
+        "收款账户数",
+        "count",
+        scale=1.0,
+        levels=("all",),
+        description="Distinct bank_account values the person was paid into.",
+    ),
+    Feature(
+        "account_persons",
+        "people paid into the same account",
+        "共用收款账户的人数",
+        "count",
+        scale=1.0,
+        levels=("all",),
+        description="The largest number of distinct persons paid into one of this person's accounts.",
+    ),
+)
+FEATURES = UNIT_FEATURES + PERSON_FEATURES
+LEVELS = UNIT_LEVELS + PERSON_LEVELS
+
+
+def _quote(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def trait_filter(settings) -> str:
+    """SQL condition true for payments of programmes that are not trait-based."""
+    parts = ["1 = 1"]
+    if settings.protected_programmes:
+        parts.append(f"program_code NOT IN ({', '.join(_quote(c) for c in settings.protected_programmes)})")
+    for word in settings.protected_programme_words:
+        parts.append(f"coalesce(program_name, '') NOT LIKE {_quote('%' + word + '%')}")
+    return " AND ".join(parts)
+
+
+def sql(year: int, settings) -> str:
+    y0, y1 = year_bounds(year)
+    ctes = [
+        (
+            "pay",
+            f"""SELECT person_id, program_code, substr(region_code, 1, 9) AS township,
+       substr(region_code, 1, 6) AS county, CAST(amount AS DOUBLE) AS amount, basis_quantity,
+       date_diff('day', apply_date, approve_date) AS approval_days, bank_account
+FROM subsidy_payments
+WHERE period >= {y0} AND period < {y1} AND {trait_filter(settings)}""",
+        ),
+        (
+            "unit",
+            """SELECT person_id, program_code, max(township) AS township, max(county) AS county,
+       sum(amount) AS programme_amount, CAST(count(*) AS DOUBLE) AS programme_payments,
+       sum(amount) / count(*) AS amount_per_payment, avg(basis_quantity) AS basis_quantity,
+       CAST(median(approval_days) AS DOUBLE) AS approval_days
+FROM pay GROUP BY person_id, program_code""",
+        ),
+        (
+            "acct",
+            """SELECT bank_account, count(DISTINCT person_id) AS persons
+FROM pay WHERE bank_account IS NOT NULL GROUP BY bank_account""",
+        ),
+        (
+            "shared",
+            """SELECT p.person_id, max(a.persons) AS account_persons
+FROM pay p JOIN acct a ON a.bank_account = p.bank_account GROUP BY p.person_id""",
+        ),
+        (
+            "person",
+            """SELECT p.person_id, max(p.township) AS township, max(p.county) AS county,
+       CAST(count(DISTINCT p.program_code) AS DOUBLE) AS programmes,
+       CAST(count(DISTINCT p.bank_account) AS DOUBLE) AS accounts,
+       CAST(coalesce(max(s.account_persons), 1) AS DOUBLE) AS account_persons
+FROM pay p LEFT JOIN shared s ON s.person_id = p.person_id GROUP BY p.person_id""",
+        ),
+    ]
+    unit_rel, unit_name = relative("u_", "unit", UNIT_LEVELS, UNIT_FEATURES, settings.min_peer_group)
+    person_rel, person_name = relative(
+        "q_", "person", PERSON_LEVELS, PERSON_FEATURES, settings.min_peer_group
+    )
+    # For each programme-level feature, the person's programme where it deviates most.
+    picks = []
+    order = {"high": "{z}", "low": "-{z}", "both": "abs({z})"}
+    for f in UNIT_FEATURES:
+        z = order[f.direction].format(z=f"{f.name}_z")
+        cols = ", ".join(output_columns([f]))
+        picks.append(
+            (
+                f"pick_{f.name}",
+                f"""SELECT person_id, {cols},
+       row_number() OVER (PARTITION BY person_id ORDER BY {z} DESC NULLS LAST, program_code) AS rn
+FROM {unit_name}""",
+            )
+        )
+    joins = " ".join(
+        f"LEFT JOIN pick_{f.name} ON pick_{f.name}.person_id = q.person_id AND pick_{f.name}.rn = 1"
+        for f in UNIT_FEATURES
+    )
+    cols = [f"pick_{f.name}.{c}" for f in UNIT_FEATURES for c in output_columns([f])]
+    cols += output_columns(PERSON_FEATURES, "q")
+    at_risk = "greatest(coalesce(pick_programme_amount.programme_amount - pick_programme_amount.programme_amount_med, 0), 0)"
+    select = f"SELECT q.person_id AS entity_id, {at_risk} AS at_risk, {', '.join(cols)} FROM {person_name} q {joins}"
+    return with_ctes(ctes + unit_rel + person_rel + picks, select)
+
+
+FEATURE_SET = FeatureSet(
+    program="subsidy",
+    entity_type="person",
+    noun_en="Recipient",
+    noun_zh="补贴领取人",
+    requires=("subsidy_payments",),
+    optional=(),
+    features=FEATURES,
+    levels=LEVELS,
+    sql=sql,
+    at_risk="The person's payments in the year from the programme where they received most above "
+    "their peers, less the peer median for that programme.",
+)

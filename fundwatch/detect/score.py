@@ -1,0 +1,202 @@
+"""Score every entity of every programme: features in SQL, a detector per programme and year,
+fitted on a sample and applied in batches, then calibrated scores and explanations.
+
+Memory stays bounded whatever the number of entities: the features are materialised as a
+workspace table (fw_detect_<program>_<entity_type>, dropped afterwards), the detector sees at
+most `fit_sample` rows, and scoring reads `batch_size` rows at a time by row number.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from fundwatch.detect.calibrate import Calibration
+from fundwatch.detect.detectors import make_detector
+from fundwatch.detect.explain import sentence, top_features, transform
+from fundwatch.detect.features import FEATURE_SETS
+from fundwatch.detect.settings import Settings, parse_settings
+from fundwatch.rules.render import parse, render
+
+COLUMNS = [
+    "entity_type",
+    "entity_id",
+    "program",
+    "outlier_score",
+    "flagged",
+    "explanation",
+    "explanation_zh",
+    "amount_at_risk",
+]
+FIT_ROWS = "fw_detect_fit_rows"
+EXPLAIN_ROWS = "fw_detect_explain_rows"
+
+
+def empty_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "entity_type": pd.Series(dtype="str"),
+            "entity_id": pd.Series(dtype="str"),
+            "program": pd.Series(dtype="str"),
+            "outlier_score": pd.Series(dtype="float64"),
+            "flagged": pd.Series(dtype="bool"),
+            "explanation": pd.Series(dtype="object"),
+            "explanation_zh": pd.Series(dtype="object"),
+            "amount_at_risk": pd.Series(dtype="float64"),
+        }
+    )
+
+
+def score_outliers(
+    engine, year: int, present: set[str], settings: dict | None = None, feature_sets=FEATURE_SETS
+) -> tuple[pd.DataFrame, list[dict]]:
+    """Outlier scores for `year`: (one row per scored entity, one status dict per entity type).
+
+    >>> scores, report = score_outliers(ws.engine, 2023, set(ws.loaded_tables()), {"contamination": 0.02})
+    """
+    s = parse_settings(settings)
+    present = set(present)
+    frames, report = [], []
+    for fs in feature_sets:
+        t0 = time.monotonic()
+        info = {
+            "program": fs.program,
+            "entity_type": fs.entity_type,
+            "status": "skipped",
+            "entities": 0,
+            "flagged": 0,
+            "reason": "",
+            "seconds": 0.0,
+        }
+        missing = fs.missing(present)
+        if not s.enabled:
+            info["reason"] = "outlier detection is turned off ([outliers] enabled = false)"
+        elif missing:
+            info["reason"] = f"missing {', '.join(missing)}"
+        else:
+            frame, more = score_feature_set(engine, fs, int(year), present, s)
+            info.update(more)
+            if len(frame):
+                frames.append(frame)
+        info["seconds"] = round(time.monotonic() - t0, 3)
+        report.append(info)
+    out = pd.concat(frames, ignore_index=True) if frames else empty_frame()
+    return out[COLUMNS], report
+
+
+def feature_sql(fs, year: int, settings: Settings, present: set[str], dialect: str = "duckdb") -> str:
+    """The feature set's query in the engine's dialect; optional tables not present read as empty."""
+    empty = {t for t in fs.tables if t not in present}
+    return render(parse(fs.sql(year, settings), fs.key), {}, dialect, empty_tables=empty)
+
+
+def score_feature_set(engine, fs, year: int, present: set[str], s: Settings) -> tuple[pd.DataFrame, dict]:
+    table = f"fw_detect_{fs.program}_{fs.entity_type}"
+    zcols = [f"{f.name}_z" for f in fs.features]
+    directions = np.array([f.direction for f in fs.features])
+    usable = " OR ".join(f"{c} IS NOT NULL" for c in zcols)
+    # Scorable entities first (rows 1..n), in a fixed order, so that batches are row ranges.
+    engine.write_table(
+        table,
+        f"""SELECT row_number() OVER (ORDER BY CASE WHEN {usable} THEN 0 ELSE 1 END, entity_id) AS fw_row,
+       CASE WHEN {usable} THEN 1 ELSE 0 END AS fw_usable, t.*
+FROM ({feature_sql(fs, year, s, present, engine.dialect)}) t""",
+    )
+    try:
+        counts = engine.query(f"SELECT count(*) AS total, coalesce(sum(fw_usable), 0) AS usable FROM {table}")
+        total, n = int(counts["total"].iloc[0]), int(counts["usable"].iloc[0])
+        unscored = total - n
+        note = f"; {unscored} without usable features not scored" if unscored else ""
+        if n < s.min_entities:
+            return pd.DataFrame(), {
+                "status": "too_few",
+                "entities": 0,
+                "flagged": 0,
+                "reason": f"{n} entities with usable features in {year}, fewer than the "
+                f"{s.min_entities} needed to fit a detector{note}",
+            }
+        detector, keep, cal = fit(engine, table, zcols, directions, n, s)
+        parts, flagged_rows = [], []
+        for start in range(0, n, s.batch_size):
+            batch = engine.query(
+                f"SELECT fw_row, entity_id, at_risk, {', '.join(zcols)} FROM {table} "
+                f"WHERE fw_row > {start} AND fw_row <= {start + s.batch_size} ORDER BY fw_row"
+            )
+            z = batch[zcols].to_numpy(dtype=float, na_value=np.nan)
+            if detector is None:  # no feature varies: nobody stands out
+                score, flag = np.zeros(len(batch)), np.zeros(len(batch), dtype=bool)
+            else:
+                raw = detector.decision_function(transform(z, directions)[:, keep])
+                score, flag = cal(raw), raw > detector.threshold_
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "entity_id": batch["entity_id"].astype(str).to_numpy(),
+                        "outlier_score": score,
+                        "flagged": flag,
+                        "amount_at_risk": batch["at_risk"]
+                        .fillna(0)
+                        .astype(float)
+                        .clip(lower=0)
+                        .round(2)
+                        .to_numpy(),
+                    }
+                )
+            )
+            flagged_rows += [
+                (int(r), top_features(zr, directions))
+                for r, zr in zip(batch["fw_row"].to_numpy()[flag], z[flag], strict=True)
+            ]
+        frame = pd.concat(parts, ignore_index=True)
+        frame["explanation"], frame["explanation_zh"] = explain(engine, fs, table, year, frame, flagged_rows)
+        frame.insert(0, "entity_type", fs.entity_type)
+        frame.insert(2, "program", fs.program)
+        reason = "" if detector is not None else "no feature varies among the entities"
+        return frame, {
+            "status": "scored",
+            "entities": len(frame),
+            "flagged": int(frame["flagged"].sum()),
+            "reason": (reason + note).lstrip("; "),
+        }
+    finally:
+        engine.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def fit(engine, table: str, zcols: list[str], directions: np.ndarray, n: int, s: Settings):
+    """(detector, columns kept, calibration), fitted on at most s.fit_sample scorable rows."""
+    cols = ", ".join(zcols)
+    if n > s.fit_sample:
+        rows = np.sort(np.random.default_rng(s.random_state).choice(n, size=s.fit_sample, replace=False)) + 1
+        engine.register(FIT_ROWS, pd.DataFrame({"fw_row": rows.astype(np.int64)}))
+        sample = engine.query(f"SELECT {cols} FROM {table} t JOIN {FIT_ROWS} r ON r.fw_row = t.fw_row")
+    else:
+        sample = engine.query(f"SELECT {cols} FROM {table} WHERE fw_row <= {n}")
+    X = transform(sample[zcols].to_numpy(dtype=float, na_value=np.nan), directions)
+    # Rows in the order of their values, not of their ids: the fitted model depends on the
+    # entities' features only, never on how their identifiers sort.
+    X = X[np.lexsort(X.T[::-1])] if len(X) else X
+    keep = X.max(axis=0) > X.min(axis=0) if len(X) else np.zeros(len(zcols), dtype=bool)
+    if not keep.any():
+        return None, keep, None
+    detector = make_detector(s.detector, s, len(X)).fit(X[:, keep])
+    return detector, keep, Calibration(detector.decision_scores_)
+
+
+def explain(engine, fs, table: str, year: int, frame: pd.DataFrame, flagged_rows) -> tuple[list, list]:
+    """Explanations for the flagged entities (None for the rest)."""
+    en, zh = [None] * len(frame), [None] * len(frame)
+    if not flagged_rows:
+        return en, zh
+    engine.register(EXPLAIN_ROWS, pd.DataFrame({"fw_row": [r for r, _ in flagged_rows]}, dtype="int64"))
+    cols = [c for f in fs.features for c in (f.name, f"{f.name}_med", f"{f.name}_peer")]
+    rows = engine.query(
+        f"SELECT t.fw_row, t.entity_id, {', '.join('t.' + c for c in cols)} FROM {table} t "
+        f"JOIN {EXPLAIN_ROWS} e ON e.fw_row = t.fw_row"
+    ).set_index("fw_row")
+    for fw_row, top in flagged_rows:
+        row = rows.loc[fw_row].to_dict()
+        i = fw_row - 1  # scorable rows are numbered 1..n in frame order
+        en[i], zh[i] = sentence(fs, year, str(row["entity_id"]), row, top)
+    return en, zh
