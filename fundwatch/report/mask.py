@@ -2,7 +2,8 @@
 
 A resident ID keeps its area code and last four characters (110105********002X), a bank
 account its last four digits. Applied to every text column of an export, so IDs inside
-summaries and evidence are masked too.
+summaries and evidence are masked too. In free text an all-digit credit code cannot be
+told from an 18-digit account, so it is masked as one: over-masking is the safe side.
 """
 
 from __future__ import annotations
@@ -11,14 +12,23 @@ import re
 
 import pandas as pd
 
-# An 18-character resident ID not embedded in a longer run of digits.
-ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-# Bank accounts: 12-19 digits (after IDs are masked, so an ID is never read as an account).
-ACCOUNT_RE = re.compile(r"(?<![0-9*])\d{8,15}(\d{4})(?![0-9])")
+# An 18-character resident ID (area, a plausible birth date, sequence, check) standing alone:
+# not inside a longer code such as a unified social credit code.
+ID_RE = re.compile(
+    r"(?<![0-9A-Za-z])(\d{6})(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d(\d{2}[0-9Xx])(?![0-9A-Za-z])"
+)
+# Bank accounts: 12-19 digits standing alone (IDs are masked first, so an ID is never read as one).
+ACCOUNT_RE = re.compile(r"(?<![0-9A-Za-z*])\d{8,15}(\d{4})(?![0-9A-Za-z])")
+
+
+def _mask_id_match(m: re.Match) -> str:
+    # 110105 + ******** + the last four characters (one of the date digits, sequence, check).
+    whole = m.group(0)
+    return whole[:6] + "********" + whole[14:]
 
 
 def mask_text(text: str) -> str:
-    text = ID_RE.sub(lambda m: m.group(1) + "********" + m.group(2)[-4:], text)
+    text = ID_RE.sub(_mask_id_match, text)
     return ACCOUNT_RE.sub(lambda m: "*" * (len(m.group(0)) - 4) + m.group(1), text)
 
 
@@ -27,15 +37,22 @@ def mask_id(value: str) -> str:
 
 
 def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy with every text column masked (vectorised per column)."""
+    """A copy with every text column masked (vectorised per column).
+
+    `entity_id` is masked by meaning where an `entity_type` column says what it is: a
+    person's ID is masked, a cooperative's credit code or a household number is not (an
+    all-digit credit code looks exactly like an account number to a pattern).
+    """
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             s = out[col]
             mask = s.notna()
+            if col == "entity_id" and "entity_type" in out.columns:
+                mask &= out["entity_type"] == "person"
             out.loc[mask, col] = (
                 s[mask].astype(str)
-                .str.replace(ID_RE, lambda m: m.group(1) + "********" + m.group(2)[-4:], regex=True)
+                .str.replace(ID_RE, _mask_id_match, regex=True)
                 .str.replace(ACCOUNT_RE, lambda m: "*" * (len(m.group(0)) - 4) + m.group(1), regex=True)
             )
     return out
