@@ -158,13 +158,15 @@ def plant(w) -> None:
 
 def _staff(w, c: Ctx) -> None:
     rng = w.rng
-    kinds = [("government", "civil_servant_member_on_dibao", 2), ("institution", "teacher_member_on_dibao", 1),
-             ("soe", "soe_worker_member_on_dibao", 1)]  # fmt: skip
-    for etype, scenario, base in kinds:
+    kinds = [("government", "civil_servant_member_on_dibao", 2, None, None),
+             ("institution", "teacher_member_on_dibao", 1, "黎平县第二中学", "教师"),
+             ("soe", "soe_worker_member_on_dibao", 1, None, None)]  # fmt: skip
+    for etype, scenario, base, employer, position in kinds:
         for y in w.years(w.n(base)):
             h = c.pick(scenario, min_size=2, adult=True)
             m = c.adult_member(h)
-            emp = add_staff(w, m, etype, rand_day(rng, day(2010, 1, 1), day(2020, 12, 31)))
+            start = rand_day(rng, day(2010, 1, 1), day(2020, 12, 31))
+            emp = add_staff(w, m, etype, start, employer=employer, position=position)
             enrol_in(w, h, y)
             w.truth("anomaly", scenario, PROGRAM, "household", h, y, "dibao.public_staff",
                     f"The {c.rel_name(h, m)} {w.name(m)} is on the payroll of {emp} ({etype}) while the household is paid dibao in {y}.")  # fmt: skip

@@ -70,7 +70,7 @@ class Ctx:
         f = w.farmers
         self.farm_ok = ~busy[f.person.to_numpy()]
         self.median = f.groupby("village").basis.median()
-        self.count = f.groupby("village").size()
+        self.village_count = np.bincount(f.village.to_numpy(), minlength=len(w.villages))
         p = w.people
         self.heads = np.flatnonzero(
             np.isin(p.kind.to_numpy(), (FARM, OTHER)) & (p.rel.to_numpy() == HEAD) & ~busy
@@ -85,7 +85,7 @@ class Ctx:
 
     def farmer(self, what, in_village_of_size=0) -> int:
         f = self.w.farmers
-        ok = self.farm_ok & (self.count.reindex(f.village).to_numpy() >= in_village_of_size)
+        ok = self.farm_ok & (self.village_count[f.village.to_numpy()] >= in_village_of_size)
         return int(self.w.pick("person", f.person.to_numpy()[ok], 1, what)[0])
 
     def basis(self, person) -> float:

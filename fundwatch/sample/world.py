@@ -34,10 +34,10 @@ class Sizes:
         return cls(
             townships=max(3, round(8 * r)),
             villages_per_township=max(4, round(10 * r)),
-            dibao=max(160, round(1000 * scale)),
+            dibao=max(160, round(1150 * scale)),
             farm=max(800, round(3000 * scale)),
             other=max(600, round(3500 * scale)),
-            units=max(120, round(430 * scale)),
+            units=max(120, round(440 * scale)),
             coops=max(60, round(110 * scale)),
         )
 
@@ -61,15 +61,24 @@ class World:
             k: set() for k in ("hh", "ten", "coop", "person", "agency", "village")
         }
         self.n_extra_accounts = 0
+        self._year_cursor = 0
 
     # --- small helpers used by the scenario modules ------------------------------------
     def n(self, base: int) -> int:
         """How many cases of a scenario to plant: base at scale 1, growing with sqrt(scale)."""
         return max(1, round(base * math.sqrt(self.scale)))
 
-    def years(self, n: int, allowed=(2023, 2022, 2023, 2024, 2023)) -> list[int]:
-        """Mostly 2023, with some 2022 and 2024 when allowed."""
-        return [allowed[i % len(allowed)] for i in range(n)]
+    def years(self, n: int, allowed=None) -> list[int]:
+        """Years for n cases: by default 2023 for two cases in three and 2022 or 2024 for the
+        rest, continuing one pattern across scenarios (any three consecutive cases include two
+        in 2023, so a rule's three anomalies put two in the README's 2023 scan); or cycling
+        through `allowed`."""
+        if allowed is not None:
+            return [allowed[i % len(allowed)] for i in range(n)]
+        pattern = (2023, 2023, 2022, 2023, 2023, 2024)
+        out = [pattern[(self._year_cursor + i) % len(pattern)] for i in range(n)]
+        self._year_cursor += n
+        return out
 
     def town_name(self, t: int) -> str:
         return people.TOWNSHIPS[t] if t < len(people.TOWNSHIPS) else f"第{t + 1}乡"
@@ -83,17 +92,30 @@ class World:
         return len(self.people) + self.n_extra_accounts - 1
 
     def pick(self, kind: str, candidates, n: int = 1, what: str = "") -> np.ndarray:
-        """n unused entities of a kind from the candidates (deterministic); marks them used."""
+        """n unused entities of a kind from the candidates (deterministic); marks them used.
+
+        Draws at random and rejects used ones, which is cheap because scenarios use a tiny
+        share of any pool; falls back to filtering the pool when it is nearly exhausted.
+        """
         cand = np.asarray(candidates, dtype=np.int64)
-        if len(self.used[kind]):
-            cand = cand[~np.isin(cand, np.fromiter(self.used[kind], dtype=np.int64))]
-        if len(cand) < n:
-            raise ValueError(
-                f"sample world too small to plant {what or kind}: {len(cand)} candidates for {n}"
-            )
-        out = np.sort(self.rng.choice(np.unique(cand), size=n, replace=False))
-        self.used[kind].update(int(x) for x in out)
-        return out
+        used = self.used[kind]
+        out: list[int] = []
+        for _ in range(20 * n + 20):
+            if len(out) == n or len(cand) == 0:
+                break
+            x = int(cand[self.rng.integers(0, len(cand))])
+            if x not in used and x not in out:
+                out.append(x)
+        if len(out) < n:
+            free = np.unique(cand)
+            free = free[~np.isin(free, np.fromiter(used | set(out), dtype=np.int64))]
+            if len(free) < n - len(out):
+                raise ValueError(
+                    f"sample world too small to plant {what or kind}: {len(free) + len(out)} candidates for {n}"
+                )
+            out += [int(x) for x in self.rng.choice(free, size=n - len(out), replace=False)]
+        used.update(out)
+        return np.sort(np.array(out, dtype=np.int64))
 
     def truth(self, kind, scenario, program, entity_type, entity, year, rule_id, description) -> None:
         self.truth_rows.append(
