@@ -69,8 +69,10 @@ def load(ctx, data_dir, mapping, force):
 @click.option("--unmask", is_flag=True, help="Write full person IDs and accounts (recorded in run.json).")
 @click.option("--top", type=int, default=15, show_default=True, help="Cases to print.")
 @click.option("--fail-on", type=click.Choice(LEVELS), help="Exit 1 if a case at this level or above is found.")
+@click.option("--no-outliers", is_flag=True, help="Skip the statistical outlier detector.")
 @click.pass_context
-def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids, lang, unmask, top, fail_on):
+def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids, lang, unmask, top, fail_on,
+         no_outliers):
     """Run the rules for YEAR and write the ranked case list."""
     from fundwatch.config import load_config
     from fundwatch.report.outputs import case_table, write_outputs
@@ -85,7 +87,7 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
         raise FundwatchError(f"unknown rule id(s): {', '.join(unknown)} (see `fundwatch rules list`)")
     with _workspace(ctx) as ws:
         result = ws.scan(year, data=data_dir, mapping=mapping, config=config, rules=ruleset,
-                         rule_ids=list(rule_ids) or None, progress=log.emit)
+                         rule_ids=list(rule_ids) or None, outliers=not no_outliers, progress=log.emit)
     if result.load_report is not None:
         click.echo(result.load_report.format(), err=True)
     paths = write_outputs(result, outdir, lang=lang, unmask=unmask)

@@ -49,13 +49,14 @@ def rules_version(ruleset: RuleSet) -> str:
 
 
 def scan(ws, year: int, *, present: set[str] | None = None, config: Config | None = None,
-         ruleset: RuleSet | None = None, rule_ids=None, progress=None) -> ScanResult:
+         ruleset: RuleSet | None = None, rule_ids=None, outliers: bool = True, progress=None) -> ScanResult:
     """Run every rule whose inputs are present for `year` and build the case list.
 
     `present` is the set of input tables to use (default: every table loaded in the workspace).
     """
     import fundwatch
 
+    year = int(year)  # numpy integers from a DataFrame cannot be bound as query parameters
     started_at = datetime.now()
     t0 = time.monotonic()
     config = config or load_config()
@@ -73,8 +74,18 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
     hits, outcomes = run_rules(ws.engine, ruleset, year, present, config, rules=rules)
     timings["rules"] = time.monotonic() - t
 
+    outlier_frame, outlier_report = None, []
+    if outliers:
+        from fundwatch.detect import score_outliers
+
+        if progress:
+            progress("scoring outliers")
+        t = time.monotonic()
+        outlier_frame, outlier_report = score_outliers(ws.engine, year, present, config.outliers)
+        timings["outliers"] = time.monotonic() - t
+
     t = time.monotonic()
-    cases, hits = build_cases(hits, None, year, scoring)
+    cases, hits = build_cases(hits, outlier_frame, year, scoring)
     cases = attach_regions(ws.engine, cases, present)
     cases, resolved = history.annotate(cases, hits, history.previous_cases(ws.con, year),
                                        history.latest_reviews(ws.con), scoring.cleared_factor)
@@ -106,7 +117,7 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
         "failed_rules": {o.rule_id: o.message for o in outcomes if o.status == "error"},
         "broken_rule_files": [str(e) for e in ruleset.errors],
         "mis_tuned_rules": [o.rule_id for o in outcomes if o.mis_tuned],
-        "outliers": "not run",
+        "outliers": outlier_report if outliers else "turned off (--no-outliers)",
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
     run["row_counts"].update({"new": int((cases["status"] == "new").sum()),

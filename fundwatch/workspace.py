@@ -133,14 +133,16 @@ class Workspace:
 
         return load_directory(self, data_dir, mapping=mapping, force=force, progress=progress)
 
-    def scan(self, year: int, *, data=None, mapping=None, config=None, rules=None, rule_ids=None, progress=None):
+    def scan(self, year: int, *, data=None, mapping=None, config=None, rules=None, rule_ids=None, outliers=True,
+             progress=None):
         """Run the rules for `year`; returns a ScanResult with `.cases` and `.hits` DataFrames.
 
         >>> result = ws.scan(year=2023)
         >>> result.cases.head()
 
         `data` loads that folder first and scans exactly its tables; `config` is a
-        fundwatch.toml path (default ./fundwatch.toml if present); `rules` a rules folder.
+        fundwatch.toml path (default ./fundwatch.toml if present); `rules` a rules folder;
+        `outliers=False` skips the statistical detector.
         """
         from fundwatch.config import load_config
         from fundwatch.rules import load_rules
@@ -150,7 +152,7 @@ class Workspace:
         cfg = config if hasattr(config, "rule_params") else load_config(config)
         ruleset = rules if hasattr(rules, "trees") else load_rules(rules)
         result = scan(self, year, present=set(report.tables) if report else None, config=cfg, ruleset=ruleset,
-                      rule_ids=rule_ids, progress=progress)
+                      rule_ids=rule_ids, outliers=outliers, progress=progress)
         result.load_report = report
         return result
 
