@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from fundwatch.sample.cooperative import DIVIDEND_YEARS
-from fundwatch.sample.plant_dibao import add_staff, iso
+from fundwatch.sample.plant_common import add_staff, iso
 from fundwatch.sample.util import OPEN, YEARS, day, rand_day
 
 PROGRAM = "cooperative"

@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 
 from fundwatch.sample.people import HEAD, REF_DAY, age_on
-from fundwatch.sample.plant_dibao import add_property, add_staff, add_vehicle, iso
-from fundwatch.sample.plant_subsidy import hardship_row
+from fundwatch.sample.plant_common import add_property, add_staff, add_vehicle, hardship_row, iso
 from fundwatch.sample.util import OPEN, day, mi, rand_day
 
 PROGRAM = "housing"

@@ -12,8 +12,8 @@ import numpy as np
 
 from fundwatch.sample import subsidy as S
 from fundwatch.sample.people import FARM, HEAD, OTHER
+from fundwatch.sample.plant_common import elderly_rows, farm_row, hardship_row, iso, row
 from fundwatch.sample.plant_dibao import Ctx as DibaoCtx
-from fundwatch.sample.plant_dibao import iso
 from fundwatch.sample.util import (
     FIRST_MONTH,
     LAST_MONTH,
@@ -28,38 +28,6 @@ from fundwatch.sample.util import (
 )
 
 PROGRAM = "subsidy"
-
-
-def row(
-    w, prog, person, month, amount, pay, approve, apply, acct=None, agency=None, basis=np.nan, rate=-1
-) -> None:
-    person = int(person)
-    if agency is None:
-        agency = int(S.agency_of(w, prog, w.people.village.iat[person]))
-    w.extra["subsidy_payments"].append(
-        {"prog": S.P[prog], "person": person, "month": int(month), "amount": int(amount), "basis": float(basis),
-         "rate": int(rate), "apply": int(apply), "approve": int(approve), "pay": int(pay),
-         "acct": person if acct is None else int(acct), "agency": int(agency), "planted": True}
-    )  # fmt: skip
-
-
-def farm_row(w, person, y, basis, amount=None, acct=None, pay=None) -> int:
-    """One FARMLAND batch row for year y; returns the amount (cents)."""
-    rate = S.FARMLAND_RATE[y]
-    amount = int(S.entitlement([basis], rate)[0]) if amount is None else amount
-    pay = day(y, 5, 8) + int(w.rng.integers(0, 10)) if pay is None else pay
-    row(w, "FARMLAND", person, mi(y, 5), amount, pay, pay - 12, pay - 50, acct=acct, basis=basis, rate=rate)
-    return amount
-
-
-def hardship_row(
-    w, person, month, amount_yuan, acct=None, pay=None, approve=None, apply=None, prog="HARDSHIP"
-) -> None:
-    rng = w.rng
-    pay = month_start(month) + int(rng.integers(3, 24)) if pay is None else pay
-    approve = pay - int(rng.integers(3, 15)) if approve is None else approve
-    apply = (approve if approve != NA else pay) - int(rng.integers(4, 20)) if apply is None else apply
-    row(w, prog, person, month, round(amount_yuan) * 100, pay, approve, apply, acct=acct)
 
 
 class Ctx:
@@ -101,32 +69,6 @@ class Ctx:
     def norm_of(self, person, y) -> float:
         """The township's median hardship payment in year y, in yuan."""
         return float(self.norm.get((3 + self.town[person], y), 120_000)) / 100
-
-
-def elderly_rows(w, person, last_month, late_last=False, dup_month=None) -> None:
-    """Monthly allowance rows for a planted elderly person, 2022-01 to last_month."""
-    rng = w.rng
-    birth = int(w.people.birth.iat[int(person)])
-    for m in range(FIRST_MONTH, last_month + 1):  # one planted person, 36 months at most
-        age = int((month_start(m) - birth) // 365.2425)
-        start = month_start(m)
-        approve = start + int(rng.integers(0, 4))
-        pay = approve + int(rng.integers(4, 16))
-        if late_last and m == last_month:
-            approve, pay = start + 22, start + 34
-        for _ in range(2 if m == dup_month else 1):
-            row(
-                w,
-                "ELDERLY",
-                person,
-                m,
-                int(S.elderly_rate([age])[0]),
-                pay,
-                approve,
-                birth + int(80 * 365.2425) + 12,
-            )
-            pay += 9
-    w.skip["ELDERLY"].add(int(person))
 
 
 def plant(w) -> None:
