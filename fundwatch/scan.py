@@ -84,6 +84,8 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
         outlier_frame, outlier_report = score_outliers(ws.engine, year, present, config.outliers)
         timings["outliers"] = time.monotonic() - t
 
+    if progress:
+        progress("building cases")
     t = time.monotonic()
     cases, hits = build_cases(hits, outlier_frame, year, scoring)
     cases = attach_regions(ws.engine, cases, present)
@@ -123,6 +125,8 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
     run["row_counts"].update({"new": int((cases["status"] == "new").sum()),
                               "recurring": int((cases["status"] == "recurring").sum()), "resolved": len(resolved)})
     result = ScanResult(run_id, year, cases, hits, outcomes, run, resolved)
+    if progress:
+        progress("recording the run")
     record_run(ws, result)
     return result
 

@@ -1,0 +1,21 @@
+"""A small run of the benchmark, so that it cannot rot. Speed itself is never asserted here."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_smoke(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--scale", "0.05", "--json", str(out),
+                           "--workdir", str(tmp_path / "w")], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert {"floor", "load", "rules", "outliers", "cases", "exports", "pandas"} <= set(report["stages"])
+    assert all(v["seconds"] > 0 and v["peak_mb"] > 0 for v in report["stages"].values())
+    # The pandas version and fundwatch agree on what the three rules find.
+    assert report["three_rules"]["pandas_hits"] == report["three_rules"]["fundwatch_hits"]
+    assert "rows/s" in proc.stdout and "x the floor" in proc.stdout
