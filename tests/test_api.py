@@ -636,3 +636,38 @@ def test_error_messages_name_no_sql_pasted_values(book):
         book.try_rule(RULE.replace("program: dibao", 'program: "dibao\'; --"'), 2023)
     assert err.value.field == "program"
     assert re.search(r"must be one of", str(err.value))
+
+
+# ------------------------------------------------------------------ documentation
+
+
+def test_every_public_function_has_a_docstring_with_an_example():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import fundwatch.notebook as package
+
+    missing = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"fundwatch.notebook.{info.name}")
+        for name, obj in vars(module).items():
+            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and ">>>" not in (obj.__doc__ or ""):
+                missing.append(f"{info.name}.{name}")
+            if inspect.isclass(obj):
+                for attr, member in vars(obj).items():
+                    func = member.fget if isinstance(member, property) else member
+                    if (
+                        attr.startswith("_")
+                        or not callable(func)
+                        or getattr(func, "__module__", None) != module.__name__
+                    ):
+                        continue
+                    if ">>>" not in (func.__doc__ or ""):
+                        missing.append(f"{info.name}.{name}.{attr}")
+    assert not missing, f"no docstring with an example: {', '.join(missing)}"
+    assert len(package.__all__) >= 10 and all(
+        ">>>" in (getattr(package, n).__doc__ or "") for n in package.__all__
+    )

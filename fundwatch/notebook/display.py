@@ -36,6 +36,11 @@ STYLE = (
 
 
 def esc(value) -> str:
+    """A value as HTML-escaped text (None as empty).
+
+    >>> esc("<b>")
+    '&lt;b&gt;'
+    """
     return html.escape("" if value is None else str(value))
 
 

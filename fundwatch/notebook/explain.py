@@ -96,24 +96,43 @@ class CaseExplanation:
 
     @property
     def case_id(self) -> str:
+        """The case's id.
+
+        >>> exp.case_id
+        'C2023-1a2b3c4d5e6f'
+        """
         return str(self.case["case_id"])
 
     @property
     def evidence(self) -> pd.DataFrame:
-        """The hits' evidence, one row per field: rule_id, entity_id, field, value."""
+        """The hits' evidence, one row per field: rule_id, entity_id, field, value.
+
+        >>> exp.evidence.query("field == 'person_id'")
+        """
         return evidence_long(self.hits)
 
     @property
     def registries(self) -> list[str]:
-        """The contract tables that hold rows about this case."""
+        """The contract tables that hold rows about this case.
+
+        >>> exp.registries
+        ['dibao_households', 'dibao_members', 'dibao_payments', 'civil_servants']
+        """
         return list(self.records)
 
     def truncated(self, table: str) -> bool:
-        """Whether `records[table]` was cut to max_rows."""
+        """Whether `records[table]` was cut to max_rows.
+
+        >>> explain_case(ws, result, case_id, max_rows=10).truncated("subsidy_payments")
+        True
+        """
         return self.totals.get(table, 0) > len(self.records.get(table, ()))
 
     def to_html(self, unmask: bool | None = None) -> str:
-        """The card as HTML; IDs masked unless `unmask` (default: the object's `unmask`)."""
+        """The card as HTML; IDs masked unless `unmask` (default: the object's `unmask`).
+
+        >>> Path("case.html").write_text(exp.to_html(), encoding="utf-8")
+        """
         from fundwatch.notebook.display import case_html
 
         return case_html(self, unmask=self.unmask if unmask is None else unmask)

@@ -39,7 +39,11 @@ _SAFE_KINDS = ("region", "credit_code", "enum", "date", "period", "money", "numb
 
 
 def kept_columns(table: str | None = None) -> set[str]:
-    """Columns shown unmasked: NOT_PERSONAL plus, for a contract table, its non-personal kinds."""
+    """Columns shown unmasked: NOT_PERSONAL plus, for a contract table, its non-personal kinds.
+
+    >>> "region_code" in kept_columns("dibao_households"), "head_id" in kept_columns("dibao_households")
+    (True, False)
+    """
     keep = set(NOT_PERSONAL)
     if table in TABLES:
         keep |= {c.name for c in TABLES[table].columns if c.kind in _SAFE_KINDS}
@@ -64,12 +68,20 @@ def masked(frame: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
 
 
 def mask_entity(entity_type: str, entity_id):
-    """An entity id as shown: masked when it is a person's."""
+    """An entity id as shown: masked when it is a person's.
+
+    >>> mask_entity("person", "110105198001010012"), mask_entity("household", "DB0000132")
+    ('110105********0012', 'DB0000132')
+    """
     return mask_text(str(entity_id)) if entity_type == "person" else entity_id
 
 
 def mask_value(field: str, value):
-    """One evidence value as shown: masked unless its field is non-personal."""
+    """One evidence value as shown: masked unless its field is non-personal.
+
+    >>> mask_value("person_id", "110105198001010012"), mask_value("region_code", "522631102204")
+    ('110105********0012', '522631102204')
+    """
     if field in NOT_PERSONAL or value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, list | tuple):

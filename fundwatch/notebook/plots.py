@@ -28,7 +28,12 @@ OTHER = "#8C8C8C"
 
 
 class NotebookFigure(Figure):
-    """A Figure that shows itself as a PNG in Jupyter even when pyplot was never imported."""
+    """A Figure that shows itself as a PNG in Jupyter even when pyplot was never imported.
+
+    >>> fig = plot_scores(result)
+    >>> fig._repr_png_()[:4]
+    b'\\x89PNG'
+    """
 
     def _repr_png_(self) -> bytes:
         buf = io.BytesIO()

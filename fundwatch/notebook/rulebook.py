@@ -42,7 +42,12 @@ def _id_parts(rid: str) -> tuple[str, str] | None:
 
 
 def rule_text(rule: str | dict) -> str:
-    """The YAML text of a rule given as text or as a dict."""
+    """The YAML text of a rule given as text or as a dict.
+
+    >>> print(rule_text({"id": "dibao.head_vehicle", "level": "high"}))
+    id: dibao.head_vehicle
+    level: high
+    """
     if isinstance(rule, str):
         return rule
     if isinstance(rule, dict):
@@ -100,6 +105,10 @@ def validate_rule(text: str, path: Path) -> tuple[Rule, object]:
 
 
 def tests_frame(results) -> pd.DataFrame:
+    """Test results (fundwatch.rules.testing.TestResult) as a DataFrame: rule_id, test, passed, message.
+
+    >>> tests_frame(run_rule_tests(load_rules(), ["dibao.vehicle"]))
+    """
     return pd.DataFrame(
         [{"rule_id": r.rule_id, "test": r.test, "passed": r.passed, "message": r.message} for r in results],
         columns=TEST_COLUMNS,
@@ -122,7 +131,11 @@ class TryResult:
 
     @property
     def passed(self) -> bool:
-        """Whether every embedded test passed."""
+        """Whether every embedded test passed.
+
+        >>> book.try_rule(text, 2023).passed
+        True
+        """
         return bool(len(self.tests)) and bool(self.tests["passed"].all())
 
     def __repr__(self) -> str:
@@ -161,7 +174,10 @@ class RuleBook:
         self.reload()
 
     def reload(self) -> None:
-        """Read the rules folder again (after editing a file by hand, say)."""
+        """Read the rules folder again (after editing a file by hand, say).
+
+        >>> book.reload(); len(book)
+        """
         self.ruleset = load_rules(self.rules_dir)
 
     def __len__(self) -> int:
@@ -217,7 +233,11 @@ class RuleBook:
 
     @property
     def errors(self) -> list[str]:
-        """The broken rule files of the folder, each naming its file and field."""
+        """The broken rule files of the folder, each naming its file and field.
+
+        >>> book.errors
+        ['rules/dibao/typo.yaml: level: must be one of low, medium, high, critical']
+        """
         return [str(e) for e in self.ruleset.errors]
 
     def test(self, ids=None) -> pd.DataFrame:
