@@ -4,8 +4,8 @@ Who may appear where is decided by family kind (see people.py), so that none of 
 makes a rule fire by accident:
 - publicly funded staff come from OTHER families only; village cadres are FARM adults who
   are not cooperative legal representatives;
-- deaths hit people of 60+ who are not family heads, not staff, not disabled-allowance
-  recipients and not cooperative members, and whose payments then stop (subsidy.py);
+- deaths hit FARM/OTHER people of 60+ who are not staff, disabled-allowance recipients or
+  cooperative members, and their subsidies stop after the month of death (subsidy.py);
 - vehicles above 50 000 yuan, business roles and second homes belong to FARM/OTHER people;
   dibao and housing families own at most a cheap vehicle, and only dibao heads a single home.
 """
@@ -63,7 +63,8 @@ def civil_servants(w) -> pd.DataFrame:
     rows = _staff_rows(w, sel, types)
     # Approvers of dibao applications: township civil-affairs staff (not drawn from `sel`).
     towns = w.villages.township.to_numpy()[p.village.to_numpy()]
-    free = np.setdiff1d(cand, sel)
+    # Old enough to have served since before the oldest enrolment (2012).
+    free = np.setdiff1d(cand[age[cand] >= 40], sel)
     approvers = []
     for t in range(int(towns.max()) + 1):  # one short loop per township
         here = free[towns[free] == t]
@@ -73,7 +74,7 @@ def civil_servants(w) -> pd.DataFrame:
     arows["position"] = np.where(np.arange(len(appr)) % 2 == 0, "民政所所长", "社会事务办工作人员")
     arows["employer"] = [f"{w.town_name(t)}人民政府" for t in towns[appr]]
     arows["end"] = OPEN  # approvers serve throughout
-    arows["start"] = np.minimum(arows["start"], day(2015, 1, 1))
+    arows["start"] = np.minimum(arows["start"], day(2010, 1, 1))
     w.approvers = appr.reshape(-1, 2)  # [township] -> two person indexes
     return pd.concat([rows, arows], ignore_index=True)
 
@@ -137,11 +138,14 @@ def village_cadres(w, exclude: np.ndarray) -> pd.DataFrame:
 
 
 def background_deaths(w, exclude: np.ndarray) -> None:
-    """Gompertz-like mortality 2019-2024 for people of 60+ who are not heads (sets people.death)."""
+    """Gompertz-like mortality 2019-2024 for FARM/OTHER people of 60+ (sets people.death).
+
+    Staff, cooperative members and disability-allowance recipients are left alive; the
+    subsidy bulk then stops paying anyone for periods after their death."""
     p, rng = w.people, w.rng
     birth = p.birth.to_numpy()
     age23 = age_on(birth, REF_DAY)
-    ok = (age23 >= 60) & (p.rel.to_numpy() != HEAD) & np.isin(p.kind.to_numpy(), (FARM, OTHER))
+    ok = (age23 >= 60) & np.isin(p.kind.to_numpy(), (FARM, OTHER))
     ok[exclude] = False
     cand = np.flatnonzero(ok)
     death = np.full(len(cand), OPEN, dtype=np.int64)
