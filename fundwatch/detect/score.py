@@ -88,8 +88,11 @@ def score_outliers(
 
 def feature_sql(fs, year: int, settings: Settings, present: set[str], dialect: str = "duckdb") -> str:
     """The feature set's query in the engine's dialect; optional tables not present read as empty."""
+    sql = fs.sql(year, settings)
     empty = {t for t in fs.tables if t not in present}
-    return render(parse(fs.sql(year, settings), fs.key), {}, dialect, empty_tables=empty)
+    if dialect == "duckdb" and not empty:
+        return sql  # written in DuckDB's dialect already; sqlglot would only print it again
+    return render(parse(sql, fs.key), {}, dialect, empty_tables=empty)
 
 
 def score_feature_set(engine, fs, year: int, present: set[str], s: Settings) -> tuple[pd.DataFrame, dict]:

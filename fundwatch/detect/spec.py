@@ -47,6 +47,7 @@ class Feature:
     log: bool = False
     levels: tuple[str, ...] | None = None
     description: str = ""
+    source: str = ""  # the contract columns it is computed from
 
     def __post_init__(self):
         if self.direction not in DIRECTIONS:

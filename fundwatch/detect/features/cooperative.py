@@ -23,6 +23,7 @@ FEATURES = (
         "yuan",
         scale=0.1,
         log=True,
+        source="coop_dividends.amount, person_id (count); coop_financials.dividends_declared; coop_members",
         description="Dividends for the fiscal year (coop_dividends, else dividends_declared) / "
         "recipients (else members on the roster).",
     ),
@@ -32,6 +33,7 @@ FEATURES = (
         "分红占盈余比例",
         "share",
         scale=0.05,
+        source="coop_dividends.amount; coop_financials.surplus (else revenue - cost)",
         description="Dividends for the year / the year's surplus, among cooperatives with a positive "
         "surplus that paid dividends.",
     ),
@@ -42,6 +44,7 @@ FEATURES = (
         "yuan",
         scale=0.1,
         log=True,
+        source="coop_financials.subsidies_received; coop_members.person_id (count), join_date",
         description="subsidies_received / members on the roster, among cooperatives that received any.",
     ),
     Feature(
@@ -51,6 +54,7 @@ FEATURES = (
         "ratio",
         scale=0.1,
         log=True,
+        source="coop_financials.subsidies_received, revenue",
         description="subsidies_received / revenue, among cooperatives that received subsidies and "
         "had revenue.",
     ),
@@ -61,6 +65,7 @@ FEATURES = (
         "ratio",
         direction="both",
         scale=0.1,
+        source="cooperatives.member_count_declared; coop_members.person_id (count), join_date",
         description="cooperatives.member_count_declared / distinct coop_members joined by the year end.",
     ),
     Feature(
@@ -69,6 +74,7 @@ FEATURES = (
         "单一成员所得分红占比",
         "share",
         scale=0.05,
+        source="coop_dividends.amount, person_id",
         description="The largest amount paid to one person for the year / all dividends for the year.",
     ),
     Feature(
@@ -78,6 +84,7 @@ FEATURES = (
         "ratio",
         scale=0.25,
         levels=("all",),
+        source="coop_dividends.person_id, bank_account (counts)",
         description="Distinct recipients / distinct bank accounts their dividends went to.",
     ),
 )

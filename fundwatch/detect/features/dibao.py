@@ -1,8 +1,9 @@
 """Dibao (低保) households: what they were paid in the year against households like them.
 
 The year is the calendar year in which a payment was made (pay_date, else its period), so
-back-pay of earlier months made in the year counts in it. Peers: households of the same size
-in the same township (first 9 digits of region_code), then the township, the county, all.
+back-pay of earlier months made in the year counts in it. Amounts are compared with households
+of the same size (in the township = first 9 digits of region_code, else the county, else
+everywhere); counts of periods with the township's households; the rest with all households.
 """
 
 from __future__ import annotations
@@ -10,118 +11,64 @@ from __future__ import annotations
 from fundwatch.detect.peers import month_index, output_columns, relative, with_ctes, year_bounds
 from fundwatch.detect.spec import Feature, FeatureSet, PeerLevel
 
+# fmt: off
 LEVELS = (
-    PeerLevel(
-        "township_size",
-        ("township", "household_size"),
-        "size-{1} households in township {0}",
-        "乡镇{0}的{1}人低保户",
-    ),
+    PeerLevel("township_size", ("township", "household_size"), "size-{1} households in township {0}",
+              "乡镇{0}的{1}人低保户"),
+    PeerLevel("county_size", ("county", "household_size"), "size-{1} households in county {0}", "区县{0}的{1}人低保户"),
+    PeerLevel("size", ("household_size",), "all size-{0} dibao households", "全部{0}人低保户"),
     PeerLevel("township", ("township",), "dibao households in township {0}", "乡镇{0}的低保户"),
     PeerLevel("county", ("county",), "dibao households in county {0}", "区县{0}的低保户"),
     PeerLevel("all", (), "all dibao households", "全部低保户"),
 )
 ALL = ("all",)
-TOWNSHIP_UP = ("township", "county", "all")
+BY_SIZE = ("township_size", "county_size", "size", "all")  # amounts scale with the household's size
+BY_PLACE = ("township", "county", "all")
 
 FEATURES = (
-    Feature(
-        "periods_paid",
-        "periods paid in {year}",
-        "{year}年发放期数",
-        "count",
-        scale=1.0,
-        description="Distinct months paid for by payments made in the year. Back-pay of months "
-        "before the year makes it exceed 12.",
-    ),
-    Feature(
-        "periods_outside_enrolment",
-        "months paid outside the enrolment",
-        "在保期外发放月数",
-        "count",
-        scale=1.0,
-        levels=ALL,
-        description="Payments made in the year for months before the enrolment's start month or "
-        "after its end date (dibao_households.start_date / end_date).",
-    ),
-    Feature(
-        "backdated_periods",
-        "payments made two or more months after their period",
-        "滞后两个月以上发放的笔数",
-        "count",
-        scale=1.0,
-        levels=ALL,
-        description="Payments made in the year whose pay month is at least two months after the "
-        "month they pay for.",
-    ),
-    Feature(
-        "amount_paid",
-        "amount paid in {year}",
-        "{year}年发放金额",
-        "yuan",
-        scale=0.1,
-        log=True,
-        description="Sum of amounts paid in the year.",
-    ),
-    Feature(
-        "monthly_amount",
-        "amount per period paid",
-        "每期金额",
-        "yuan",
-        scale=0.1,
-        log=True,
-        description="amount_paid / periods_paid: the monthly benefit level.",
-    ),
-    Feature(
-        "monthly_per_member",
-        "monthly amount per person on the roster",
-        "按花名册人均每期金额",
-        "yuan",
-        scale=0.1,
-        log=True,
-        levels=TOWNSHIP_UP,
-        description="monthly_amount / number of people in dibao_members (household_size when the "
-        "roster is not loaded). Peers: the township regardless of size.",
-    ),
-    Feature(
-        "size_above_roster",
-        "declared household size above the roster",
-        "申报人口超出花名册人数",
-        "people",
-        scale=1.0,
-        levels=ALL,
-        description="household_size minus the number of distinct people in dibao_members; NULL "
-        "when the roster is not loaded.",
-    ),
-    Feature(
-        "payments_per_period",
-        "payments per period",
-        "每期发放笔数",
-        "ratio",
-        scale=0.25,
-        levels=ALL,
-        description="Payments / distinct periods: 1 normally, 2 when every month is paid twice.",
-    ),
-    Feature(
-        "accounts",
-        "bank accounts paid into",
-        "收款账户数",
-        "count",
-        scale=1.0,
-        levels=ALL,
-        description="Distinct bank_account values the household was paid into in the year.",
-    ),
-    Feature(
-        "account_households",
-        "households sharing its bank account",
-        "共用收款账户的户数",
-        "count",
-        scale=1.0,
-        levels=ALL,
-        description="The largest number of households paid into one of this household's accounts "
-        "in the year (1 = not shared).",
-    ),
+    Feature("periods_paid", "periods paid in {year}", "{year}年发放期数", "count", scale=1.0, levels=BY_PLACE,
+            source="dibao_payments.period, pay_date",
+            description="Distinct months paid for by payments made in the year. Back-pay of months "
+                        "before the year makes it exceed 12."),
+    Feature("periods_outside_enrolment", "months paid outside the enrolment", "在保期外发放月数", "count",
+            scale=1.0, levels=ALL,
+            source="dibao_payments.period, pay_date; dibao_households.start_date, end_date",
+            description="Payments made in the year for months before the enrolment's start month or "
+                        "after its end date (dibao_households.start_date / end_date)."),
+    Feature("backdated_periods", "payments made two or more months after their period",
+            "滞后两个月以上发放的笔数", "count", scale=1.0, levels=ALL,
+            source="dibao_payments.period, pay_date",
+            description="Payments made in the year whose pay month is at least two months after the "
+                        "month they pay for."),
+    Feature("amount_paid", "amount paid in {year}", "{year}年发放金额", "yuan", scale=0.1, log=True,
+            levels=BY_SIZE, source="dibao_payments.amount, pay_date",
+            description="Sum of amounts paid in the year."),
+    Feature("monthly_amount", "amount per period paid", "每期金额", "yuan", scale=0.1, log=True, levels=BY_SIZE,
+            source="dibao_payments.amount, period, pay_date",
+            description="amount_paid / periods_paid: the monthly benefit level."),
+    Feature("monthly_per_member", "monthly amount per person on the roster", "按花名册人均每期金额", "yuan",
+            scale=0.1, log=True, levels=BY_PLACE,
+            source="dibao_payments.amount, period; dibao_members.person_id (count); dibao_households.household_size",
+            description="monthly_amount / number of people in dibao_members (household_size when the "
+                        "roster is not loaded). Peers: the township regardless of size."),
+    Feature("size_above_roster", "declared household size above the roster", "申报人口超出花名册人数",
+            "people", scale=1.0, levels=ALL,
+            source="dibao_households.household_size; dibao_members.person_id (count)",
+            description="household_size minus the number of distinct people in dibao_members; NULL "
+                        "when the roster is not loaded."),
+    Feature("payments_per_period", "payments per period", "每期发放笔数", "ratio", scale=0.25, levels=ALL,
+            source="dibao_payments.payment_id, period",
+            description="Payments / distinct periods: 1 normally, 2 when every month is paid twice."),
+    Feature("accounts", "bank accounts paid into", "收款账户数", "count", scale=1.0, levels=ALL,
+            source="dibao_payments.bank_account",
+            description="Distinct bank_account values the household was paid into in the year."),
+    Feature("account_households", "households sharing its bank account", "共用收款账户的户数", "count",
+            scale=1.0, levels=ALL,
+            source="dibao_payments.bank_account, household_id",
+            description="The largest number of households paid into one of this household's accounts "
+                        "in the year (1 = not shared)."),
 )
+# fmt: on
 
 
 def sql(year: int, settings) -> str:

@@ -25,6 +25,7 @@ FEATURES = (
         direction="both",
         scale=0.1,
         log=True,
+        source="housing_utilities.water_m3, period; housing_tenancies.unit_id, start_date, end_date",
         description="Mean water_m3 of the unit's readings in the lease's months of the year. Far "
         "below peers suggests a vacant unit, far above a sublet or other use.",
     ),
@@ -36,6 +37,7 @@ FEATURES = (
         direction="both",
         scale=0.1,
         log=True,
+        source="housing_utilities.electricity_kwh, period; housing_tenancies.unit_id, start_date, end_date",
         description="Mean electricity_kwh of the unit's readings in the lease's months of the year.",
     ),
     Feature(
@@ -45,6 +47,7 @@ FEATURES = (
         "count",
         scale=1.0,
         levels=ALL,
+        source="housing_utilities.water_m3, electricity_kwh",
         description="Months with water_m3 < 0.5 and electricity_kwh < 10.",
     ),
     Feature(
@@ -55,6 +58,7 @@ FEATURES = (
         direction="low",
         scale=0.1,
         log=True,
+        source="housing_tenancies.monthly_rent; housing_rent.rent_due",
         description="monthly_rent of the lease (else the mean rent_due of the year's ledger).",
     ),
     Feature(
@@ -65,6 +69,7 @@ FEATURES = (
         direction="both",
         scale=0.05,
         levels=ALL,
+        source="housing_rent.rent_due, rent_paid",
         description="sum(rent_paid) / sum(rent_due) over the year's ledger.",
     ),
     Feature(
@@ -74,6 +79,7 @@ FEATURES = (
         "count",
         scale=1.0,
         levels=ALL,
+        source="housing_rent.payer_account",
         description="Distinct payer_account values in the year's ledger.",
     ),
     Feature(
@@ -83,6 +89,7 @@ FEATURES = (
         "count",
         scale=1.0,
         levels=ALL,
+        source="housing_rent.payer_account, tenancy_id",
         description="The largest number of tenancies paid from one of this tenancy's payer accounts.",
     ),
     Feature(
@@ -93,6 +100,7 @@ FEATURES = (
         direction="both",
         scale=1.0,
         levels=ALL,
+        source="housing_tenancies.household_size; housing_members.person_id (count)",
         description="household_size minus distinct people in housing_members plus the tenant.",
     ),
 )

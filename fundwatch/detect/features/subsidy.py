@@ -17,16 +17,11 @@ from __future__ import annotations
 from fundwatch.detect.peers import output_columns, relative, with_ctes, year_bounds
 from fundwatch.detect.spec import Feature, FeatureSet, PeerLevel
 
+# fmt: off
 UNIT_LEVELS = (
-    PeerLevel(
-        "programme_township",
-        ("program_code", "township"),
-        "{0} recipients in township {1}",
-        "乡镇{1}的{0}领取人",
-    ),
-    PeerLevel(
-        "programme_county", ("program_code", "county"), "{0} recipients in county {1}", "区县{1}的{0}领取人"
-    ),
+    PeerLevel("programme_township", ("program_code", "township"), "{0} recipients in township {1}",
+              "乡镇{1}的{0}领取人"),
+    PeerLevel("programme_county", ("program_code", "county"), "{0} recipients in county {1}", "区县{1}的{0}领取人"),
     PeerLevel("programme", ("program_code",), "all {0} recipients", "全部{0}领取人"),
 )
 PERSON_LEVELS = (
@@ -36,83 +31,38 @@ PERSON_LEVELS = (
 )
 
 UNIT_FEATURES = (
-    Feature(
-        "programme_amount",
-        "received from one programme in {year}",
-        "{year}年单个项目领取金额",
-        "yuan",
-        scale=0.1,
-        log=True,
-        description="Sum of the person's payments in the year from one programme.",
-    ),
-    Feature(
-        "programme_payments",
-        "payments from one programme in {year}",
-        "{year}年单个项目领取笔数",
-        "count",
-        scale=1.0,
-        description="Number of payments in the year from one programme (one-off aid paid five times "
-        "stands out against a median of one).",
-    ),
-    Feature(
-        "amount_per_payment",
-        "amount per payment",
-        "每笔金额",
-        "yuan",
-        scale=0.1,
-        log=True,
-        description="programme_amount / programme_payments.",
-    ),
-    Feature(
-        "basis_quantity",
-        "quantity claimed (e.g. mu of farmland)",
-        "申报数量（如耕地亩数）",
-        "mu",
-        scale=0.1,
-        log=True,
-        description="Average basis_quantity of the person's payments in the programme.",
-    ),
-    Feature(
-        "approval_days",
-        "days from application to approval",
-        "申请至审批天数",
-        "days",
-        direction="low",
-        scale=3.0,
-        description="Median days from apply_date to approve_date; unusually fast approval stands out.",
-    ),
+    Feature("programme_payments", "payments from one programme in {year}", "{year}年单个项目领取笔数", "count",
+            scale=1.0,
+            source="subsidy_payments.program_code, period",
+            description="Number of the person's payments in the year from one programme (one-off aid paid "
+                        "five times stands out against a median of one)."),
+    Feature("amount_per_payment", "amount per payment", "每笔金额", "yuan", scale=0.1, log=True,
+            source="subsidy_payments.amount, basis_quantity",
+            description="Mean amount of the person's payments from the programme that carry no "
+                        "basis_quantity (the amount of a quantity-based payment follows from its quantity, "
+                        "which basis_quantity compares)."),
+    Feature("basis_quantity", "quantity claimed (e.g. mu of farmland)", "申报数量（如耕地亩数）", "mu",
+            scale=0.1, log=True,
+            source="subsidy_payments.basis_quantity",
+            description="Mean basis_quantity of the person's payments from the programme."),
 )
 PERSON_FEATURES = (
-    Feature(
-        "programmes",
-        "programmes received in {year}",
-        "{year}年领取项目数",
-        "count",
-        scale=1.0,
-        description="Distinct programme codes the person was paid from in the year (trait-based "
-        "programmes are not counted).",
-    ),
-    Feature(
-        "accounts",
-        "bank accounts paid into",
-        "收款账户数",
-        "count",
-        scale=1.0,
-        levels=("all",),
-        description="Distinct bank_account values the person was paid into.",
-    ),
-    Feature(
-        "account_persons",
-        "people paid into the same account",
-        "共用收款账户的人数",
-        "count",
-        scale=1.0,
-        levels=("all",),
-        description="The largest number of distinct persons paid into one of this person's accounts.",
-    ),
+    Feature("programmes", "programmes received in {year}", "{year}年领取项目数", "count", scale=1.0,
+            source="subsidy_payments.program_code",
+            description="Distinct programme codes the person was paid from in the year."),
+    Feature("accounts", "bank accounts paid into", "收款账户数", "count", scale=1.0, levels=("all",),
+            source="subsidy_payments.bank_account",
+            description="Distinct bank_account values the person was paid into in the year."),
+    Feature("account_persons", "people paid into the same account", "共用收款账户的人数", "count", scale=1.0,
+            levels=("all",),
+            source="subsidy_payments.bank_account, person_id (count)",
+            description="The largest number of distinct persons paid into one of this person's accounts "
+                        "in the year (1 = not shared)."),
 )
+# fmt: on
 FEATURES = UNIT_FEATURES + PERSON_FEATURES
 LEVELS = UNIT_LEVELS + PERSON_LEVELS
+ORDER = {"high": "{z}", "low": "-{z}", "both": "abs({z})"}
 
 
 def _quote(s: str) -> str:
@@ -135,8 +85,7 @@ def sql(year: int, settings) -> str:
         (
             "pay",
             f"""SELECT person_id, program_code, substr(region_code, 1, 9) AS township,
-       substr(region_code, 1, 6) AS county, CAST(amount AS DOUBLE) AS amount, basis_quantity,
-       date_diff('day', apply_date, approve_date) AS approval_days, bank_account
+       substr(region_code, 1, 6) AS county, CAST(amount AS DOUBLE) AS amount, basis_quantity, bank_account
 FROM subsidy_payments
 WHERE period >= {y0} AND period < {y1} AND {trait_filter(settings)}""",
         ),
@@ -144,8 +93,8 @@ WHERE period >= {y0} AND period < {y1} AND {trait_filter(settings)}""",
             "unit",
             """SELECT person_id, program_code, max(township) AS township, max(county) AS county,
        sum(amount) AS programme_amount, CAST(count(*) AS DOUBLE) AS programme_payments,
-       sum(amount) / count(*) AS amount_per_payment, avg(basis_quantity) AS basis_quantity,
-       CAST(median(approval_days) AS DOUBLE) AS approval_days
+       avg(CASE WHEN basis_quantity IS NULL THEN amount END) AS amount_per_payment,
+       avg(basis_quantity) AS basis_quantity
 FROM pay GROUP BY person_id, program_code""",
         ),
         (
@@ -167,45 +116,47 @@ FROM pay p JOIN acct a ON a.bank_account = p.bank_account GROUP BY p.person_id""
 FROM pay p LEFT JOIN shared s ON s.person_id = p.person_id GROUP BY p.person_id""",
         ),
     ]
-    unit_rel, unit_name = relative("u_", "unit", UNIT_LEVELS, UNIT_FEATURES, settings.min_peer_group)
-    person_rel, person_name = relative(
-        "q_", "person", PERSON_LEVELS, PERSON_FEATURES, settings.min_peer_group
-    )
+    unit_rel, unit = relative("u_", "unit", UNIT_LEVELS, UNIT_FEATURES, settings.min_peer_group)
+    person_rel, person = relative("q_", "person", PERSON_LEVELS, PERSON_FEATURES, settings.min_peer_group)
     # For each programme-level feature, the person's programme where it deviates most.
-    picks = []
-    order = {"high": "{z}", "low": "-{z}", "both": "abs({z})"}
-    for f in UNIT_FEATURES:
-        z = order[f.direction].format(z=f"{f.name}_z")
-        cols = ", ".join(output_columns([f]))
-        picks.append(
-            (
-                f"pick_{f.name}",
-                f"""SELECT person_id, {cols},
-       row_number() OVER (PARTITION BY person_id ORDER BY {z} DESC NULLS LAST, program_code) AS rn
-FROM {unit_name}""",
-            )
+    picks = [
+        (
+            f"pick_{f.name}",
+            f"""SELECT person_id, {", ".join(output_columns([f]))},
+       row_number() OVER (PARTITION BY person_id
+                          ORDER BY {ORDER[f.direction].format(z=f.name + "_z")} DESC NULLS LAST, program_code) AS rn
+FROM {unit}""",
         )
+        for f in UNIT_FEATURES
+    ]
+    # At risk: per programme, the amount above what a typical peer receives (the peers' median
+    # payment, or the person's own mean payment for quantity-based ones, times the peers' median
+    # number of payments), summed over the person's programmes.
+    picks.append(
+        (
+            "risk",
+            f"""SELECT person_id, sum(greatest(coalesce(programme_amount - coalesce(amount_per_payment_med,
+         programme_amount / programme_payments) * programme_payments_med, 0), 0)) AS at_risk
+FROM {unit} GROUP BY person_id""",
+        )
+    )
     joins = " ".join(
         f"LEFT JOIN pick_{f.name} ON pick_{f.name}.person_id = q.person_id AND pick_{f.name}.rn = 1"
         for f in UNIT_FEATURES
     )
     cols = [f"pick_{f.name}.{c}" for f in UNIT_FEATURES for c in output_columns([f])]
     cols += output_columns(PERSON_FEATURES, "q")
-    at_risk = "greatest(coalesce(pick_programme_amount.programme_amount - pick_programme_amount.programme_amount_med, 0), 0)"
-    select = f"SELECT q.person_id AS entity_id, {at_risk} AS at_risk, {', '.join(cols)} FROM {person_name} q {joins}"
+    select = (
+        f"SELECT q.person_id AS entity_id, coalesce(risk.at_risk, 0) AS at_risk, {', '.join(cols)}\n"
+        f"FROM {person} q {joins} LEFT JOIN risk ON risk.person_id = q.person_id"
+    )
     return with_ctes(ctes + unit_rel + person_rel + picks, select)
 
 
 FEATURE_SET = FeatureSet(
-    program="subsidy",
-    entity_type="person",
-    noun_en="Recipient",
-    noun_zh="补贴领取人",
-    requires=("subsidy_payments",),
-    optional=(),
-    features=FEATURES,
-    levels=LEVELS,
-    sql=sql,
-    at_risk="The person's payments in the year from the programme where they received most above "
-    "their peers, less the peer median for that programme.",
-)
+    program="subsidy", entity_type="person", noun_en="Recipient", noun_zh="补贴领取人",
+    requires=("subsidy_payments",), optional=(), features=FEATURES, levels=LEVELS, sql=sql,
+    at_risk="Per programme, the person's payments in the year above the peers' median payment (the "
+            "person's own mean payment where payments carry a quantity) x the peers' median number of "
+            "payments; summed over the person's programmes.",
+)  # fmt: skip
