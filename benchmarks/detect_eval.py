@@ -1,0 +1,206 @@
+"""How well the outlier detector finds what no rule states, on the sample world's ground truth.
+
+    python benchmarks/detect_eval.py                       # scale 1, seed 7, every detector
+    python benchmarks/detect_eval.py --scale 2 --seeds 7 8 9
+    python benchmarks/detect_eval.py --throughput 1000000  # entities/s and peak memory
+
+Positives are the planted anomalies with an empty rule_id (only a statistical detector can
+see them), per programme, entity and year. Negatives are every other entity-year the
+detector scored, except planted anomalies of any kind (they are not normal either) and the
+other years of an entity planted as an anomaly in some year (a lease charged too little
+rent stays so after the year it was planted in). Figures per programme and overall (all
+programmes pooled on the calibrated outlier_score):
+
+    auc            ROC-AUC of outlier_score
+    p@1%           share of planted rule-less anomalies among the top 1% by outlier_score
+    max p@1%       the best p@1% possible with this many positives
+    recall@flag    share of the rule-less anomalies the detector flags (contamination threshold)
+    flagged        entity-years flagged
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from fundwatch.detect import DETECTORS, score_outliers
+from fundwatch.workspace import Workspace
+
+YEARS = (2022, 2023, 2024)
+KEY = ["program", "entity_type", "entity_id"]
+
+
+def load_world(scale: float, seed: int, out_dir: str) -> tuple[Workspace, pd.DataFrame]:
+    from fundwatch.sample import generate_world
+
+    generate_world(out_dir, scale=scale, seed=seed)
+    ws = Workspace()
+    ws.load(out_dir)
+    truth = pd.read_csv(f"{out_dir}/ground_truth.csv", dtype=str, keep_default_na=False)
+    truth["year"] = truth["year"].astype(int)
+    return ws, truth
+
+
+def label(scores: pd.DataFrame, truth: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Scores of one year with `label`: 1 rule-less anomaly, 0 negative, -1 excluded (see above)."""
+    anomalies = truth[truth["kind"] == "anomaly"]
+    this_year = anomalies[anomalies["year"] == year]
+    positive = set(map(tuple, this_year.loc[this_year["rule_id"] == "", KEY].to_numpy()))
+    exclude = set(map(tuple, anomalies[KEY].to_numpy())) - positive
+    keys = list(map(tuple, scores[KEY].to_numpy()))
+    return scores.assign(year=year, label=[1 if k in positive else (-1 if k in exclude else 0) for k in keys])
+
+
+def metrics(frame: pd.DataFrame) -> dict:
+    frame = frame[frame["label"] >= 0]
+    y, s = frame["label"].to_numpy(), frame["outlier_score"].to_numpy()
+    pos = int(y.sum())
+    k = max(1, math.ceil(0.01 * len(frame)))
+    top = np.argsort(-s, kind="stable")[:k]
+    return {
+        "entities": len(frame),
+        "positives": pos,
+        "auc": roc_auc_score(y, s) if 0 < pos < len(frame) else float("nan"),
+        "p@1%": y[top].mean(),
+        "max p@1%": min(pos, k) / k,
+        "recall@flag": frame.loc[frame["label"] == 1, "flagged"].mean() if pos else float("nan"),
+        "flagged": int(frame["flagged"].sum()),
+    }
+
+
+def evaluate(ws, truth: pd.DataFrame, detectors=DETECTORS, years=YEARS, settings: dict | None = None):
+    """(metrics per detector and programme, labelled scores of every year per detector)."""
+    present = set(ws.loaded_tables())
+    rows, scored = [], {}
+    for det in detectors:
+        frames = []
+        for year in years:
+            scores, _ = score_outliers(ws.engine, year, present, {**(settings or {}), "detector": det})
+            frames.append(label(scores, truth, year))
+        allyears = pd.concat(frames, ignore_index=True)
+        scored[det] = allyears
+        programmes = truth.loc[(truth["kind"] == "anomaly") & (truth["rule_id"] == ""), "program"].unique()
+        for prog in sorted(programmes):
+            rows.append({"detector": det, "program": prog, **metrics(allyears[allyears["program"] == prog])})
+        rows.append({"detector": det, "program": "overall", **metrics(allyears)})
+    return pd.DataFrame(rows), scored
+
+
+def rules_versus_detector(ws, truth: pd.DataFrame, scored: pd.DataFrame, years=YEARS) -> dict:
+    """How many rule-less anomalies the rules alone catch, and how many with the detector too."""
+    from fundwatch.config import Config
+    from fundwatch.rules import load_rules
+    from fundwatch.rules.runner import run_rules
+
+    ruleset, present = load_rules(), set(ws.loaded_tables())
+    hit = set()
+    for year in years:
+        hits, _ = run_rules(ws.engine, ruleset, year, present, Config())
+        hit |= {(t, str(e), year) for t, e in zip(hits["entity_type"], hits["entity_id"], strict=True)}
+    rl = truth[(truth["kind"] == "anomaly") & (truth["rule_id"] == "")]
+    flagged = {
+        (t, e, y)
+        for t, e, y, f in zip(
+            scored["entity_type"], scored["entity_id"], scored["year"], scored["flagged"], strict=True
+        )
+        if f
+    }
+    keys = list(zip(rl["entity_type"], rl["entity_id"], rl["year"], strict=True))
+    by_rules = sum(k in hit for k in keys)
+    both = sum(k in hit or k in flagged for k in keys)
+    ruled = truth[(truth["kind"] == "anomaly") & (truth["rule_id"] != "")]
+    rkeys = list(zip(ruled["entity_type"], ruled["entity_id"], ruled["year"], strict=True))
+    extra = scored[scored["flagged"]]
+    extra = extra[
+        [
+            (t, e, y) not in hit
+            for t, e, y in zip(extra["entity_type"], extra["entity_id"], extra["year"], strict=True)
+        ]
+    ]
+    return {
+        "rule-less anomalies": len(keys),
+        "caught by rules": by_rules,
+        "caught by rules + detector": both,
+        "rule anomalies also flagged": sum(k in flagged for k in rkeys),
+        "rule anomalies": len(rkeys),
+        "detector-only cases (flagged, no rule hit)": len(extra),
+    }
+
+
+def throughput(n: int, settings: dict | None = None) -> dict:
+    """Score n synthetic entities end to end (SQL features, fit, batches); time and peak memory."""
+    from fundwatch.detect.synthetic import LARGE_FEATURE_SET, make_large_table
+
+    ws = Workspace()
+    t0 = time.monotonic()
+    make_large_table(ws.engine, n, seed=1)
+    made = time.monotonic() - t0
+    t0 = time.monotonic()
+    scores, report = score_outliers(
+        ws.engine, 2023, {"fw_synthetic_entities"}, settings, feature_sets=(LARGE_FEATURE_SET,)
+    )
+    secs = time.monotonic() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "entities": len(scores),
+        "seconds": round(secs, 1),
+        "entities/s": round(len(scores) / secs),
+        "peak RSS MB": round(peak_mb),
+        "table build s": round(made, 1),
+        "flagged": int(scores["flagged"].sum()),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[7])
+    ap.add_argument("--detectors", nargs="+", default=list(DETECTORS), choices=DETECTORS)
+    ap.add_argument("--throughput", type=int, default=0, help="score this many synthetic entities instead")
+    ap.add_argument("--batch-size", type=int, default=200_000)
+    args = ap.parse_args(argv)
+    pd.set_option("display.width", 160)
+    if args.throughput:
+        print(throughput(args.throughput, {"batch_size": args.batch_size}))
+        return 0
+    results, versus = [], []
+    for seed in args.seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            ws, truth = load_world(args.scale, seed, tmp)
+            table, scored = evaluate(ws, truth, args.detectors)
+            results.append(table.assign(seed=seed))
+            if "iforest" in scored:
+                versus.append(rules_versus_detector(ws, truth, scored["iforest"]))
+            ws.close()
+    res = pd.concat(results, ignore_index=True)
+    summary = res.groupby(["detector", "program"], sort=False).agg(
+        entities=("entities", "sum"),
+        positives=("positives", "sum"),
+        auc=("auc", "mean"),
+        p_at_1=("p@1%", "mean"),
+        max_p_at_1=("max p@1%", "mean"),
+        recall_flag=("recall@flag", "mean"),
+        flagged=("flagged", "sum"),
+    )
+    print(
+        f"sample world scale {args.scale}, seeds {args.seeds}, years {YEARS[0]}-{YEARS[-1]} "
+        f"(means over seeds; entities and positives summed)"
+    )
+    print(summary.round(3).to_string())
+    if versus:
+        print("\nrules versus rules + isolation forest (summed over seeds):")
+        for k, v in pd.DataFrame(versus).sum().items():
+            print(f"  {k}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
