@@ -137,36 +137,40 @@ def rules():
     """List, show and test the rules."""
 
 
+def _rulebook(ctx, rules_dir, *, workspace: bool = True):
+    """The rule book; `workspace=False` for commands that need no loaded data (no file is created)."""
+    from fundwatch.notebook.rulebook import RuleBook
+    from fundwatch.workspace import Workspace
+
+    ws = _workspace(ctx) if workspace else Workspace(":memory:")
+    return ws, RuleBook(ws, rules_dir)
+
+
 @rules.command("list")
 @click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False))
 @click.pass_context
 def rules_list(ctx, rules_dir):
     """Every rule with its inputs present or missing in the workspace."""
-    from fundwatch.rules import load_rules
-
-    ruleset = load_rules(rules_dir)
-    with _workspace(ctx) as ws:
-        present = set(ws.loaded_tables())
-    rows = [{"id": r.id, "level": r.level, "status": r.status, "entity": r.entity_type,
-             "inputs": "ok" if all(i in present for i in r.inputs) else
-             "missing " + ",".join(i for i in r.inputs if i not in present),
-             "title": r.title_in("en")} for r in ruleset]
-    click.echo(pd.DataFrame(rows).to_string(index=False) if rows else "no rules")
-    for err in ruleset.errors:
+    ws, book = _rulebook(ctx, rules_dir)
+    with ws:
+        frame = book.list()
+    frame["inputs"] = ["ok" if ok else "missing " + m for ok, m in zip(frame["inputs_present"], frame["missing_inputs"],
+                                                                     strict=True)]
+    show = frame[["id", "level", "status", "entity_type", "inputs", "title"]]
+    click.echo(show.to_string(index=False) if not show.empty else "no rules")
+    for err in book.errors:
         click.echo(f"BROKEN {err}", err=True)
 
 
 @rules.command("show")
 @click.argument("rule_id")
 @click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False))
-def rules_show(rule_id, rules_dir):
+@click.pass_context
+def rules_show(ctx, rule_id, rules_dir):
     """Print one rule file."""
-    from fundwatch.rules import load_rules
-
-    ruleset = load_rules(rules_dir)
-    if rule_id not in ruleset.rules:
-        raise FundwatchError(f"no rule {rule_id!r} (see `fundwatch rules list`)")
-    click.echo(ruleset[rule_id].path.read_text(encoding="utf-8"))
+    ws, book = _rulebook(ctx, rules_dir, workspace=False)
+    with ws:
+        click.echo(book.show(rule_id))
 
 
 @rules.command("test")
@@ -175,18 +179,14 @@ def rules_show(rule_id, rules_dir):
 @click.pass_context
 def rules_test(ctx, rule_ids, rules_dir):
     """Run the embedded tests of every rule (or the named ones) in a fresh in-memory DuckDB."""
-    from fundwatch.rules import load_rules
-    from fundwatch.rules.testing import run_rule_tests
-
-    ruleset = load_rules(rules_dir)
-    results = run_rule_tests(ruleset, list(rule_ids) or None)
-    failed = [r for r in results if not r.passed]
-    for r in results:
+    ws, book = _rulebook(ctx, rules_dir, workspace=False)
+    with ws:
+        results = book.test(list(rule_ids) or None)
+    for r in results.itertuples():
         click.echo(f"{'PASS' if r.passed else 'FAIL'} {r.rule_id} :: {r.test}" + (f" — {r.message}" if r.message else ""))
-    for err in ruleset.errors:
-        click.echo(f"BROKEN {err}")
-    click.echo(f"{len(results) - len(failed)} passed, {len(failed) + len(ruleset.errors)} failed")
-    if failed or ruleset.errors:
+    failed = int((~results["passed"]).sum())
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
         ctx.exit(1)
 
 

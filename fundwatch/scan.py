@@ -32,6 +32,60 @@ class ScanResult:
     run: dict = field(default_factory=dict)
     resolved: pd.DataFrame = field(default_factory=pd.DataFrame)  # case_ids of the previous run gone now
     load_report: object = None  # the LoadReport when the scan loaded a folder first
+    workspace: object = field(default=None, repr=False, compare=False)  # set by scan(); explain() reads through it
+
+    def explain(self, case_id: str, *, unmask: bool = False, max_rows: int = 500):
+        """All the evidence behind one case, from every registry it touched (a CaseExplanation).
+
+        >>> result.explain(result.cases.case_id[0])
+        """
+        from fundwatch.errors import FundwatchError
+        from fundwatch.notebook.explain import explain_case
+
+        if self.workspace is None:
+            raise FundwatchError("this result has no workspace; use fundwatch.notebook.explain_case(ws, result, case_id)")
+        return explain_case(self.workspace, self, case_id, unmask=unmask, max_rows=max_rows)
+
+    def plot_overview(self):
+        """Cases and amount at risk per programme, cases per level, scores (a 2x2 Figure).
+
+        >>> result.plot_overview()
+        """
+        from fundwatch.notebook.plots import plot_overview
+
+        return plot_overview(self)
+
+    def plot_scores(self, bins: int = 20):
+        """Risk score distribution by programme.
+
+        >>> result.plot_scores()
+        """
+        from fundwatch.notebook.plots import plot_scores
+
+        return plot_scores(self, bins)
+
+    def plot_rules(self):
+        """Entities flagged per rule; could-not-run and errors labelled.
+
+        >>> result.plot_rules()
+        """
+        from fundwatch.notebook.plots import plot_rules
+
+        return plot_rules(self)
+
+    def plot_townships(self, top: int = 20):
+        """Cases and amount per township (first 9 digits of region_code).
+
+        >>> result.plot_townships()
+        """
+        from fundwatch.notebook.plots import plot_townships
+
+        return plot_townships(self, top)
+
+    def _repr_html_(self) -> str:
+        from fundwatch.notebook.display import scan_result_html
+
+        return scan_result_html(self)
 
     @property
     def outcome_frame(self) -> pd.DataFrame:
@@ -125,6 +179,7 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
     run["row_counts"].update({"new": int((cases["status"] == "new").sum()),
                               "recurring": int((cases["status"] == "recurring").sum()), "resolved": len(resolved)})
     result = ScanResult(run_id, year, cases, hits, outcomes, run, resolved)
+    result.workspace = ws
     if progress:
         progress("recording the run")
     record_run(ws, result)

@@ -156,6 +156,25 @@ class Workspace:
         result.load_report = report
         return result
 
+    @property
+    def rules(self):
+        """The rule book: list, test, try a rule written in the notebook, save it.
+
+        >>> ws.rules.list();  ws.rules.test(["dibao.vehicle"]);  ws.rules.try_rule(text, 2023)
+        """
+        from fundwatch.notebook.rulebook import RuleBook
+
+        return RuleBook(self)
+
+    def explain(self, case_id: str, *, unmask: bool = False):
+        """A case from the latest run recorded here, with all its evidence.
+
+        >>> ws.explain("C2023-1a2b3c4d5e6f")
+        """
+        from fundwatch.notebook.explain import explain_case
+
+        return explain_case(self, None, case_id, unmask=unmask)
+
     def close(self) -> None:
         self.con.close()
 
