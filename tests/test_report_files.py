@@ -98,7 +98,7 @@ def make_result(*, region_codes: bool = True) -> ScanResult:
                 FARMER,
                 "critical",
                 3600.5,
-                {"payment_ids": "P1;P2", "bank_account": ACCOUNT},
+                {"payment_ids": ["P1", "P2"], "periods": None, "bank_account": ACCOUNT},
                 FORMULA,
                 FORMULA,
             ),
@@ -433,6 +433,7 @@ def test_html_lists_top_cases_with_their_evidence(tmp_path):
             assert f"<code>{hit.rule_id}</code>" in cases
             for key in json.loads(hit.evidence):
                 assert f"<td>{key}</td>" in cases  # the hit's evidence, as a key/value table
+    assert "<td>[&quot;P1&quot;, &quot;P2&quot;]</td>" in cases  # a list in the evidence
     for case in result.cases.iloc[2:].itertuples():
         assert case.case_id not in cases
 
@@ -451,7 +452,8 @@ def test_html_empty_result(tmp_path):
     assert "<img" not in page
     assert "No cases." in section(page, "cases")
     assert "no rule hits" in section(page, "rules")
-    assert "Nothing to chart: no cases." in section(page, "scores")
+    for anchor in ("programs", "townships", "scores"):
+        assert "Nothing to chart: no cases." in section(page, anchor)
 
 
 def test_html_in_chinese(tmp_path):

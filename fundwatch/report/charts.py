@@ -116,21 +116,31 @@ def programs_present(cases: pd.DataFrame) -> list[str]:
     return _order(cases["program"].fillna("").astype(str), i18n.PROGRAM_ORDER)
 
 
-def program_totals(cases: pd.DataFrame) -> pd.DataFrame:
-    """program, cases, amount_at_risk: one row per program present, in the contract's order."""
-    out = _totals(cases, cases["program"].fillna("").astype(str) if not cases.empty else None, "program")
+def program_totals(cases: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """program, cases, amount_at_risk: one row per program present, in the contract's order.
+
+    With `lang`, programs are named in that language instead of by their code.
+    """
+    out = _totals(cases, cases["program"].fillna("").astype(str), "program")
     order = programs_present(cases)
-    return out.set_index("program").loc[order].reset_index() if order else out
+    if order:
+        out = out.set_index("program").loc[order].reset_index()
+    if lang:
+        out["program"] = [i18n.program(p, lang) for p in out["program"]]
+    return out
 
 
-def level_totals(cases: pd.DataFrame) -> pd.DataFrame:
-    """level, cases, amount_at_risk, worst level first; level "" = a purely statistical case."""
-    levels = cases["level"].fillna("").astype(str) if not cases.empty else None
-    out = _totals(cases, levels, "level")
-    if out.empty:
-        return out
-    order = _order(out["level"], LEVELS)
-    return out.set_index("level").loc[order].reset_index()
+def level_totals(cases: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """level, cases, amount_at_risk, worst level first; level "" = a purely statistical case.
+
+    With `lang`, levels are named in that language.
+    """
+    out = _totals(cases, cases["level"].fillna("").astype(str), "level")
+    if not out.empty:
+        out = out.set_index("level").loc[_order(out["level"], LEVELS)].reset_index()
+    if lang:
+        out["level"] = [i18n.level(lv, lang) for lv in out["level"]]
+    return out
 
 
 def township_totals(cases: pd.DataFrame) -> pd.DataFrame | None:
@@ -285,9 +295,11 @@ def _figure(lang: str, width: float, height: float):
     from matplotlib.figure import Figure
 
     family = ["DejaVu Sans", cjk_font()] if lang == "zh" else ["DejaVu Sans"]
-    # Titles in normal weight: many CJK fonts (WenQuanYi) have no bold face.
+    # Titles in normal weight: many CJK fonts (WenQuanYi) have no bold face. A label with two
+    # "$" (a program or rule name) is text, not mathtext to parse.
     rc = {
         "font.family": family,
+        "text.parse_math": False,
         "axes.unicode_minus": False,
         "font.size": 10,
         "axes.titlesize": 13,

@@ -39,7 +39,7 @@ h2 { color: #1f4e78; border-bottom: 2px solid #e3e8ee; padding-bottom: 6px; font
 nav ol { columns: 2; margin: 0; }
 nav a, a { color: #1f4e78; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin-bottom: 14px; }
-.card { flex: 1 1 0; min-width: 120px; border: 1px solid #e3e8ee; border-radius: 6px; padding: 10px 14px; }
+.card { flex: 1 1 0; min-width: 120px; box-sizing: border-box; border: 1px solid #e3e8ee; border-radius: 6px; padding: 10px 14px; }
 .card .value { font-size: 22px; font-weight: bold; }
 .card .label { color: #5b6b7c; font-size: 13px; }
 .card.warn .value { color: #c00000; }
@@ -89,9 +89,6 @@ def write_html(
     `history` (year, program, cases, amount_at_risk) draws the trend across years; `top` is
     how many of the best-ranked cases are listed with their evidence.
     """
-    i18n.check_lang(lang)
-    if top < 0:
-        raise ValueError(f"top must be 0 or more, not {top}")
     path = Path(path)
     with atomic_path(path) as tmp:
         tmp.write_text(
@@ -105,6 +102,8 @@ def render_html(
 ) -> str:
     """The report as an HTML string (what write_html writes)."""
     i18n.check_lang(lang)
+    if top < 0:
+        raise ValueError(f"top must be 0 or more, not {top}")
     t = i18n.text
     trend = charts.history_frame(history, result.year, result.cases) if history is not None else None
     cases, hits = charts.export_tables(result, lang, unmask)
@@ -153,13 +152,17 @@ def render_html(
 
 def _e(value) -> str:
     """A value as escaped HTML text; missing values are empty."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return ""
+    if isinstance(value, list | dict):  # evidence values can be JSON arrays and objects
+        value = json.dumps(value, ensure_ascii=False)
     return escape(str(value), quote=True)
 
 
 def _money(value) -> str:
-    return f"{float(value):,.2f}"
+    """Yuan with thousands separators and 2 decimals; empty where unknown."""
+    value = pd.to_numeric(value, errors="coerce")
+    return "" if pd.isna(value) else f"{float(value):,.2f}"
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -217,14 +220,13 @@ def _overview(cases: pd.DataFrame, run: dict, lang: str) -> str:
         for s in ("found", "clean", "skipped", "error")
     ]
     cards.append(_card(counts["mis_tuned"], i18n.column("mis_tuned", lang), warn=bool(counts["mis_tuned"])))
-    by_program = charts.program_totals(cases)
-    by_program["program"] = [i18n.program(p, lang) for p in by_program["program"]]
-    by_level = charts.level_totals(cases)
-    by_level["level"] = [i18n.level(lv, lang) for lv in by_level["level"]]
     tables = "".join(
         f"<div><h3>{_e(t(key, lang))}</h3>"
         f"{_table(frame, lang, numeric=('cases',), money=('amount_at_risk',), total=True)}</div>"
-        for key, frame in (("by_program", by_program), ("by_level", by_level))
+        for key, frame in (
+            ("by_program", charts.program_totals(cases, lang)),
+            ("by_level", charts.level_totals(cases, lang)),
+        )
     )
     return f'<div class="cards">{"".join(cards)}</div><div class="pair">{tables}</div>'
 
@@ -236,6 +238,8 @@ def _program_section(cases: pd.DataFrame, lang: str) -> str:
 
 
 def _township_section(raw_cases: pd.DataFrame, lang: str) -> str:
+    if raw_cases.empty:
+        return _note(i18n.text("no_chart_data", lang))
     totals = charts.township_totals(raw_cases)
     if totals is None:
         return _note(i18n.text("no_township", lang))

@@ -236,12 +236,8 @@ def _summary_sheet(
             ]
         )
 
-    by_program = charts.program_totals(cases)
-    by_program["program"] = [i18n.program(p, lang) for p in by_program["program"]]
-    _block(ws, t("by_program", lang), by_program, lang, total=True)
-    by_level = charts.level_totals(cases)
-    by_level["level"] = [i18n.level(lv, lang) for lv in by_level["level"]]
-    _block(ws, t("by_level", lang), by_level, lang, total=True)
+    _block(ws, t("by_program", lang), charts.program_totals(cases, lang), lang, total=True)
+    _block(ws, t("by_level", lang), charts.level_totals(cases, lang), lang, total=True)
 
     ws.append([])
     ws.append([_cell(ws, t("rule_outcomes", lang), font=SECTION_FONT)])
