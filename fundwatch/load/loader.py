@@ -23,7 +23,7 @@ from pathlib import Path
 from fundwatch.contract.tables import TABLES
 from fundwatch.errors import FundwatchError, LoadError
 from fundwatch.load.headers import map_headers, read_mapping
-from fundwatch.load.readers import FORMATS, read_file
+from fundwatch.load.readers import FORMATS, drop_staging, read_file
 from fundwatch.load.report import LoadReport, TableLoad
 from fundwatch.load.stage import StagedFile, stage_file
 
@@ -92,6 +92,7 @@ def load_directory(ws, data_dir, *, mapping=None, force=False, progress=None) ->
 
     tmpdir = Path(tempfile.mkdtemp(prefix="fundwatch-load-"))
     staged: dict[str, list[StagedFile]] = {}
+    read: list[str] = []  # staging views to drop whatever happens
     problems: list[str] = []
     try:
         # Phase 1: read and check every file; write nothing.
@@ -105,6 +106,7 @@ def load_directory(ws, data_dir, *, mapping=None, force=False, progress=None) ->
                 except LoadError as e:
                     problems.extend(e.problems)
                     continue
+                read.append(raw.staging)
                 headers = map_headers(path, raw.headers, spec, user_mapping)
                 if headers.problems:
                     problems.extend(headers.problems)
@@ -142,7 +144,8 @@ def load_directory(ws, data_dir, *, mapping=None, force=False, progress=None) ->
         for files in staged.values():
             for sf in files:
                 con.execute(f"DROP TABLE IF EXISTS {sf.typed}")
-                con.execute(f"DROP TABLE IF EXISTS {sf.raw.staging}")
+        for staging in read:
+            drop_staging(con, staging)
         shutil.rmtree(tmpdir, ignore_errors=True)
     report.seconds = time.monotonic() - started
     return report
@@ -156,12 +159,12 @@ def _replace_table(con, load_id, name, files: list[StagedFile], digest, source) 
     tl = TableLoad(name, "loaded", [str(sf.raw.path) for sf in files])
     for sf in files:
         path = str(sf.raw.path)
-        con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {sf.typed} WHERE len(__problems) = 0")
+        con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {sf.typed} WHERE NOT __bad")
         con.execute(
             f"""INSERT INTO fw_quarantine
             SELECT ?, ?, ?, __line, __problems[1]."column", __problems[1].raw, __problems[1].reason,
                    to_json(__problems), __raw_row
-            FROM {sf.typed} WHERE len(__problems) > 0""",
+            FROM {sf.typed} WHERE __bad""",
             [load_id, name, path],
         )
         for line, text in sf.raw.bad_shape:

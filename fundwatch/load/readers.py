@@ -31,7 +31,7 @@ MAX_LINE = 64 << 20  # a single field may be large (issue: huge fields); DuckDB'
 @dataclass
 class RawFile:
     path: Path
-    staging: str  # name of the temporary table holding c0..cN and __line
+    staging: str  # name of the temporary view of c0..cN and __line (drop with drop_staging)
     headers: list[str]
     header_line: int
     encoding: str = ""
@@ -71,67 +71,95 @@ def _header(text_path: Path) -> tuple[list[str], int, str]:
     raise LoadError([f"{text_path}: the file is empty (no header row)"])
 
 
+def _line_scan(path: Path, header_line: int) -> tuple[int, list[int]]:
+    """(number of physical lines, empty lines after the header), by scanning bytes in chunks."""
+    newlines = 0
+    empty: list[int] = []
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK_BYTES):
+            data = tail + chunk
+            offset_lines = newlines - tail.count(b"\n")
+            for pattern in (b"\n\n", b"\n\r\n"):
+                start = 0
+                while (pos := data.find(pattern, start)) != -1:
+                    line = offset_lines + data.count(b"\n", 0, pos) + 2  # the line after this newline
+                    if line > header_line and line not in empty:
+                        empty.append(line)
+                    start = pos + 1
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+            tail = data[-2:]
+    lines = newlines + (1 if last and last != b"\n" else 0)
+    # A pattern straddling a chunk boundary can be seen twice; the list is small.
+    return lines, sorted(set(e for e in empty if e <= newlines))
+
+
+CHUNK_BYTES = 16 << 20
+
+
 def _read_csv(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
     try:
         encoding = detect_encoding(path)
         text_path = as_utf8(path, encoding, tmpdir)
         headers, header_line, delim = _header(text_path)
+        physical, empty = _line_scan(text_path, header_line)
     except (OSError, UnicodeError) as e:
         raise LoadError([f"{path}: cannot read the file: {e}"]) from e
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
     p = _sql_str(str(text_path))
-    # Two native passes: the parsed rows, and every physical line (for line numbers and
-    # blank lines). Both tables keep the file's order (insertion order is preserved).
+    # DuckDB's native reader; rows of the wrong width go to a rejects table with their
+    # physical line. Insertion order is preserved, so a row's rowid is its order in the file.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {staging}_rows AS SELECT * FROM read_csv({p},
         header=false, skip={header_line}, columns={{{cols}}}, delim={_sql_str(delim)}, quote='"', escape='"',
         auto_detect=false, ignore_errors=true, store_rejects=true, rejects_table='{staging}_rejects',
         rejects_scan='{staging}_scans', max_line_size={MAX_LINE})"""
     )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {staging}_lines AS SELECT l FROM read_csv({p},
-        header=false, columns={{'l': 'VARCHAR'}}, delim='\x01', quote='', escape='', auto_detect=false,
-        max_line_size={MAX_LINE}, new_line='\\n')"""
-    )
     rejects = con.execute(
         f"SELECT line, any_value(csv_line) FROM {staging}_rejects GROUP BY line ORDER BY line"
     ).fetchall()
-    lines_tbl = f"{staging}_lines"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {staging}_phys AS
-        SELECT rowid + 1 AS line, l FROM {lines_tbl}"""
-    )
-    blank = con.execute(
-        f"SELECT count(*) FROM {staging}_phys WHERE line > {header_line} AND coalesce(trim(l, ' \t\r'), '') = ''"
-    ).fetchall()[0][0]
-    reject_lines = [r[0] for r in rejects]
-    bad_shape = [(int(line), (raw or "").strip("\n")) for line, raw in rejects]
-    n_rows = con.execute(f"SELECT count(*) FROM {staging}_rows").fetchall()[0][0]
-    con.register(f"{staging}_rej", pd.DataFrame({"line": pd.Series(reject_lines, dtype="int64")}))
-    # Data lines are the physical lines after the header that are neither blank nor rejected;
-    # the k-th of them is the k-th parsed row, unless a quoted field spans lines.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {staging}_data_lines AS
-        SELECT line, row_number() OVER (ORDER BY line) - 1 AS k FROM {staging}_phys
-        WHERE line > {header_line} AND coalesce(trim(l, ' \t\r'), '') <> ''
-          AND line NOT IN (SELECT line FROM {staging}_rej)"""
-    )
-    n_lines = con.execute(f"SELECT count(*) FROM {staging}_data_lines").fetchall()[0][0]
-    if n_lines != n_rows:
-        _line_numbers_by_python(con, text_path, header_line, delim, staging, set(reject_lines))
-    col_list = ", ".join(f"r.c{i}" for i in range(len(headers)))
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {staging} AS
-        SELECT {col_list}, d.line AS __line FROM (SELECT rowid AS k, * FROM {staging}_rows) r
-        JOIN {staging}_data_lines d USING (k) ORDER BY d.line"""
-    )
-    for suffix in ("_rows", "_lines", "_phys", "_data_lines", "_rejects", "_scans"):
+    for suffix in ("_rejects", "_scans"):
         con.execute(f"DROP TABLE IF EXISTS {staging}{suffix}")
-    con.unregister(f"{staging}_rej")
-    return RawFile(path, staging, headers, header_line, encoding, blank, bad_shape)
+    whitespace = [int(line) for line, raw in rejects if not (raw or "").strip()]
+    bad_shape = [(int(line), (raw or "").strip("\n")) for line, raw in rejects if (raw or "").strip()]
+    skipped = sorted(set(empty) | {int(line) for line, _ in rejects})
+    n_rows = con.execute(f"SELECT count(*) FROM {staging}_rows").fetchall()[0][0]
+    col_list = ", ".join(f"c{i}" for i in range(len(headers)))
+    if header_line + n_rows + len(skipped) == physical:
+        # Every physical line is the header, a row, or skipped: the k-th row sits after the
+        # header and the skipped lines before it. Offsets change at each skipped line.
+        offset, segments = header_line + 1, [(0, header_line + 1)]
+        for line in skipped:
+            segments.append((line - offset, offset + 1))
+            offset += 1
+        frame = pd.DataFrame(segments, columns=["k_start", "line_offset"])  # noqa: F841 - replacement scan
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {staging}_segments AS SELECT * FROM frame")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW {staging} AS
+            SELECT {col_list}, r.k + s.line_offset AS __line
+            FROM (SELECT rowid AS k, * FROM {staging}_rows) r
+            ASOF JOIN {staging}_segments s ON r.k >= s.k_start"""
+        )
+    else:
+        # A quoted field spans lines: let Python's csv find where each record starts.
+        _line_numbers_by_python(con, text_path, header_line, delim, staging, set(skipped))
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW {staging} AS
+            SELECT {', '.join(f'r.c{i}' for i in range(len(headers)))}, d.line AS __line
+            FROM (SELECT rowid AS k, * FROM {staging}_rows) r JOIN {staging}_data_lines d USING (k)"""
+        )
+    return RawFile(path, staging, headers, header_line, encoding, len(empty) + len(whitespace), bad_shape)
 
 
-def _line_numbers_by_python(con, text_path, header_line, delim, staging, rejected: set[int]) -> None:
+def drop_staging(con, staging: str) -> None:
+    """Remove a staging view and the tables behind it."""
+    con.execute(f"DROP VIEW IF EXISTS {staging}")
+    for suffix in ("", "_rows", "_segments", "_data_lines"):
+        con.execute(f"DROP TABLE IF EXISTS {staging}{suffix}")
+
+
+def _line_numbers_by_python(con, text_path, header_line, delim, staging, skipped: set[int]) -> None:
     """Slow path for files whose quoted fields span lines: let csv find where records start."""
     starts: list[int] = []
     with text_path.open("r", encoding="utf-8-sig", newline="") as f:
@@ -140,7 +168,7 @@ def _line_numbers_by_python(con, text_path, header_line, delim, staging, rejecte
         reader = csv.reader(f, delimiter=delim)
         line = header_line + 1
         for rec in reader:
-            if any(v.strip() for v in rec) and line not in rejected:
+            if rec and line not in skipped:
                 starts.append(line)
             line = header_line + 1 + reader.line_num
     frame = pd.DataFrame({"line": starts, "k": range(len(starts))})  # noqa: F841 - replacement scan
@@ -220,7 +248,8 @@ def _read_xlsx(con, path: Path, staging: str) -> RawFile:
     frame = pd.DataFrame(data)
     frame["__line"] = pd.array(lines, dtype="int64")
     frame = frame[~frame["__line"].isin(bad_lines)]  # noqa: F841 - replacement scan
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {staging} AS SELECT * FROM frame")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {staging}_rows AS SELECT * FROM frame")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {staging} AS SELECT * FROM {staging}_rows")
     return RawFile(path, staging, headers, header_line, "xlsx", blank, bad_shape)
 
 
@@ -235,7 +264,8 @@ def _read_parquet(con, path: Path, staging: str) -> RawFile:
         raise LoadError([f"{path}: cannot read as Parquet: {e}"]) from e
     cols = ", ".join(f'CAST("{n}" AS VARCHAR) AS c{i}' for i, n in enumerate(names))
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {staging} AS
+        f"""CREATE OR REPLACE TEMP TABLE {staging}_rows AS
         SELECT {cols}, file_row_number + 1 AS __line FROM read_parquet({p}, file_row_number=true)"""
     )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {staging} AS SELECT * FROM {staging}_rows")
     return RawFile(path, staging, names, 0, "parquet")

@@ -13,7 +13,7 @@ from fundwatch.contract.tables import TableSpec
 from fundwatch.load.headers import HeaderMap
 from fundwatch.load.ids import ric_reason_sql, uscc_reason_sql
 from fundwatch.load.readers import RawFile
-from fundwatch.load.values import clean_sql, reason_sql, value_sql
+from fundwatch.load.values import bounded_sql, clean_sql, reason_sql, value_sql
 
 
 @dataclass
@@ -57,46 +57,49 @@ def stage_file(con, raw: RawFile, spec: TableSpec, headers: HeaderMap, check_ids
             checks.append(f"{ric_reason_sql(k(c)) if check_ids else 'NULL'} AS {_q('chk_' + c.name)}")
         elif c.kind == "credit_code":
             checks.append(f"{uscc_reason_sql(k(c)) if check_ids else 'NULL'} AS {_q('chk_' + c.name)}")
-    values = []
-    reasons = []
+    values, bounded, reasons = [], [], []
     for c in present:
+        v = _q("v_" + c.name)
         if c.kind in ("person_id", "credit_code"):
             chk = _q("chk_" + c.name)
-            values.append(f"CASE WHEN {chk} IS NULL THEN {k(c)} END AS {_q('v_' + c.name)}")
+            values.append(f"CASE WHEN {chk} IS NULL THEN {k(c)} END AS {_q('p_' + c.name)}")
             missing = "'missing_required'" if c.required else "NULL"
             reasons.append(f"CASE WHEN {k(c)} IS NULL THEN {missing} ELSE {chk} END")
         else:
-            values.append(f"{value_sql(k(c), c)} AS {_q('v_' + c.name)}")
-            reasons.append(reason_sql(k(c), _q("v_" + c.name), c))
+            values.append(f"{value_sql(k(c), c)} AS {_q('p_' + c.name)}")
+            reasons.append(reason_sql(k(c), v, c))
+        bounded.append(f"{bounded_sql(_q('p_' + c.name), c)} AS {v}")
+    judged = ", ".join(f"({r}) AS {_q('r_' + c.name)}" for c, r in zip(present, reasons, strict=True))
+    any_bad = " OR ".join(f"{_q('r_' + c.name)} IS NOT NULL" for c in present) or "false"
     problems = ", ".join(
-        f"CASE WHEN ({r}) IS NOT NULL THEN {{'column': '{c.name}', 'raw': {_q('raw_' + c.name)}, 'reason': ({r})}} END"
-        for c, r in zip(present, reasons, strict=True)
+        f"CASE WHEN {_q('r_' + c.name)} IS NOT NULL THEN "
+        f"{{'column': '{c.name}', 'raw': {_q('raw_' + c.name)}, 'reason': {_q('r_' + c.name)}}} END"
+        for c in present
     )
     out_cols = ", ".join(
-        (
-            f"{_q('v_' + c.name)} AS {_q(c.name)}"
-            if c.name in headers.columns
-            else f"CAST(NULL AS {c.sql_type}) AS {_q(c.name)}"
-        )
+        (f"{_q('v_' + c.name)} AS {_q(c.name)}" if c.name in headers.columns else f"CAST(NULL AS {c.sql_type}) AS {_q(c.name)}")
         for c in spec.columns
     )
-    raw_json = (
-        "json_object("
-        + ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}', c{i}" for i, h in enumerate(raw.headers))
-        + ")"
-    )
+    raw_json = "json_object(" + ", ".join(
+        f"'{h.replace(chr(39), chr(39) * 2)}', c{i}" for i, h in enumerate(raw.headers)
+    ) + ")"
+    # The list of problems and the raw row as JSON are built for bad rows only: most rows are good.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {typed} AS
         WITH src AS (
-            SELECT __line, {src}, {raw_json} AS __raw_row,
+            SELECT *, {src},
                    CASE WHEN {is_blank} THEN 'blank' WHEN {is_header} THEN 'header' END AS __skip
             FROM {raw.staging}),
         cleaned AS (SELECT *, {cleaned} FROM src WHERE __skip IS NULL),
-        checked AS (SELECT *{", " + ", ".join(checks) if checks else ""} FROM cleaned),
-        valued AS (SELECT *, {", ".join(values)} FROM checked)
-        SELECT {out_cols}, __line, __raw_row,
-               list_filter([{problems}], lambda p: p IS NOT NULL) AS __problems
-        FROM valued"""
+        checked AS (SELECT *{', ' + ', '.join(checks) if checks else ''} FROM cleaned),
+        parsed AS (SELECT *, {', '.join(values)} FROM checked),
+        valued AS (SELECT *, {', '.join(bounded)} FROM parsed),
+        judged AS (SELECT *, {judged} FROM valued),
+        flagged AS (SELECT *, ({any_bad}) AS __bad FROM judged)
+        SELECT {out_cols}, __line, __bad,
+               CASE WHEN __bad THEN {raw_json} END AS __raw_row,
+               CASE WHEN __bad THEN list_filter([{problems}], lambda p: p IS NOT NULL) END AS __problems
+        FROM flagged"""
     )
     counts = con.execute(
         f"""SELECT count(*),
@@ -105,6 +108,6 @@ def stage_file(con, raw: RawFile, spec: TableSpec, headers: HeaderMap, check_ids
             FROM {raw.staging}"""
     ).fetchall()[0]
     good, bad = con.execute(
-        f"SELECT count(*) FILTER (WHERE len(__problems) = 0), count(*) FILTER (WHERE len(__problems) > 0) FROM {typed}"
+        f"SELECT count(*) FILTER (WHERE NOT __bad), count(*) FILTER (WHERE __bad) FROM {typed}"
     ).fetchall()[0]
     return StagedFile(raw, typed, counts[0] + len(raw.bad_shape), counts[1], counts[2], good, bad)

@@ -32,12 +32,15 @@ REASONS = {
 }
 
 _MANGLED = "'[0-9](\\.[0-9]+)?[eE]\\+?[0-9]+'"
-_NULLS = "('', 'null', 'none', 'nan', 'n/a', '\\N')"
+_NULL_WORDS = ("null", "none", "nan", "n/a", "\\N")
 
 
 def clean_sql(raw: str, spec: ColumnSpec) -> str:
     """Text with the noise every export adds removed; NULL when empty."""
-    base = f"CASE WHEN lower(trim({raw})) IN {_NULLS} THEN NULL ELSE trim({raw}) END"
+    # Plain comparisons: an IN list here is planned as one hash join per column.
+    t = f"trim({raw})"
+    words = " OR ".join(f"lower({t}) = '{w}'" for w in _NULL_WORDS)
+    base = f"CASE WHEN {t} = '' OR (length({t}) <= 4 AND ({words})) THEN NULL ELSE {t} END"
     if spec.kind in ("person_id", "credit_code"):
         return f"upper(replace(replace({base}, ' ', ''), '\u3000', ''))"
     if spec.kind in ("money", "number"):
@@ -50,27 +53,38 @@ def clean_sql(raw: str, spec: ColumnSpec) -> str:
 
 
 def _date_sql(c: str) -> str:
-    # Unify separators (年月日 / . -> -), drop a time part, then try the two shapes left.
+    # Most exports write ISO dates, which a plain cast reads (also YYYY/MM/DD and a time part).
+    # Otherwise unify separators (年月日 . -> -) and try the two shapes left, or an Excel serial.
     s = (
-        f"regexp_replace(regexp_replace(replace(replace(replace(replace({c}, '年', '-'), '月', '-'), '日', ''), '/', '-'),"
-        f" '\\.', '-', 'g'), '[ T][0-9:.]+$', '')"
+        f"regexp_replace(replace(replace(replace(replace({c}, '年', '-'), '月', '-'), '日', ''), '.', '-'),"
+        f" '[ T][0-9:.]+$', '')"
     )
-    parsed = f"""CASE
-        WHEN regexp_full_match({s}, '[0-9]{{8}}') THEN try_strptime({s}, '%Y%m%d')
-        WHEN regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}') THEN try_strptime({s}, '%Y-%m-%d')
+    slow = f"""CASE
+        WHEN regexp_full_match({c}, '[0-9]{{8}}') THEN CAST(try_strptime({c}, '%Y%m%d') AS DATE)
         WHEN regexp_full_match({c}, '[0-9]{{5}}(\\.0+)?') THEN DATE '1899-12-30' + CAST(CAST({c} AS DOUBLE) AS INTEGER)
+        ELSE CAST(try_strptime({s}, '%Y-%m-%d') AS DATE)
     END"""
-    return f"CAST(CASE WHEN year(({parsed})) BETWEEN 1900 AND 2100 THEN ({parsed}) END AS DATE)"
+    return f"coalesce(try_cast({c} AS DATE), {slow})"
 
 
 def _period_sql(c: str) -> str:
-    s = f"regexp_replace(replace(replace(replace({c}, '年', '-'), '月', ''), '/', '-'), '\\.', '-', 'g')"
-    parsed = f"""CASE
-        WHEN regexp_full_match({s}, '[0-9]{{6}}') THEN try_strptime({s} || '01', '%Y%m%d')
-        WHEN regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{1,2}}') THEN try_strptime({s} || '-01', '%Y-%m-%d')
-        ELSE date_trunc('month', {_date_sql(c)})
+    slow = f"""CASE
+        WHEN regexp_full_match({c}, '[0-9]{{6}}') THEN CAST(try_strptime({c} || '01', '%Y%m%d') AS DATE)
+        WHEN regexp_full_match({c}, '[0-9]{{4}}[/.年][0-9]{{1,2}}月?') THEN
+            CAST(try_strptime(regexp_replace(replace({c}, '月', ''), '[/.年]', '-') || '-01', '%Y-%m-%d') AS DATE)
+        ELSE CAST(date_trunc('month', {_date_sql(c)}) AS DATE)
     END"""
-    return f"CAST(CASE WHEN year(({parsed})) BETWEEN 1900 AND 2100 THEN ({parsed}) END AS DATE)"
+    return f"coalesce(try_cast({c} || '-01' AS DATE), {slow})"
+
+
+DATE_RANGE = ("1900-01-01", "2100-12-31")
+
+
+def bounded_sql(v: str, spec: ColumnSpec) -> str:
+    """A parsed date or period outside 1900-2100 is a typo (2203 for 2023), not a date."""
+    if spec.kind in ("date", "period"):
+        return f"CASE WHEN {v} BETWEEN DATE '{DATE_RANGE[0]}' AND DATE '{DATE_RANGE[1]}' THEN {v} END"
+    return v
 
 
 def _enum_sql(c: str, spec: ColumnSpec) -> str:

@@ -53,7 +53,7 @@ def insert_rows(con, table: str, rows: list[dict]) -> list[str]:
     headers = HeaderMap(columns={n: i for i, n in enumerate(names)})
     problems = [f"column {c}: missing_required (in every row)" for c in spec.required if c not in names]
     staged = stage_file(con, raw, spec, headers, check_ids=False)
-    bad = con.execute(f"SELECT __line, __problems FROM {staged.typed} WHERE len(__problems) > 0 ORDER BY 1").fetchall()
+    bad = con.execute(f"SELECT __line, __problems FROM {staged.typed} WHERE __bad ORDER BY 1").fetchall()
     problems += [f"row {line} column {p['column']}: {p['reason']}" for line, ps in bad for p in ps]
     if not problems:
         cols = ", ".join(f'"{c}"' for c in spec.column_names)
