@@ -40,9 +40,10 @@ RULES = {
         WHERE c.employer_type IN {STAFF} AND {ACTIVE.format(a="c", d="pm.pd")}""",
     "dibao.village_cadre": f"""SELECT DISTINCT household_id, y FROM pm JOIN civil_servants c USING (person_id)
         WHERE c.employer_type = 'village_cadre' AND {ACTIVE.format(a="c", d="pm.pd")}""",
-    "dibao.paid_after_death": """SELECT DISTINCT p.household_id, p.y FROM pay p JOIN dibao_households h USING (household_id)
-        JOIN deaths d ON d.person_id = h.head_id OR (d.person_id IN (SELECT person_id FROM dibao_members m
-          WHERE m.household_id = h.household_id) AND (SELECT count(*) FROM dibao_members m WHERE m.household_id = h.household_id) = 1)
+    "dibao.paid_after_death": """WITH one AS (SELECT household_id FROM dibao_members GROUP BY 1 HAVING count(*) = 1),
+        watched AS (SELECT household_id, head_id AS person_id FROM dibao_households
+          UNION SELECT m.household_id, m.person_id FROM dibao_members m JOIN one USING (household_id))
+        SELECT DISTINCT p.household_id, p.y FROM pay p JOIN watched USING (household_id) JOIN deaths d USING (person_id)
         WHERE p.ps > date_trunc('month', d.death_date)""",
     "dibao.member_deceased": """WITH md AS (SELECT m.household_id, date_trunc('month', d.death_date) AS dm FROM dibao_members m
           JOIN dibao_households h USING (household_id) JOIN deaths d USING (person_id) WHERE m.person_id <> h.head_id),

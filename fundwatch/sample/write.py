@@ -130,7 +130,13 @@ def tables(w) -> dict[str, dict[str, pa.Array]]:
     ename = np.where(
         is_coop, w.coops.name.to_numpy()[np.where(is_coop, r.coop, 0)], w.entities.name.to_numpy()[ent]
     )
-    cap = np.where(is_coop, 50_000_000, w.entities.capital.to_numpy()[ent])
+    # A cooperative's registered capital is its members' subscribed shares, 5 000 yuan each.
+    coop_cap = (
+        w.coop_members.groupby("coop").shares.sum().reindex(range(len(w.coops))).fillna(0) * 500_000
+    ).to_numpy()
+    cap = np.where(
+        is_coop, coop_cap[np.where(is_coop, r.coop, 0)], w.entities.capital.to_numpy()[ent]
+    ).astype(np.int64)
     out["business_roles"] = {
         "person_id": take(s.pid, r.person), "entity_code": pa.array(code), "entity_name": pa.array(ename),
         "role": pa.array(r.role.to_numpy()), "registered_capital": money(cap), "start_date": date(r.start), "end_date": date(r.end),
