@@ -32,3 +32,11 @@ def test_mask_frame_masks_every_text_column_but_not_numbers():
     out = mask_frame(frame)
     assert pid not in out.to_csv() and out["amount"].iloc[0] == 123456789012.0
     assert out["summary"].iloc[0] == f"member {pid[:6]}********{pid[-4:]} paid into ************7890"
+
+
+def test_area_codes_and_case_ids_are_not_masked():
+    frame = pd.DataFrame({"case_id": ["C2023-123456789012"], "region_code": ["522631102001"],
+                          "summary": ["household in 522631102001 paid into 6222021234567890"]})
+    out = mask_frame(frame)
+    assert out["case_id"].iloc[0] == "C2023-123456789012" and out["region_code"].iloc[0] == "522631102001"
+    assert out["summary"].iloc[0] == "household in 522631102001 paid into ************7890"

@@ -65,12 +65,14 @@ def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, sc
         rules = sorted(group["rule_id"].unique())
         levels = [group.loc[group["rule_id"] == r, "level"].iloc[0] for r in rules]
         programs = sorted(group["program"].unique())
-        extra = f" (+{len(rules) - 1} more signal{'s' if len(rules) > 2 else ''}: {', '.join(r for r in rules if r != top['rule_id'])})" if len(rules) > 1 else ""
+        others = ", ".join(r for r in rules if r != top["rule_id"])
+        extra = f" (+{len(rules) - 1} more signal{'s' if len(rules) > 2 else ''}: {others})" if len(rules) > 1 else ""
+        extra_zh = f"（另有{len(rules) - 1}条线索：{others}）" if len(rules) > 1 else ""
         rows.append({
             "year": year, "case_id": cid, "entity_type": top["case_entity_type"], "entity_id": top["case_entity_id"],
             "program": top["case_program"], "rule_ids": ";".join(rules), "outlier_score": None,
             "amount_at_risk": float(group.groupby("rule_id")["amount_at_risk"].sum().max()),
-            "summary": top["summary_en"] + extra, "summary_zh": top["summary_zh"] + extra,
+            "summary": top["summary_en"] + extra, "summary_zh": top["summary_zh"] + extra_zh,
             "level": max(levels, key=LEVEL_ORDER.get), "levels": levels, "signals": len(rules),
             "programs": ";".join(programs),
         })

@@ -114,3 +114,15 @@ def rule_stats(con) -> pd.DataFrame:
         FROM cases c FULL JOIN per_rule p ON p.rule_id = c.rule_id
         GROUP BY 1 ORDER BY 1"""
     ).df()
+
+
+def history_frame(con) -> pd.DataFrame:
+    """Cases and amount at risk per year and programme, from the latest run of each year."""
+    return con.execute(
+        """WITH latest AS (
+            SELECT year, arg_max(run_id, started_at) AS run_id FROM fw_runs GROUP BY year)
+        SELECT c.year, c.program, count(*) AS cases, sum(c.amount_at_risk) AS amount_at_risk
+        FROM fw_cases c JOIN latest l ON l.run_id = c.run_id
+        WHERE c.status <> 'resolved'
+        GROUP BY 1, 2 ORDER BY 1, 2"""
+    ).df()

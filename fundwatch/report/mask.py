@@ -17,8 +17,12 @@ import pandas as pd
 ID_RE = re.compile(
     r"(?<![0-9A-Za-z])(\d{6})(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d(\d{2}[0-9Xx])(?![0-9A-Za-z])"
 )
-# Bank accounts: 12-19 digits standing alone (IDs are masked first, so an ID is never read as one).
-ACCOUNT_RE = re.compile(r"(?<![0-9A-Za-z*])\d{8,15}(\d{4})(?![0-9A-Za-z])")
+# Bank accounts: 13-19 digits standing alone (IDs are masked first, so an ID is never read as one;
+# 12 digits is a statistical area code, not an account).
+ACCOUNT_RE = re.compile(r"(?<![0-9A-Za-z*])\d{9,15}(\d{4})(?![0-9A-Za-z])")
+# Columns that never hold personal data, whatever their digits look like.
+NOT_PERSONAL = frozenset({"case_id", "region_code", "rule_id", "rule_version", "rule_ids", "program", "programs",
+                          "entity_type", "level", "status", "review_status", "matched_on", "year", "rank"})
 
 
 def _mask_id_match(m: re.Match) -> str:
@@ -45,6 +49,8 @@ def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     for col in out.columns:
+        if col in NOT_PERSONAL:
+            continue
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             s = out[col]
             mask = s.notna()

@@ -34,14 +34,30 @@ def hit_table(result, lang: str = "en", unmask: bool = False):
     return hits if unmask else mask_frame(hits)
 
 
-def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False) -> dict[str, Path]:
-    """Write the case list files; all of them change together or none does."""
+def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, reports: bool = True) -> dict[str, Path]:
+    """Write the case list files; all of them change together or none does.
+
+    cases.csv, rule_hits.csv and run.json always; cases.xlsx and report.html unless
+    `reports=False`. The trend across years comes from the workspace's run history.
+    """
+    from fundwatch.cases.history import history_frame
+    from fundwatch.report.html import write_html
+    from fundwatch.report.xlsx import write_xlsx
+
     outdir = Path(outdir)
-    paths = {"cases": outdir / "cases.csv", "rule_hits": outdir / "rule_hits.csv", "run": outdir / "run.json"}
+    paths = {"cases": outdir / "cases.csv", "rule_hits": outdir / "rule_hits.csv"}
+    if reports:
+        paths.update({"xlsx": outdir / "cases.xlsx", "html": outdir / "report.html"})
+    paths["run"] = outdir / "run.json"
     run = dict(result.run)
-    run["outputs"] = {"dir": str(outdir), "lang": lang, "ids_unmasked": unmask}
+    run["outputs"] = {"dir": str(outdir), "lang": lang, "ids_unmasked": unmask,
+                      "files": [p.name for p in paths.values()]}
+    history = history_frame(result.workspace.con) if reports and result.workspace is not None else None
     with publish_together(outdir) as stage:
         write_csv(case_table(result, lang, unmask), stage(paths["cases"]))
         write_csv(hit_table(result, lang, unmask), stage(paths["rule_hits"]))
+        if reports:
+            write_xlsx(result, stage(paths["xlsx"]), lang=lang, unmask=unmask, history=history)
+            write_html(result, stage(paths["html"]), lang=lang, unmask=unmask, history=history)
         write_json(run, stage(paths["run"]))
     return paths
