@@ -159,6 +159,15 @@ def throughput(n: int, settings: dict | None = None) -> dict:
     }
 
 
+def _value(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=1.0)
@@ -166,7 +175,10 @@ def main(argv=None) -> int:
     ap.add_argument("--detectors", nargs="+", default=list(DETECTORS), choices=DETECTORS)
     ap.add_argument("--throughput", type=int, default=0, help="score this many synthetic entities instead")
     ap.add_argument("--batch-size", type=int, default=200_000)
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="[outliers] settings, e.g. max_samples=1.0 n_estimators=100")
     args = ap.parse_args(argv)
+    settings = {k: _value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     pd.set_option("display.width", 160)
     if args.throughput:
         print(throughput(args.throughput, {"batch_size": args.batch_size}))
@@ -175,7 +187,7 @@ def main(argv=None) -> int:
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as tmp:
             ws, truth = load_world(args.scale, seed, tmp)
-            table, scored = evaluate(ws, truth, args.detectors)
+            table, scored = evaluate(ws, truth, args.detectors, settings=settings)
             results.append(table.assign(seed=seed))
             if "iforest" in scored:
                 versus.append(rules_versus_detector(ws, truth, scored["iforest"]))

@@ -13,10 +13,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from fundwatch.detect.calibrate import Calibration
-from fundwatch.detect.detectors import make_detector
-from fundwatch.detect.explain import sentence, top_features, transform
+from fundwatch.detect.explain import sentence, top_features
 from fundwatch.detect.features import FEATURE_SETS
+from fundwatch.detect.model import fit_model
 from fundwatch.detect.settings import Settings, parse_settings
 from fundwatch.rules.render import parse, render
 
@@ -30,7 +29,6 @@ COLUMNS = [
     "explanation_zh",
     "amount_at_risk",
 ]
-FIT_ROWS = "fw_detect_fit_rows"
 EXPLAIN_ROWS = "fw_detect_explain_rows"
 
 
@@ -120,7 +118,7 @@ FROM ({feature_sql(fs, year, s, present, engine.dialect)}) t""",
                 "reason": f"{n} entities with usable features in {year}, fewer than the "
                 f"{s.min_entities} needed to fit a detector{note}",
             }
-        detector, keep, cal = fit(engine, table, zcols, directions, n, s)
+        model = fit_model(engine, table, fs, n, s)
         parts, flagged_rows = [], []
         for start in range(0, n, s.batch_size):
             batch = engine.query(
@@ -128,11 +126,7 @@ FROM ({feature_sql(fs, year, s, present, engine.dialect)}) t""",
                 f"WHERE fw_row > {start} AND fw_row <= {start + s.batch_size} ORDER BY fw_row"
             )
             z = batch[zcols].to_numpy(dtype=float, na_value=np.nan)
-            if detector is None:  # no feature varies: nobody stands out
-                score, flag = np.zeros(len(batch)), np.zeros(len(batch), dtype=bool)
-            else:
-                raw = detector.decision_function(transform(z, directions)[:, keep])
-                score, flag = cal(raw), raw > detector.threshold_
+            score, flag = model.score(z)
             parts.append(
                 pd.DataFrame(
                     {
@@ -156,7 +150,7 @@ FROM ({feature_sql(fs, year, s, present, engine.dialect)}) t""",
         frame["explanation"], frame["explanation_zh"] = explain(engine, fs, table, year, frame, flagged_rows)
         frame.insert(0, "entity_type", fs.entity_type)
         frame.insert(2, "program", fs.program)
-        reason = "" if detector is not None else "no feature varies among the entities"
+        reason = "" if model.detector is not None else "no feature varies among the entities"
         return frame, {
             "status": "scored",
             "entities": len(frame),
@@ -165,26 +159,6 @@ FROM ({feature_sql(fs, year, s, present, engine.dialect)}) t""",
         }
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {table}")
-
-
-def fit(engine, table: str, zcols: list[str], directions: np.ndarray, n: int, s: Settings):
-    """(detector, columns kept, calibration), fitted on at most s.fit_sample scorable rows."""
-    cols = ", ".join(zcols)
-    if n > s.fit_sample:
-        rows = np.sort(np.random.default_rng(s.random_state).choice(n, size=s.fit_sample, replace=False)) + 1
-        engine.register(FIT_ROWS, pd.DataFrame({"fw_row": rows.astype(np.int64)}))
-        sample = engine.query(f"SELECT {cols} FROM {table} t JOIN {FIT_ROWS} r ON r.fw_row = t.fw_row")
-    else:
-        sample = engine.query(f"SELECT {cols} FROM {table} WHERE fw_row <= {n}")
-    X = transform(sample[zcols].to_numpy(dtype=float, na_value=np.nan), directions)
-    # Rows in the order of their values, not of their ids: the fitted model depends on the
-    # entities' features only, never on how their identifiers sort.
-    X = X[np.lexsort(X.T[::-1])] if len(X) else X
-    keep = X.max(axis=0) > X.min(axis=0) if len(X) else np.zeros(len(zcols), dtype=bool)
-    if not keep.any():
-        return None, keep, None
-    detector = make_detector(s.detector, s, len(X)).fit(X[:, keep])
-    return detector, keep, Calibration(detector.decision_scores_)
 
 
 def explain(engine, fs, table: str, year: int, frame: pd.DataFrame, flagged_rows) -> tuple[list, list]:

@@ -4,7 +4,7 @@
     detector = "iforest"        # iforest | ecod | hbos | copod | ensemble
     contamination = 0.02        # share of each programme's entities flagged
     n_estimators = 200          # isolation forest: trees
-    max_samples = 256           # isolation forest: rows per tree (int, share in (0, 1], or "auto")
+    max_samples = 1.0           # isolation forest: rows per tree (a share of the fit set, a number, or "auto")
     random_state = 42           # same data + same seed = same scores
     min_peer_group = 5          # smaller peer groups fall back to a wider one
     fit_sample = 20000          # the detector is fitted on at most this many entities per programme
@@ -34,7 +34,9 @@ class Settings:
     detector: str = "iforest"
     contamination: float = 0.02
     n_estimators: int = 200
-    max_samples: int | float | str = 256
+    # Every tree sees the whole fit set (at most ~fit_sample rows): with 256 rows a tree rarely
+    # holds the one entity in a thousand whose value is off, and cannot split on that feature.
+    max_samples: int | float | str = 1.0
     random_state: int = 42
     min_peer_group: int = 5
     fit_sample: int = 20_000
