@@ -33,6 +33,7 @@ class ScanResult:
     resolved: pd.DataFrame = field(default_factory=pd.DataFrame)  # case_ids of the previous run gone now
     load_report: object = None  # the LoadReport when the scan loaded a folder first
     workspace: object = field(default=None, repr=False, compare=False)  # set by scan(); explain() reads through it
+    history: pd.DataFrame | None = None  # cases and amount per year and programme, latest run of each year
 
     def explain(self, case_id: str, *, unmask: bool = False, max_rows: int = 500):
         """All the evidence behind one case, from every registry it touched (a CaseExplanation).
@@ -183,6 +184,7 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
     if progress:
         progress("recording the run")
     record_run(ws, result)
+    result.history = history.history_frame(ws.con)  # the trend across years, for reports
     return result
 
 

@@ -38,9 +38,8 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
     """Write the case list files; all of them change together or none does.
 
     cases.csv, rule_hits.csv and run.json always; cases.xlsx and report.html unless
-    `reports=False`. The trend across years comes from the workspace's run history.
+    `reports=False`. The trend across years is the scan's `history` (from the run history).
     """
-    from fundwatch.cases.history import history_frame
     from fundwatch.report.html import write_html
     from fundwatch.report.xlsx import write_xlsx
 
@@ -52,7 +51,7 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
     run = dict(result.run)
     run["outputs"] = {"dir": str(outdir), "lang": lang, "ids_unmasked": unmask,
                       "files": [p.name for p in paths.values()]}
-    history = history_frame(result.workspace.con) if reports and result.workspace is not None else None
+    history = result.history if reports else None
     with publish_together(outdir) as stage:
         write_csv(case_table(result, lang, unmask), stage(paths["cases"]))
         write_csv(hit_table(result, lang, unmask), stage(paths["rule_hits"]))
