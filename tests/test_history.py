@@ -105,4 +105,5 @@ def test_internal_error_exits_3_and_leaves_previous_outputs(tmp_path, monkeypatc
     assert "internal error" in capsys.readouterr().err
     # The previous run's files are all still there, unchanged, and no temporary file is left.
     assert (tmp_path / "out" / "cases.csv").read_bytes() == before
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cases.csv", "rule_hits.csv", "run.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "cases.csv", "cases.xlsx", "report.html", "rule_hits.csv", "run.json"]
