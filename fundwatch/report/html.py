@@ -39,8 +39,8 @@ h2 { color: #1f4e78; border-bottom: 2px solid #e3e8ee; padding-bottom: 6px; font
 nav ol { columns: 2; margin: 0; }
 nav a, a { color: #1f4e78; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin-bottom: 14px; }
-.card { flex: 1 1 0; min-width: 120px; box-sizing: border-box; border: 1px solid #e3e8ee; border-radius: 6px; padding: 10px 14px; }
-.card .value { font-size: 22px; font-weight: bold; }
+.card { flex: 1 1 auto; min-width: 120px; box-sizing: border-box; border: 1px solid #e3e8ee; border-radius: 6px; padding: 10px 14px; }
+.card .value { font-size: 22px; font-weight: bold; white-space: nowrap; }
 .card .label { color: #5b6b7c; font-size: 13px; }
 .card.warn .value { color: #c00000; }
 .pair { display: flex; flex-wrap: wrap; gap: 24px; }
