@@ -250,12 +250,16 @@ def test_oracle_notices_a_broken_truth(tmp_path):
     assert ("dibao.over_standard", case.entity_id, int(case.year), case.scenario) in missed
 
 
-def test_committed_sample_data_is_what_the_generator_writes(world1):
+def test_committed_sample_data_is_what_the_generator_writes(world1, messy):
     d, _ = world1
     sample = REPO / "sample_data"
     for name in [*(f"{t}.csv" for t in TABLES), "ground_truth.csv"]:
         assert (sample / name).read_bytes() == (d / name).read_bytes(), (
             f"sample_data/{name} is stale: regenerate it"
+        )
+    for p in messy.iterdir():
+        assert (sample / "messy" / p.name).read_bytes() == p.read_bytes(), (
+            f"sample_data/messy/{p.name} is stale"
         )
     total = sum(p.stat().st_size for p in sample.rglob("*") if p.is_file())
     assert total < 10_000_000
