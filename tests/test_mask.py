@@ -40,3 +40,21 @@ def test_area_codes_and_case_ids_are_not_masked():
     out = mask_frame(frame)
     assert out["case_id"].iloc[0] == "C2023-123456789012" and out["region_code"].iloc[0] == "522631102001"
     assert out["summary"].iloc[0] == "household in 522631102001 paid into ************7890"
+
+
+def test_logs_are_masked_and_progress_is_quiet_off_a_terminal(capsys):
+    import json
+
+    from fundwatch import log
+
+    pid = make_id(9)
+    log.set_format("text")
+    log.emit(f"reading file of {pid}")  # progress: quiet when stderr is not a terminal
+    log.emit(f"warning about {pid} and 6222021234567890123", level="warning", event="x")
+    err = capsys.readouterr().err
+    assert "reading" not in err and pid not in err and "6222021234567890123" not in err and pid[:6] in err
+    log.set_format("json")
+    log.emit(f"progress {pid}", person=pid)
+    record = json.loads(capsys.readouterr().err)
+    log.set_format("text")
+    assert record["event"] == "progress" and pid not in json.dumps(record) and record["person"].startswith(pid[:6])
