@@ -44,18 +44,16 @@ def generate_messy(out_dir, seed: int = 7) -> dict:
     rng = np.random.default_rng([seed, 31])
     quarantine: list[tuple] = []
     counts = {}
-    hh = frames["dibao_households"].head(24).reset_index(drop=True)
+    hh = frames["dibao_households"].head(32).reset_index(drop=True)
     counts["dibao_households.csv"] = _households(out, hh, rng, quarantine)
-    mem = frames["dibao_members"][frames["dibao_members"].household_id.isin(hh.household_id)].head(55)
+    mem = frames["dibao_members"][frames["dibao_members"].household_id.isin(hh.household_id)].head(58)
     counts["dibao_members.csv"] = _members(out, mem.reset_index(drop=True), quarantine)
     sub = frames["subsidy_payments"]
-    sub = (
-        sub.groupby("program_code", sort=True)
-        .head(9)
-        .sort_values("payment_id")
-        .head(45)
-        .reset_index(drop=True)
+    # Round-robin over the programmes so that the sheet shows every kind of row.
+    sub = sub.assign(k=sub.groupby("program_code").cumcount()).sort_values(
+        ["k", "program_code", "payment_id"]
     )
+    sub = sub[sub.k < 9].drop(columns="k").head(45).reset_index(drop=True)
     counts["subsidy_payments.xlsx"] = _subsidies(out, sub, rng, quarantine)
     counts["deaths.csv"] = _deaths(out, frames["deaths"], w, rng, quarantine)
     with open(out / "expected_quarantine.csv", "w", newline="", encoding="utf-8") as fh:
@@ -79,10 +77,11 @@ def _date_text(d, style: int) -> str:
 
 
 def _money_text(v, style: int) -> str:
+    """One of the spellings of an amount: 1234.50, 1,234.50, 1234.50元, 1,234.50元."""
     if v is None or pd.isna(v):
         return ""
     x = float(v)
-    return (f"{x:.2f}", f"{x:,.2f}", f"{x:.2f}元", f"{x:,.0f}")[style % 4]
+    return (f"{x:.2f}", f"{x:,.2f}", f"{x:.2f}元", f"{x:,.2f}元")[style % 4]
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str) -> None:
@@ -153,7 +152,7 @@ def _subsidies(out: Path, sub: pd.DataFrame, rng, quarantine: list) -> int:
         period = (r.period, r.period.replace("-", ""), f"{r.period[:4]}/{int(r.period[5:])}")[i % 3]
         dates = [_date_text(d, 3) if as_text else (dt.datetime(d.year, d.month, d.day) if d is not None and not pd.isna(d) else None)
                  for d in (r.apply_date, r.approve_date, r.pay_date)]  # fmt: skip
-        amount = _money_text(r.amount, 1 if i % 2 else 2) if as_text or i % 4 == 0 else float(r.amount)
+        amount = _money_text(r.amount, i) if as_text or i % 4 == 0 else float(r.amount)
         ws.append([
             r.payment_id, r.program_code, r.program_name, r.person_id, r["name"], r.region_code, period, amount,
             None if pd.isna(r.basis_quantity) else float(r.basis_quantity),
