@@ -195,3 +195,13 @@ def test_files_that_are_not_tables_are_listed_as_ignored(ws, tmp_path):
     write(tmp_path / "notes.csv", ["a,b", "1,2"])
     report = ws.load(tmp_path)
     assert report.ignored == ["notes.csv"]
+
+
+def test_windows_line_endings_with_blank_lines_and_gbk(ws, tmp_path):
+    lines = ["身份证号,姓名,死亡日期", f"{make_id(1)},张三,2023-01-01", "", "bad,李四,2023-01-02", f"{make_id(2)},王五,2023-01-03"]
+    (tmp_path / "deaths.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
+    report = ws.load(tmp_path)
+    t = report.tables["deaths"]
+    assert (t.rows_loaded, t.rows_quarantined, t.blank) == (2, 1, 1)
+    assert [(q[0], q[3]) for q in quarantine(ws)] == [(4, "bad_id_format")]
+    assert ws.con.execute("SELECT name FROM deaths ORDER BY name").fetchall() == [("张三",), ("王五",)]
