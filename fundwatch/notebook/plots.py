@@ -13,16 +13,10 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from fundwatch.report.charts import LEVEL_COLOURS, PROGRAM_COLOURS
+
 PROGRAMS = ("dibao", "subsidy", "housing", "cooperative", "cross")
 LEVELS = ("critical", "high", "medium", "low")
-PROGRAM_COLOURS = {
-    "dibao": "#4C72B0",
-    "subsidy": "#DD8452",
-    "housing": "#55A868",
-    "cooperative": "#C44E52",
-    "cross": "#8172B3",
-}
-LEVEL_COLOURS = {"critical": "#B2182B", "high": "#E6550D", "medium": "#FDAE6B", "low": "#9ECAE1"}
 STATUS_COLOURS = {"found": "#C44E52", "clean": "#55A868", "skipped": "#8C8C8C", "error": "#000000"}
 OTHER = "#8C8C8C"
 

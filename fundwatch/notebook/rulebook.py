@@ -8,7 +8,6 @@ would be saved to, `rules/<program>/<name>.yaml`, so the errors name the same fi
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -22,11 +21,9 @@ from fundwatch.config import Config, load_config
 from fundwatch.errors import FundwatchError, RuleError
 from fundwatch.notebook.evidence import with_evidence
 from fundwatch.rules import RuleSet, load_rules
-from fundwatch.rules.catalogue import default_rules_dir
-from fundwatch.rules.model import PROGRAMS, Rule, parse_rule
-from fundwatch.rules.render import check_against_contract, output_columns, parse
+from fundwatch.rules.catalogue import default_rules_dir, parse_rule_text
+from fundwatch.rules.model import PROGRAMS, Rule
 from fundwatch.rules.runner import RuleOutcome, run_rules
-from fundwatch.rules.summary import check_template
 from fundwatch.rules.testing import run_rule_tests
 
 TEST_COLUMNS = ["rule_id", "test", "passed", "message"]
@@ -90,18 +87,7 @@ def validate_rule(text: str, path: Path) -> tuple[Rule, object]:
 
     >>> rule, tree = validate_rule(text, Path("rules/dibao/head_vehicle.yaml"))
     """
-    try:
-        data = yaml.safe_load(text)  # plain data only: nothing in a rule can run code
-    except yaml.YAMLError as e:
-        raise RuleError(path, "(yaml)", f"not valid YAML: {e}") from None
-    rule = parse_rule(data, path, hashlib.sha256(text.encode()).hexdigest()[:12])
-    tree = parse(rule.query, path)
-    check_against_contract(tree, rule)
-    for lang, template in rule.summary.items():
-        problems = check_template(template, output_columns(tree))
-        if problems:
-            raise RuleError(path, f"summary.{lang}", "; ".join(problems))
-    return rule, tree
+    return parse_rule_text(text, path)
 
 
 def tests_frame(results) -> pd.DataFrame:

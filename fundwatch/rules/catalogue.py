@@ -56,6 +56,14 @@ def read_rule_file(path: Path) -> tuple[Rule, object]:
 def _read_rule_text(path: Path, text: str) -> tuple[Rule, object]:
     # Parsing and checking SQL against the contract takes ~50 ms a rule: do it once per
     # file content in a process (notebooks and tests load the catalogue many times).
+    return parse_rule_text(text, path)
+
+
+def parse_rule_text(text: str, path: Path) -> tuple[Rule, object]:
+    """(rule, parsed SQL) for the text of a rule file at `path`, with every load-time check.
+
+    A broken rule raises RuleError naming the path and field.
+    """
     try:
         # safe_load builds only plain data: no tags, no Python objects.
         data = yaml.safe_load(text)
