@@ -94,6 +94,51 @@ def evaluate(ws, truth: pd.DataFrame, detectors=DETECTORS, years=YEARS, settings
     return pd.DataFrame(rows), scored
 
 
+def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """ROC-AUC from the scores of positives and negatives (ties count half)."""
+    neg = np.sort(neg)
+    below = np.searchsorted(neg, pos, side="left")
+    at_or_below = np.searchsorted(neg, pos, side="right")
+    return float((below + at_or_below).sum() / (2.0 * len(pos) * len(neg)))
+
+
+def compare(
+    scored: dict[str, pd.DataFrame], base: str = "iforest", draws: int = 500, seed: int = 0
+) -> pd.DataFrame:
+    """Each detector's ROC-AUC and recall@flag minus `base`'s, with a paired, stratified bootstrap
+    95% interval over entity-years (all seeds and programmes pooled)."""
+    keys = ["seed", "year", *KEY]
+    ref = scored[base][scored[base]["label"] >= 0].sort_values(keys, ignore_index=True)
+    y = ref["label"].to_numpy()
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    rng = np.random.default_rng(seed)
+    samples = [(rng.choice(pos, len(pos)), rng.choice(neg, len(neg))) for _ in range(draws)]
+
+    def stats(frame):
+        s, f = frame["outlier_score"].to_numpy(), frame["flagged"].to_numpy()
+        return np.array([[_auc(s[p], s[n]), f[p].mean()] for p, n in samples])
+
+    base_stats = stats(ref)
+    rows = []
+    for det, frame in scored.items():
+        if det == base:
+            continue
+        frame = frame[frame["label"] >= 0].sort_values(keys, ignore_index=True)
+        assert frame[keys].equals(ref[keys]), "detectors scored different entities"
+        diff = stats(frame) - base_stats
+        lo, hi = np.percentile(diff, [2.5, 97.5], axis=0)
+        rows.append(
+            {
+                "detector": det,
+                "auc - iforest": diff[:, 0].mean(),
+                "auc 95% CI": f"[{lo[0]:+.3f}, {hi[0]:+.3f}]",
+                "recall - iforest": diff[:, 1].mean(),
+                "recall 95% CI": f"[{lo[1]:+.3f}, {hi[1]:+.3f}]",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def rules_versus_detector(ws, truth: pd.DataFrame, scored: pd.DataFrame, years=YEARS) -> dict:
     """How many rule-less anomalies the rules alone catch, and how many with the detector too."""
     from fundwatch.config import Config
@@ -175,20 +220,27 @@ def main(argv=None) -> int:
     ap.add_argument("--detectors", nargs="+", default=list(DETECTORS), choices=DETECTORS)
     ap.add_argument("--throughput", type=int, default=0, help="score this many synthetic entities instead")
     ap.add_argument("--batch-size", type=int, default=200_000)
-    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                    help="[outliers] settings, e.g. max_samples=1.0 n_estimators=100")
+    ap.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="[outliers] settings, e.g. max_samples=1.0 n_estimators=100",
+    )
     args = ap.parse_args(argv)
     settings = {k: _value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     pd.set_option("display.width", 160)
     if args.throughput:
         print(throughput(args.throughput, {"batch_size": args.batch_size}))
         return 0
-    results, versus = [], []
+    results, versus, pooled = [], [], {}
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as tmp:
             ws, truth = load_world(args.scale, seed, tmp)
             table, scored = evaluate(ws, truth, args.detectors, settings=settings)
             results.append(table.assign(seed=seed))
+            for det, frame in scored.items():
+                pooled.setdefault(det, []).append(frame.assign(seed=seed))
             if "iforest" in scored:
                 versus.append(rules_versus_detector(ws, truth, scored["iforest"]))
             ws.close()
@@ -207,6 +259,13 @@ def main(argv=None) -> int:
         f"(means over seeds; entities and positives summed)"
     )
     print(summary.round(3).to_string())
+    if "iforest" in pooled and len(pooled) > 1:
+        print("\npaired bootstrap against iforest (entity-years of all seeds and programmes pooled):")
+        print(
+            compare({d: pd.concat(f, ignore_index=True) for d, f in pooled.items()})
+            .round(3)
+            .to_string(index=False)
+        )
     if versus:
         print("\nrules versus rules + isolation forest (summed over seeds):")
         for k, v in pd.DataFrame(versus).sum().items():

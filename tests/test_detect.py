@@ -73,7 +73,9 @@ def test_planted_subsidy_outliers_rank_at_the_top(subsidy):
 @pytest.mark.parametrize("detector", DETECTORS)
 def test_every_detector_finds_the_planted_outliers(detector):
     ws, present, planted = world(dibao_world, seed=1, n=200)
-    scores, _ = score_outliers(ws.engine, YEAR, present, {**FAST, "detector": detector, "contamination": 0.05})
+    scores, _ = score_outliers(
+        ws.engine, YEAR, present, {**FAST, "detector": detector, "contamination": 0.05}
+    )
     assert auc(scores, [h for v in planted.values() for h in v]) >= 0.9
     assert scores["outlier_score"].between(0, 1).all()
     assert 0 < scores["flagged"].sum() <= 0.1 * len(scores)
@@ -132,11 +134,17 @@ def test_explanations_name_the_planted_feature_with_value_and_peer_median(dibao,
     amount = [h for h in dibao[2]["amount"] if s.loc[h, "flagged"]]
     assert len(amount) >= 2
     for h in amount:
-        assert "amount per period paid" in s.loc[h, "explanation"] or "amount paid in 2023" in s.loc[h, "explanation"]
+        assert (
+            "amount per period paid" in s.loc[h, "explanation"]
+            or "amount paid in 2023" in s.loc[h, "explanation"]
+        )
         assert "× the median of" in s.loc[h, "explanation"] and "倍" in s.loc[h, "explanation_zh"]
     t = by_id(subsidy[3])
     for p in subsidy[2]["hardship_6x"]:
-        assert "amount per payment" in t.loc[p, "explanation"] and "HARDSHIP recipients in township" in t.loc[p, "explanation"]
+        assert (
+            "amount per payment" in t.loc[p, "explanation"]
+            and "HARDSHIP recipients in township" in t.loc[p, "explanation"]
+        )
         assert "每笔金额" in t.loc[p, "explanation_zh"]
     for p in subsidy[2]["hardship_5x"]:
         assert "payments from one programme in 2023 5 (median 1" in t.loc[p, "explanation"]
@@ -168,10 +176,25 @@ def test_scores_feed_the_case_list(dibao):
     scores = dibao[3]
     both = scores.loc[scores["flagged"], "entity_id"].iloc[0]
     rule_only = scores.loc[~scores["flagged"], "entity_id"].iloc[0]
-    hits = pd.DataFrame([
-        {"rule_id": "dibao.x", "rule_version": "1", "program": "dibao", "entity_type": "household", "entity_id": e,
-         "year": YEAR, "level": "high", "amount_at_risk": 100.0, "matched_on": "household_id", "evidence": "{}",
-         "summary_en": "Rule fired.", "summary_zh": "规则命中。"} for e in (both, rule_only)])
+    hits = pd.DataFrame(
+        [
+            {
+                "rule_id": "dibao.x",
+                "rule_version": "1",
+                "program": "dibao",
+                "entity_type": "household",
+                "entity_id": e,
+                "year": YEAR,
+                "level": "high",
+                "amount_at_risk": 100.0,
+                "matched_on": "household_id",
+                "evidence": "{}",
+                "summary_en": "Rule fired.",
+                "summary_zh": "规则命中。",
+            }
+            for e in (both, rule_only)
+        ]
+    )
     cases, _ = build_cases(hits, scores, YEAR, Scoring())
     c = cases.set_index("entity_id")
     assert len(cases) == scores["flagged"].sum() + 1
@@ -239,9 +262,14 @@ def test_missing_tables_and_switched_off_detection_are_reported_not_raised(dibao
     _, report = score_outliers(ws.engine, YEAR, present, FAST)
     status = {(r["program"], r["entity_type"]): r for r in report}
     assert status[("housing", "tenancy")]["status"] == "skipped"
-    assert status[("housing", "tenancy")]["reason"] == "missing housing_tenancies, housing_rent or housing_utilities"
-    assert all(set(r) == {"program", "entity_type", "status", "entities", "flagged", "reason", "seconds"}
-               for r in report)
+    assert (
+        status[("housing", "tenancy")]["reason"]
+        == "missing housing_tenancies, housing_rent or housing_utilities"
+    )
+    assert all(
+        set(r) == {"program", "entity_type", "status", "entities", "flagged", "reason", "seconds"}
+        for r in report
+    )
     scores, report = score_outliers(ws.engine, YEAR, present, {"enabled": False})
     assert scores.empty and all(r["status"] == "skipped" and "turned off" in r["reason"] for r in report)
 
@@ -264,9 +292,15 @@ def _remap_ids(tables: dict, seed: int) -> tuple[dict, dict]:
     """Every resident ID replaced by one with another birth date, gender and area (consistently)."""
     rng = np.random.default_rng(seed)
     ids = sorted({v for t in tables.values() for c in ("person_id", "head_id") if c in t for v in t[c]})
-    new = {old: resident_id(i, dt.date(1930, 1, 1) + dt.timedelta(days=int(rng.integers(0, 30000))),
-                            bool(rng.random() < 0.5), county=str(rng.choice(["110105", "520102", "650102"])))
-           for i, old in enumerate(ids)}
+    new = {
+        old: resident_id(
+            i,
+            dt.date(1930, 1, 1) + dt.timedelta(days=int(rng.integers(0, 30000))),
+            bool(rng.random() < 0.5),
+            county=str(rng.choice(["110105", "520102", "650102"])),
+        )
+        for i, old in enumerate(ids)
+    }
     out = {}
     for name, t in tables.items():
         t = t.copy()
@@ -302,10 +336,15 @@ def test_payments_of_trait_based_programmes_change_no_score():
     without, _ = score_outliers(ws2.engine, YEAR, insert(ws2.engine, only), FAST)
     pd.testing.assert_frame_equal(with_elderly, without)
     # By code too, when the programme's name does not say what it is.
-    renamed = {"subsidy_payments": pay.assign(program_name=pay["program_name"].where(pay["program_code"] != "ELDERLY"))}
+    renamed = {
+        "subsidy_payments": pay.assign(
+            program_name=pay["program_name"].where(pay["program_code"] != "ELDERLY")
+        )
+    }
     ws3 = Workspace()
-    by_code, _ = score_outliers(ws3.engine, YEAR, insert(ws3.engine, renamed),
-                                {**FAST, "protected_programmes": ["ELDERLY"]})
+    by_code, _ = score_outliers(
+        ws3.engine, YEAR, insert(ws3.engine, renamed), {**FAST, "protected_programmes": ["ELDERLY"]}
+    )
     pd.testing.assert_frame_equal(without, by_code)
     ws4 = Workspace()
     unprotected, _ = score_outliers(ws4.engine, YEAR, insert(ws4.engine, renamed), FAST)
@@ -315,21 +354,47 @@ def test_payments_of_trait_based_programmes_change_no_score():
 # --- settings -------------------------------------------------------------------------------
 def test_settings_are_validated_all_at_once():
     with pytest.raises(ConfigError) as e:
-        parse_settings({"contamination": 0.9, "n_estimators": "many", "detector": "lof", "colour": "red",
-                        "min_peer_group": 1, "max_samples": 0, "random_state": True})
+        parse_settings(
+            {
+                "contamination": 0.9,
+                "n_estimators": "many",
+                "detector": "lof",
+                "colour": "red",
+                "min_peer_group": 1,
+                "max_samples": 0,
+                "random_state": True,
+            }
+        )
     msg = str(e.value)
-    for part in ("contamination must be a number in (0, 0.5], got 0.9", "n_estimators must be a whole number",
-                 "detector must be one of iforest, ecod, hbos, copod, ensemble, got 'lof'",
-                 "unknown setting 'colour'", "min_peer_group must be a whole number >= 2",
-                 "max_samples must be", "random_state must be a whole number"):
+    for part in (
+        "contamination must be a number in (0, 0.5], got 0.9",
+        "n_estimators must be a whole number",
+        "detector must be one of iforest, ecod, hbos, copod, ensemble, got 'lof'",
+        "unknown setting 'colour'",
+        "min_peer_group must be a whole number >= 2",
+        "max_samples must be",
+        "random_state must be a whole number",
+    ):
         assert part in msg
     assert msg.count("[outliers]") == 7
     with pytest.raises(ConfigError, match="protected_programmes must be a list"):
         parse_settings({"protected_programmes": "ELDERLY"})
     with pytest.raises(ConfigError, match="must be a table"):
         score_outliers(None, YEAR, set(), ["contamination", 0.1])
-    s = parse_settings({"contamination": 0.05, "n_estimators": 10, "max_samples": 0.5, "detector": "ecod",
-                        "protected_programmes": [" ELDERLY "]})
+    s = parse_settings(
+        {
+            "contamination": 0.05,
+            "n_estimators": 10,
+            "max_samples": 0.5,
+            "detector": "ecod",
+            "protected_programmes": [" ELDERLY "],
+        }
+    )
     assert (s.contamination, s.n_estimators, s.max_samples, s.detector, s.protected_programmes) == (
-        0.05, 10, 0.5, "ecod", ("ELDERLY",))
+        0.05,
+        10,
+        0.5,
+        "ecod",
+        ("ELDERLY",),
+    )
     assert parse_settings(None) == Settings()

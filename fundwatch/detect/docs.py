@@ -19,9 +19,8 @@ DIRECTION = {"high": "higher", "low": "lower", "both": "either way"}
 
 
 def _peers(fs, f) -> str:
-    return " → ".join(
-        fs.levels[i].en.replace("{", "<").replace("}", ">") for i in feature_levels(f, fs.levels)
-    )
+    levels = [fs.levels[i] for i in feature_levels(f, fs.levels)]
+    return " → ".join(lv.en.format(*(f"<{k}>" for k in lv.keys)) for lv in levels)
 
 
 def features_markdown() -> str:

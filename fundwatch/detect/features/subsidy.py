@@ -17,6 +17,8 @@ from __future__ import annotations
 from fundwatch.detect.peers import output_columns, relative, with_ctes, year_bounds
 from fundwatch.detect.spec import Feature, FeatureSet, PeerLevel
 
+BY_PROGRAMME = ("programme_township", "programme_county", "programme")
+BY_PLACE = ("township", "county", "all")
 # fmt: off
 UNIT_LEVELS = (
     PeerLevel("programme_township", ("program_code", "township"), "{0} recipients in township {1}",
@@ -32,22 +34,24 @@ PERSON_LEVELS = (
 
 UNIT_FEATURES = (
     Feature("programme_payments", "payments from one programme in {year}", "{year}年单个项目领取笔数", "count",
-            scale=1.0,
+            scale=1.0, levels=BY_PROGRAMME,
             source="subsidy_payments.program_code, period",
             description="Number of the person's payments in the year from one programme (one-off aid paid "
                         "five times stands out against a median of one)."),
     Feature("amount_per_payment", "amount per payment", "每笔金额", "yuan", scale=0.1, log=True,
+            levels=BY_PROGRAMME,
             source="subsidy_payments.amount, basis_quantity",
             description="Mean amount of the person's payments from the programme that carry no "
                         "basis_quantity (the amount of a quantity-based payment follows from its quantity, "
                         "which basis_quantity compares)."),
     Feature("basis_quantity", "quantity claimed (e.g. mu of farmland)", "申报数量（如耕地亩数）", "mu",
-            scale=0.1, log=True,
+            scale=0.1, log=True, levels=BY_PROGRAMME,
             source="subsidy_payments.basis_quantity",
             description="Mean basis_quantity of the person's payments from the programme."),
 )
 PERSON_FEATURES = (
     Feature("programmes", "programmes received in {year}", "{year}年领取项目数", "count", scale=1.0,
+            levels=BY_PLACE,
             source="subsidy_payments.program_code",
             description="Distinct programme codes the person was paid from in the year."),
     Feature("accounts", "bank accounts paid into", "收款账户数", "count", scale=1.0, levels=("all",),
