@@ -169,6 +169,10 @@ def test_one_row_per_scored_entity_with_the_promised_columns(dibao):
     # The planted 5x amounts carry their excess over the peers as money at risk.
     s = by_id(scores)
     assert (s.loc[dibao[2]["amount"], "amount_at_risk"] > 5_000).all()
+    monthly = dibao[0].engine.query("SELECT household_id, max(amount) AS m FROM dibao_payments GROUP BY 1")
+    monthly = monthly.set_index("household_id")["m"].astype(float)
+    for h in dibao[2]["backdated"]:  # six months paid before the enrolment
+        assert s.loc[h, "amount_at_risk"] >= 6 * monthly[h] - 0.01
     assert s["amount_at_risk"].median() < 1_000
 
 

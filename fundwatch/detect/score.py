@@ -172,8 +172,9 @@ def explain(engine, fs, table: str, year: int, frame: pd.DataFrame, flagged_rows
         f"SELECT t.fw_row, t.entity_id, {', '.join('t.' + c for c in cols)} FROM {table} t "
         f"JOIN {EXPLAIN_ROWS} e ON e.fw_row = t.fw_row"
     ).set_index("fw_row")
+    rows = rows.to_dict("index")
     for fw_row, top in flagged_rows:
-        row = rows.loc[fw_row].to_dict()
+        row = rows[fw_row]
         i = fw_row - 1  # scorable rows are numbered 1..n in frame order
         en[i], zh[i] = sentence(fs, year, str(row["entity_id"]), row, top)
     return en, zh

@@ -215,3 +215,35 @@ SELECT 'E' || lpad(CAST(i AS VARCHAR), 9, '0') AS entity_id, CAST(i % {int(regio
        CAST(CASE WHEN random() < 0.002 THEN 2 ELSE 1 END AS DOUBLE) AS accounts,
        30 + floor(random() * 6) - 3 AS gap_days
 FROM range({int(n)}) t(i)""")
+
+
+def make_large_dibao(engine, households: int, year: int = 2023, plant_every: int = 50_000) -> dict[str, list]:
+    """A dibao programme of `households` paid monthly, built in SQL; returns the planted ids.
+
+    Every `plant_every`-th household (offset 1) is paid five times its amount, and every
+    one at offset 2 is enrolled in January and paid six back-dated months of the year before.
+    """
+    n, y = int(households), int(year)
+    engine.execute(f"""INSERT INTO dibao_households (household_id, head_id, region_code, start_date, household_size)
+SELECT 'H' || lpad(CAST(i AS VARCHAR), 9, '0'), 'P' || lpad(CAST(i AS VARCHAR), 17, '0'),
+       '{COUNTY}' || CAST(101 + i % 400 AS VARCHAR) || '001',
+       CASE WHEN i % {plant_every} = 2 THEN DATE '{y}-01-05' ELSE DATE '2015-01-01' END, 1 + (i * 7) % 5
+FROM range({n}) t(i)""")
+    engine.execute("""INSERT INTO dibao_members (household_id, person_id)
+SELECT h.household_id, h.household_id || '-' || CAST(k AS VARCHAR)
+FROM dibao_households h CROSS JOIN range(5) r(k) WHERE k < h.household_size""")
+    engine.execute(f"""INSERT INTO dibao_payments (payment_id, household_id, period, amount, pay_date, bank_account)
+SELECT h.household_id || '-' || CAST(k AS VARCHAR), h.household_id, p.period,
+       CAST(h.household_size * (800 - (hash(h.household_id) % 400)) * CASE WHEN i % {plant_every} = 1 THEN 5 ELSE 1 END
+            AS DECIMAL(18, 2)),
+       CASE WHEN k < 0 THEN DATE '{y}-01-15' ELSE p.period + 5 END, '6217' || substr(h.household_id, 2)
+FROM (SELECT *, CAST(substr(household_id, 2) AS BIGINT) AS i FROM dibao_households) h
+CROSS JOIN range(-6, 12) r(k)
+CROSS JOIN LATERAL (SELECT CAST(DATE '{y}-01-01' + to_months(CAST(k AS INTEGER)) AS DATE) AS period) p
+WHERE k >= 0 OR i % {plant_every} = 2""")
+    ids = engine.query(f"""SELECT household_id, CAST(substr(household_id, 2) AS BIGINT) % {plant_every} AS kind
+FROM dibao_households WHERE CAST(substr(household_id, 2) AS BIGINT) % {plant_every} IN (1, 2)""")
+    return {
+        "amount": ids.loc[ids["kind"] == 1, "household_id"].tolist(),
+        "backdated": ids.loc[ids["kind"] == 2, "household_id"].tolist(),
+    }

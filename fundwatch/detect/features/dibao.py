@@ -137,10 +137,11 @@ LEFT JOIN shared s ON s.household_id = per.household_id""",
         ),
     ]
     rel, name = relative("r_", "base", LEVELS, FEATURES, settings.min_peer_group)
-    # At risk: the excess over the peers' amount, or over the peers' per-person amount for the
-    # people on the roster, whichever is larger.
+    # At risk, whichever is largest: the excess over the peers' amount; over the peers'
+    # per-person amount for the people on the roster; the months paid outside the enrolment.
     at_risk = """greatest(coalesce(amount_paid - amount_paid_med, 0),
-         coalesce((monthly_per_member - monthly_per_member_med) * people * periods_paid, 0), 0)"""
+         coalesce((monthly_per_member - monthly_per_member_med) * people * periods_paid, 0),
+         coalesce(periods_outside_enrolment * monthly_amount, 0), 0)"""
     return with_ctes(
         ctes + rel,
         f"SELECT entity_id, {at_risk} AS at_risk, {', '.join(output_columns(FEATURES))} FROM {name}",
@@ -157,6 +158,7 @@ FEATURE_SET = FeatureSet(
     features=FEATURES,
     levels=LEVELS,
     sql=sql,
-    at_risk="The larger of: amount paid in the year above the peer median; monthly amount per roster "
-    "member above the peer median x roster size x periods paid.",
+    at_risk="The largest of: amount paid in the year above the peer median; monthly amount per roster "
+    "member above the peer median x roster size x periods paid; months paid outside the enrolment x "
+    "the monthly amount.",
 )
