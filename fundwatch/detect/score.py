@@ -99,12 +99,16 @@ def score_feature_set(engine, fs, year: int, present: set[str], s: Settings) -> 
     directions = np.array([f.direction for f in fs.features])
     usable = " OR ".join(f"{c} IS NOT NULL" for c in zcols)
     # Scorable entities first (rows 1..n), in a fixed order, so that batches are row ranges.
+    # Two steps, so that the engine never holds the peer medians and the sort at once (ten million
+    # entities then fit in DuckDB's memory_limit of 2 GB instead of needing more).
+    engine.write_table(f"{table}_raw", feature_sql(fs, year, s, present, engine.dialect))
     engine.write_table(
         table,
         f"""SELECT row_number() OVER (ORDER BY CASE WHEN {usable} THEN 0 ELSE 1 END, entity_id) AS fw_row,
        CASE WHEN {usable} THEN 1 ELSE 0 END AS fw_usable, t.*
-FROM ({feature_sql(fs, year, s, present, engine.dialect)}) t""",
+FROM {table}_raw t""",
     )
+    engine.execute(f"DROP TABLE IF EXISTS {table}_raw")
     try:
         counts = engine.query(f"SELECT count(*) AS total, coalesce(sum(fw_usable), 0) AS usable FROM {table}")
         total, n = int(counts["total"].iloc[0]), int(counts["usable"].iloc[0])
