@@ -4,12 +4,9 @@
     python benchmarks/detect_eval.py --scale 2 --seeds 7 8 9
     python benchmarks/detect_eval.py --throughput 1000000  # entities/s and peak memory
 
-Positives are the planted anomalies with an empty rule_id (only a statistical detector can
-see them), per programme, entity and year. Negatives are every other entity-year the
-detector scored, except planted anomalies of any kind (they are not normal either) and the
-other years of an entity planted as an anomaly in some year (a lease charged too little
-rent stays so after the year it was planted in). Figures per programme and overall (all
-programmes pooled on the calibrated outlier_score):
+Positives are the planted anomalies with an empty rule_id, negatives the other scored
+entity-years (fundwatch/detect/evaluate.py says which are left out). Figures per programme
+and overall (all programmes pooled on the calibrated outlier_score):
 
     auc            ROC-AUC of outlier_score
     p@1%           share of planted rule-less anomalies among the top 1% by outlier_score
@@ -29,13 +26,12 @@ import time
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 from fundwatch.detect import DETECTORS, score_outliers
+from fundwatch.detect.evaluate import KEY, auc, label, read_truth
 from fundwatch.workspace import Workspace
 
 YEARS = (2022, 2023, 2024)
-KEY = ["program", "entity_type", "entity_id"]
 
 
 def load_world(scale: float, seed: int, out_dir: str) -> tuple[Workspace, pd.DataFrame]:
@@ -44,19 +40,7 @@ def load_world(scale: float, seed: int, out_dir: str) -> tuple[Workspace, pd.Dat
     generate_world(out_dir, scale=scale, seed=seed)
     ws = Workspace()
     ws.load(out_dir)
-    truth = pd.read_csv(f"{out_dir}/ground_truth.csv", dtype=str, keep_default_na=False)
-    truth["year"] = truth["year"].astype(int)
-    return ws, truth
-
-
-def label(scores: pd.DataFrame, truth: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Scores of one year with `label`: 1 rule-less anomaly, 0 negative, -1 excluded (see above)."""
-    anomalies = truth[truth["kind"] == "anomaly"]
-    this_year = anomalies[anomalies["year"] == year]
-    positive = set(map(tuple, this_year.loc[this_year["rule_id"] == "", KEY].to_numpy()))
-    exclude = set(map(tuple, anomalies[KEY].to_numpy())) - positive
-    keys = list(map(tuple, scores[KEY].to_numpy()))
-    return scores.assign(year=year, label=[1 if k in positive else (-1 if k in exclude else 0) for k in keys])
+    return ws, read_truth(f"{out_dir}/ground_truth.csv")
 
 
 def metrics(frame: pd.DataFrame) -> dict:
@@ -68,7 +52,7 @@ def metrics(frame: pd.DataFrame) -> dict:
     return {
         "entities": len(frame),
         "positives": pos,
-        "auc": roc_auc_score(y, s) if 0 < pos < len(frame) else float("nan"),
+        "auc": auc(s[y == 1], s[y == 0]) if 0 < pos < len(frame) else float("nan"),
         "p@1%": y[top].mean(),
         "max p@1%": min(pos, k) / k,
         "recall@flag": frame.loc[frame["label"] == 1, "flagged"].mean() if pos else float("nan"),
@@ -94,14 +78,6 @@ def evaluate(ws, truth: pd.DataFrame, detectors=DETECTORS, years=YEARS, settings
     return pd.DataFrame(rows), scored
 
 
-def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
-    """ROC-AUC from the scores of positives and negatives (ties count half)."""
-    neg = np.sort(neg)
-    below = np.searchsorted(neg, pos, side="left")
-    at_or_below = np.searchsorted(neg, pos, side="right")
-    return float((below + at_or_below).sum() / (2.0 * len(pos) * len(neg)))
-
-
 def compare(
     scored: dict[str, pd.DataFrame], base: str = "iforest", draws: int = 500, seed: int = 0
 ) -> pd.DataFrame:
@@ -116,7 +92,7 @@ def compare(
 
     def stats(frame):
         s, f = frame["outlier_score"].to_numpy(), frame["flagged"].to_numpy()
-        return np.array([[_auc(s[p], s[n]), f[p].mean()] for p, n in samples])
+        return np.array([[auc(s[p], s[n]), f[p].mean()] for p, n in samples])
 
     base_stats = stats(ref)
     rows = []
@@ -219,7 +195,7 @@ def throughput(n: int, kind: str, settings: dict | None = None, memory_limit: st
     if planted:
         y = scores["entity_id"].isin({h for v in planted.values() for h in v})
         out["planted"] = int(y.sum())
-        out["planted AUC"] = round(roc_auc_score(y, scores["outlier_score"]), 4)
+        out["planted AUC"] = round(auc(scores.loc[y, "outlier_score"], scores.loc[~y, "outlier_score"]), 4)
         out["planted flagged"] = int(scores.loc[y, "flagged"].sum())
     return out
 

@@ -13,6 +13,7 @@ from fundwatch.cases.build import build_cases
 from fundwatch.cases.score import Scoring
 from fundwatch.detect import DETECTORS, FEATURE_SETS, Settings, parse_settings, score_outliers
 from fundwatch.detect.calibrate import Calibration
+from fundwatch.detect.evaluate import auc as evaluate_auc
 from fundwatch.detect.model import fit_model
 from fundwatch.detect.protected import violations
 from fundwatch.detect.score import COLUMNS, feature_sql
@@ -211,6 +212,9 @@ def test_scores_feed_the_case_list(dibao):
 def test_calibrated_score_is_the_share_of_fit_scores_below():
     cal = Calibration([1.0, 2.0, 3.0, 4.0])
     assert cal([0.5, 2.5, 4.0, 9.0]).tolist() == [0.0, 0.5, 0.875, 1.0]
+    assert evaluate_auc([2.0, 5.0], [1.0, 2.0, 3.0]) == pytest.approx(
+        (0.5 + 1.0) / 2
+    )  # 2 beats 1, ties 2: 1.5/3
 
 
 # --- too small, empty, missing -----------------------------------------------------------------

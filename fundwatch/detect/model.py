@@ -19,11 +19,11 @@ import pandas as pd
 from fundwatch.detect.calibrate import Calibration
 from fundwatch.detect.detectors import make_detector
 from fundwatch.detect.explain import transform
+from fundwatch.detect.peers import directional_z
 
 FIT_ROWS = "fw_detect_fit_rows"
 EXTREME_Z = 3.0
 EXTREME_SHARE = 0.05  # of fit_sample, spread over the features
-DIRECTIONAL = {"high": "{z}", "low": "-{z}", "both": "abs({z})"}
 
 
 @dataclass
@@ -54,7 +54,7 @@ def _extremes(engine, table: str, fs, n: int, s) -> np.ndarray:
     k = max(1, int(s.fit_sample * EXTREME_SHARE) // len(fs.features))
     parts = []
     for f in fs.features:
-        d = DIRECTIONAL[f.direction].format(z=f"{f.name}_z")
+        d = directional_z(f)
         parts.append(
             f"SELECT fw_row FROM (SELECT fw_row FROM {table} WHERE fw_row <= {n} AND {d} >= {EXTREME_Z} "
             f"ORDER BY {d} DESC, fw_row LIMIT {k}) x_{f.name}"

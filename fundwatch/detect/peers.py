@@ -108,6 +108,12 @@ def relative(
     return ctes, f"{prefix}rel"
 
 
+def directional_z(f: Feature, alias: str = "") -> str:
+    """SQL of f's z-score in the direction that counts as abnormal (larger = further out)."""
+    z = f"{alias + '.' if alias else ''}{f.name}_z"
+    return {"high": z, "low": f"-{z}", "both": f"abs({z})"}[f.direction]
+
+
 def output_columns(features, alias: str = "") -> list[str]:
     """The columns a feature set's query returns for each feature, in order."""
     a = f"{alias}." if alias else ""

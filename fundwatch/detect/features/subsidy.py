@@ -14,8 +14,9 @@ recipients look abnormal.
 
 from __future__ import annotations
 
-from fundwatch.detect.peers import output_columns, relative, with_ctes, year_bounds
+from fundwatch.detect.peers import directional_z, output_columns, relative, with_ctes, year_bounds
 from fundwatch.detect.spec import Feature, FeatureSet, PeerLevel
+from fundwatch.rules.render import literal
 
 BY_PROGRAMME = ("programme_township", "programme_county", "programme")
 BY_PLACE = ("township", "county", "all")
@@ -66,20 +67,16 @@ PERSON_FEATURES = (
 # fmt: on
 FEATURES = UNIT_FEATURES + PERSON_FEATURES
 LEVELS = UNIT_LEVELS + PERSON_LEVELS
-ORDER = {"high": "{z}", "low": "-{z}", "both": "abs({z})"}
-
-
-def _quote(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
 
 
 def trait_filter(settings) -> str:
     """SQL condition true for payments of programmes that are not trait-based."""
     parts = ["1 = 1"]
     if settings.protected_programmes:
-        parts.append(f"program_code NOT IN ({', '.join(_quote(c) for c in settings.protected_programmes)})")
+        codes = ", ".join(literal(c).sql() for c in settings.protected_programmes)
+        parts.append(f"program_code NOT IN ({codes})")
     for word in settings.protected_programme_words:
-        parts.append(f"coalesce(program_name, '') NOT LIKE {_quote('%' + word + '%')}")
+        parts.append(f"coalesce(program_name, '') NOT LIKE {literal('%' + word + '%').sql()}")
     return " AND ".join(parts)
 
 
@@ -128,7 +125,7 @@ FROM pay p LEFT JOIN shared s ON s.person_id = p.person_id GROUP BY p.person_id"
             f"pick_{f.name}",
             f"""SELECT person_id, {", ".join(output_columns([f]))},
        row_number() OVER (PARTITION BY person_id
-                          ORDER BY {ORDER[f.direction].format(z=f.name + "_z")} DESC NULLS LAST, program_code) AS rn
+                          ORDER BY {directional_z(f)} DESC NULLS LAST, program_code) AS rn
 FROM {unit}""",
         )
         for f in UNIT_FEATURES
