@@ -78,11 +78,18 @@ class Stages:
 
     def stop(self) -> None:
         if self.current:
-            self.results[self.current] = {"seconds": time.perf_counter() - self.started, "peak_mb": _peak_mb()}
+            self.results[self.current] = {
+                "seconds": time.perf_counter() - self.started,
+                "peak_mb": _peak_mb(),
+            }
             self.current = None
 
     def from_progress(self, message: str) -> None:
-        for prefix, stage in (("running", "rules"), ("scoring outliers", "outliers"), ("building cases", "cases")):
+        for prefix, stage in (
+            ("running", "rules"),
+            ("scoring outliers", "outliers"),
+            ("building cases", "cases"),
+        ):
             if message.startswith(prefix):
                 self.start(stage)
 
@@ -96,7 +103,9 @@ def floor_pass(data: Path) -> int:
     rows = 0
     for path in sorted(data.glob("*.csv")):
         if path.stem in fundwatch.contract.TABLES:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE t AS SELECT * FROM read_csv('{path}', all_varchar=true)")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE t AS SELECT * FROM read_csv('{path}', all_varchar=true)"
+            )
             rows += con.execute("SELECT count(*) FROM t").fetchall()[0][0]
     con.close()
     return rows
@@ -125,8 +134,11 @@ def pandas_rules(frames: dict[str, pd.DataFrame], year: int) -> dict[str, int]:
     sub = sub[sub["period"].dt.year == year]
     counts = sub.groupby(["person_id", "program_code", "period"])["payment_id"].nunique()
     duplicates = counts[counts > 1].reset_index()["person_id"].nunique()
-    return {"dibao.public_staff": len(public_staff), "dibao.paid_after_death": len(after_death),
-            "subsidy.duplicate_payment": duplicates}
+    return {
+        "dibao.public_staff": len(public_staff),
+        "dibao.paid_after_death": len(after_death),
+        "subsidy.duplicate_payment": duplicates,
+    }
 
 
 def main(argv=None) -> dict:
@@ -158,8 +170,13 @@ def main(argv=None) -> dict:
     ws = Workspace(ws_path, memory_limit=args.memory_limit)
     ws.load(data)
     stages.start("scan")  # renamed by the scan's own progress messages
-    result = ws.scan(args.year, rules=ruleset, config=Config(), outliers=not args.no_outliers,
-                     progress=stages.from_progress)
+    result = ws.scan(
+        args.year,
+        rules=ruleset,
+        config=Config(),
+        outliers=not args.no_outliers,
+        progress=stages.from_progress,
+    )
     stages.start("exports")
     write_outputs(result, out)
     stages.stop()
@@ -170,8 +187,17 @@ def main(argv=None) -> dict:
     t = time.perf_counter()
     _, outcomes = run_rules(ws.engine, ruleset, args.year, present, Config(), rules=rules)
     fundwatch_three = time.perf_counter() - t
-    frames = {name: ws.con.execute(f"SELECT * FROM {name}").df() for name in
-              ("dibao_payments", "dibao_members", "dibao_households", "civil_servants", "deaths", "subsidy_payments")}
+    frames = {
+        name: ws.con.execute(f"SELECT * FROM {name}").df()
+        for name in (
+            "dibao_payments",
+            "dibao_members",
+            "dibao_households",
+            "civil_servants",
+            "deaths",
+            "subsidy_payments",
+        )
+    }
     for frame in frames.values():
         for col in frame.columns:
             if col in ("period", "pay_date", "start_date", "end_date", "death_date"):
@@ -183,32 +209,57 @@ def main(argv=None) -> dict:
     stages.results["pandas"] = {"seconds": pandas_three, "peak_mb": _peak_mb()}
     ws.close()
 
-    pipeline = sum(stages.results[s]["seconds"] for s in ("load", "rules", "outliers", "cases", "exports")
-                   if s in stages.results)
-    scan_only = sum(stages.results[s]["seconds"] for s in ("rules", "outliers", "cases") if s in stages.results)
+    pipeline = sum(
+        stages.results[s]["seconds"]
+        for s in ("load", "rules", "outliers", "cases", "exports")
+        if s in stages.results
+    )
+    scan_only = sum(
+        stages.results[s]["seconds"] for s in ("rules", "outliers", "cases") if s in stages.results
+    )
     report = {
         "fundwatch_version": fundwatch.__version__,
         "commit": os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip(),
-        "machine": {"cpus": os.cpu_count(), "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-                    "python": platform.python_version(), "duckdb": duckdb.__version__},
-        "scale": args.scale, "year": args.year, "memory_limit": args.memory_limit, "input_rows": input_rows,
-        "stages": {k: {**v, "rows_per_s": round(input_rows / v["seconds"]) if v["seconds"] else None}
-                   for k, v in stages.results.items()},
-        "end_to_end_seconds": pipeline, "scan_seconds": scan_only,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+        },
+        "scale": args.scale,
+        "year": args.year,
+        "memory_limit": args.memory_limit,
+        "input_rows": input_rows,
+        "stages": {
+            k: {**v, "rows_per_s": round(input_rows / v["seconds"]) if v["seconds"] else None}
+            for k, v in stages.results.items()
+        },
+        "end_to_end_seconds": pipeline,
+        "scan_seconds": scan_only,
         "end_to_end_over_floor": pipeline / stages.results["floor"]["seconds"],
-        "three_rules": {"fundwatch_seconds": fundwatch_three, "pandas_seconds": pandas_three,
-                        "pandas_over_fundwatch": pandas_three / fundwatch_three,
-                        "fundwatch_hits": {o.rule_id: o.hits for o in outcomes}, "pandas_hits": pandas_counts},
+        "three_rules": {
+            "fundwatch_seconds": fundwatch_three,
+            "pandas_seconds": pandas_three,
+            "pandas_over_fundwatch": pandas_three / fundwatch_three,
+            "fundwatch_hits": {o.rule_id: o.hits for o in outcomes},
+            "pandas_hits": pandas_counts,
+        },
         "cases": len(result.cases),
     }
-    print(f"scale {args.scale}: {input_rows:,} input rows on {report['machine']['cpus']} cores, "
-          f"{report['machine']['memory_gb']} GB")
+    print(
+        f"scale {args.scale}: {input_rows:,} input rows on {report['machine']['cpus']} cores, "
+        f"{report['machine']['memory_gb']} GB"
+    )
     print(f"{'stage':<10} {'seconds':>9} {'rows/s':>12} {'peak MB':>9}")
     for name, v in report["stages"].items():
         print(f"{name:<10} {v['seconds']:>9.2f} {v['rows_per_s'] or 0:>12,} {v['peak_mb']:>9.0f}")
-    print(f"end to end {pipeline:.2f}s = {report['end_to_end_over_floor']:.1f}x the floor; scan {scan_only:.2f}s")
-    print(f"three rules: fundwatch {fundwatch_three:.3f}s, pandas {pandas_three:.3f}s "
-          f"({report['three_rules']['pandas_over_fundwatch']:.1f}x); hits {pandas_counts}")
+    print(
+        f"end to end {pipeline:.2f}s = {report['end_to_end_over_floor']:.1f}x the floor; scan {scan_only:.2f}s"
+    )
+    print(
+        f"three rules: fundwatch {fundwatch_three:.3f}s, pandas {pandas_three:.3f}s "
+        f"({report['three_rules']['pandas_over_fundwatch']:.1f}x); hits {pandas_counts}"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
