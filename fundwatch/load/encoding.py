@@ -7,7 +7,9 @@ UTF-8 natively; anything else is transcoded once, streaming, into a temporary fi
 from __future__ import annotations
 
 import codecs
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from fundwatch.errors import LoadError
@@ -50,13 +52,24 @@ def detect_encoding(path: Path) -> str:
     return best.encoding
 
 
+def _cr_only(path: Path) -> bool:
+    """Lines ended by a lone CR (classic Mac exports): no LF in the first chunk, but a CR."""
+    with path.open("rb") as f:
+        head = f.read(1 << 16)
+    return b"\r" in head and b"\n" not in head
+
+
 def as_utf8(path: Path, encoding: str, tmpdir: Path) -> Path:
-    """A path DuckDB can read: the file itself if UTF-8, else a transcoded copy."""
-    if encoding in ("utf-8", "ascii"):
+    """A path DuckDB can read: the file itself if UTF-8 with LF or CRLF lines, else a
+    transcoded copy (lines ended by a lone CR become LF, so that lines can be counted)."""
+    cr_only = _cr_only(path)
+    if encoding in ("utf-8", "ascii") and not cr_only:
         return path
-    target = tmpdir / (path.name + ".utf8.csv")
+    fd, name = tempfile.mkstemp(prefix=path.stem[:40] + ".", suffix=".utf8.csv", dir=tmpdir)
+    os.close(fd)
+    target = Path(name)
     with (
-        path.open("r", encoding=encoding, newline="") as src,
+        path.open("r", encoding=encoding, newline=None if cr_only else "") as src,
         target.open("w", encoding="utf-8", newline="") as dst,
     ):
         shutil.copyfileobj(src, dst, CHUNK)

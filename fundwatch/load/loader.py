@@ -20,6 +20,8 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
+
 from fundwatch.contract.tables import TABLES
 from fundwatch.errors import FundwatchError, LoadError
 from fundwatch.load.headers import map_headers, read_mapping
@@ -167,10 +169,13 @@ def _replace_table(con, load_id, name, files: list[StagedFile], digest, source) 
             FROM {sf.typed} WHERE __bad""",
             [load_id, name, path],
         )
-        for line, text in sf.raw.bad_shape:
+        if sf.raw.bad_shape:
+            # Lines that are no row (wrong width, a quote left open, too long), kept whole.
+            shapes = pd.DataFrame(sf.raw.bad_shape, columns=["line", "text", "reason"])  # noqa: F841
             con.execute(
-                "INSERT INTO fw_quarantine VALUES (?, ?, ?, ?, NULL, ?, 'bad_row_shape', NULL, ?)",
-                [load_id, name, path, line, text[:1000], text],
+                """INSERT INTO fw_quarantine SELECT ?, ?, ?, line, NULL, left(text, 1000), reason, NULL, text
+                FROM shapes ORDER BY line""",
+                [load_id, name, path],
             )
         quarantined = sf.bad + len(sf.raw.bad_shape)
         blank = sf.blank_rows + sf.raw.blank_lines

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import itertools
+import os
+import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from fundwatch.errors import LoadError
@@ -26,6 +32,8 @@ FORMATS = {
     ".parquet": "parquet",
 }
 MAX_LINE = 64 << 20  # a single field may be large (issue: huge fields); DuckDB's default is 2 MB
+# Python's csv (header and line numbers) must read what DuckDB reads: its default field limit is 128 KB.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE))
 
 
 @dataclass
@@ -36,13 +44,28 @@ class RawFile:
     header_line: int
     encoding: str = ""
     blank_lines: int = 0
-    bad_shape: list[tuple[int, str]] = field(
-        default_factory=list
-    )  # (line, raw text) of rows with wrong width
+    # (line, raw text, reason) of lines that are no row: wrong width, broken quotes, too long
+    bad_shape: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
+
+
+_GLOB = re.compile(r"[*?\[\]{}]")
+
+
+def duckdb_path(path: Path, tmpdir: Path) -> Path:
+    """A path DuckDB reads as exactly this one file: its readers expand `*`, `?`, `[..]` and
+    `{..}` as globs, so a file whose path holds one is read through a plain-named link."""
+    path = Path(path).absolute()
+    if not _GLOB.search(str(path)):
+        return path
+    fd, name = tempfile.mkstemp(prefix="file.", suffix=path.suffix, dir=tmpdir)
+    os.close(fd)
+    os.unlink(name)
+    os.symlink(path, name)
+    return Path(name)
 
 
 def read_file(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
@@ -52,22 +75,58 @@ def read_file(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
     if kind == "xlsx":
         return _read_xlsx(con, path, staging)
     if kind == "parquet":
-        return _read_parquet(con, path, staging)
+        return _read_parquet(con, path, staging, tmpdir)
     raise LoadError([f"{path}: unsupported file type {path.suffix!r} (expected .csv, .xlsx or .parquet)"])
 
 
 # --- CSV ------------------------------------------------------------------------------
 
+DELIMITERS = (",", "\t", ";", "|")
+
+
+class _Lines:
+    """A text file's lines (split as csv wants them) that counts the "\n" it has handed out,
+    so that a record's physical line is known whatever its quoted fields hold."""
+
+    def __init__(self, f, keep: bool = False):
+        self._f = f
+        self.newlines = 0  # "\n" characters before the next unread line
+        self.last = ""
+        self.kept: list[str] | None = [] if keep else None  # the lines handed out, if asked
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._f)
+        self.newlines += line.count("\n")
+        self.last = line
+        if self.kept is not None:
+            self.kept.append(line)
+        return line
+
+    @property
+    def next_line(self) -> int:
+        """The 1-based physical line the next record starts on."""
+        return self.newlines + 1
+
 
 def _header(text_path: Path) -> tuple[list[str], int, str]:
-    """The header row, its 1-based line and the delimiter, from the first non-empty line."""
+    """The header row, the physical line it ends on and the delimiter.
+
+    The header is the first non-empty line; a quoted header cell may hold a line break,
+    so the whole first record is read with csv."""
     with text_path.open("r", encoding="utf-8-sig", newline="") as f:
-        for lineno, line in enumerate(f, start=1):
+        lines = _Lines(f)
+        for line in lines:
             if line.strip():
-                counts = {d: line.count(d) for d in (",", "\t", ";", "|")}
+                counts = {d: line.count(d) for d in DELIMITERS}
                 delim = max(counts, key=counts.get)
-                headers = next(csv.reader([line], delimiter=delim))
-                return [h.strip() for h in headers], lineno, delim
+                first = lines.newlines - line.count("\n")
+                reader = csv.reader(itertools.chain([line], lines), delimiter=delim)
+                headers = next(reader)
+                end = lines.newlines if lines.last.endswith("\n") else lines.newlines + 1
+                return [h.strip() for h in headers], max(end, first + 1), delim
     raise LoadError([f"{text_path}: the file is empty (no header row)"])
 
 
@@ -76,6 +135,7 @@ def _line_scan(path: Path, header_line: int) -> tuple[int, list[int]]:
     newlines = 0
     empty: list[int] = []
     tail = b""
+    last = b""
     with path.open("rb") as f:
         while chunk := f.read(CHUNK_BYTES):
             data = tail + chunk
@@ -84,7 +144,7 @@ def _line_scan(path: Path, header_line: int) -> tuple[int, list[int]]:
                 start = 0
                 while (pos := data.find(pattern, start)) != -1:
                     line = offset_lines + data.count(b"\n", 0, pos) + 2  # the line after this newline
-                    if line > header_line and line not in empty:
+                    if line > header_line:
                         empty.append(line)
                     start = pos + 1
             newlines += chunk.count(b"\n")
@@ -95,45 +155,128 @@ def _line_scan(path: Path, header_line: int) -> tuple[int, list[int]]:
     return lines, sorted(set(e for e in empty if e <= newlines))
 
 
+def _physical_lines(path: Path, offsets: list[int]) -> dict[int, int]:
+    """Byte offset -> 1-based physical line ("\n"-separated) it lies on, for a few offsets."""
+    out: dict[int, int] = {}
+    todo = sorted(set(offsets))
+    if not todo:
+        return out
+    newlines, base, i = 0, 0, 0
+    with path.open("rb") as f:
+        while i < len(todo) and (chunk := f.read(CHUNK_BYTES)):
+            while i < len(todo) and todo[i] <= base + len(chunk):
+                out[todo[i]] = newlines + chunk.count(b"\n", 0, todo[i] - base) + 1
+                i += 1
+            newlines += chunk.count(b"\n")
+            base += len(chunk)
+    for off in todo[i:]:
+        out[off] = newlines + 1
+    return out
+
+
 CHUNK_BYTES = 16 << 20
+
+# DuckDB's reject error types, as quarantine reasons (fundwatch/load/values.py explains them).
+_REJECT_REASONS = {"UNQUOTED VALUE": "bad_quotes", "LINE SIZE OVER MAXIMUM": "line_too_long"}
+
+
+DUCKDB_CSV_LINE_CUT = 9_000  # DuckDB keeps at most 10,000 characters of a rejected record
+
+
+def _record_text(fb, offset: int, delim: str) -> str:
+    """The whole record that starts at byte `offset`, read again with csv (same quoting)."""
+    fb.seek(offset)
+    f = io.TextIOWrapper(fb, encoding="utf-8", errors="replace", newline="")
+    try:
+        lines = _Lines(f, keep=True)
+        next(csv.reader(lines, delimiter=delim), None)
+        return "".join(lines.kept or [])
+    finally:
+        f.detach()
+
+
+def _rejected(con, staging: str, text_path: Path, delim: str):
+    """DuckDB's rejected records as (physical start line, lines it spans, raw text, reason).
+
+    DuckDB's own `line` counts records, not lines, once a quoted field has held a line
+    break; the byte position of the record is exact, so the line is counted from it. Its
+    copy of the record is cut at 10,000 characters: a longer one is read from the file."""
+    rows = con.execute(
+        f"""SELECT line_byte_position, list(DISTINCT error_type ORDER BY error_type), any_value(csv_line)
+        FROM {staging}_rejects GROUP BY line_byte_position ORDER BY line_byte_position"""
+    ).fetchall()
+    starts = []
+    with text_path.open("rb") as fb:
+        for lbp, types, raw in rows:
+            raw = raw or ""
+            lead = len(raw) - len(raw.lstrip("\r\n"))  # the end of the line before, glued on by DuckDB
+            offset = max(int(lbp) - 1, 0) + lead
+            raw = raw[lead:] if len(raw) < DUCKDB_CSV_LINE_CUT else _record_text(fb, offset, delim)
+            starts.append((offset, types, raw.rstrip("\r\n")))
+    lines = _physical_lines(text_path, [off for off, _, _ in starts])
+    out = []
+    for off, types, raw in starts:
+        reason = next((_REJECT_REASONS[t] for t in types if t in _REJECT_REASONS), "bad_row_shape")
+        out.append((lines[off], raw.count("\n") + 1, raw, reason))
+    return out
 
 
 def _read_csv(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
     try:
         encoding = detect_encoding(path)
-        text_path = as_utf8(path, encoding, tmpdir)
+        text_path = duckdb_path(as_utf8(path, encoding, tmpdir), tmpdir)
         headers, header_line, delim = _header(text_path)
         physical, empty = _line_scan(text_path, header_line)
-    except (OSError, UnicodeError) as e:
+    except (OSError, UnicodeError, LookupError, csv.Error) as e:
         raise LoadError([f"{path}: cannot read the file: {e}"]) from e
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
     p = _sql_str(str(text_path))
     # DuckDB's native reader; rows of the wrong width go to a rejects table with their
-    # physical line. Insertion order is preserved, so a row's rowid is its order in the file.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {staging}_rows AS SELECT * FROM read_csv({p},
-        header=false, skip={header_line}, columns={{{cols}}}, delim={_sql_str(delim)}, quote='"', escape='"',
-        auto_detect=false, ignore_errors=true, store_rejects=true, rejects_table='{staging}_rejects',
-        rejects_scan='{staging}_scans', max_line_size={MAX_LINE})"""
-    )
-    rejects = con.execute(
-        f"SELECT line, any_value(csv_line) FROM {staging}_rejects GROUP BY line ORDER BY line"
-    ).fetchall()
-    for suffix in ("_rejects", "_scans"):
-        con.execute(f"DROP TABLE IF EXISTS {staging}{suffix}")
-    whitespace = [int(line) for line, raw in rejects if not (raw or "").strip()]
-    bad_shape = [(int(line), (raw or "").strip("\n")) for line, raw in rejects if (raw or "").strip()]
-    skipped = sorted(set(empty) | {int(line) for line, _ in rejects})
+    # byte position. Insertion order is preserved, so a row's rowid is its order in the file.
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {staging}_rows AS SELECT * FROM read_csv({p},
+            header=false, skip={header_line}, columns={{{cols}}}, delim={_sql_str(delim)}, quote='"', escape='"',
+            auto_detect=false, ignore_errors=true, store_rejects=true, rejects_table='{staging}_rejects',
+            rejects_scan='{staging}_scans', max_line_size={MAX_LINE})"""
+        )
+        rejected = _rejected(con, staging, text_path, delim)
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as e:
+        raise LoadError([f"{path}: cannot read as CSV: {e}"]) from e
+    finally:
+        for suffix in ("_rejects", "_scans"):
+            con.execute(f"DROP TABLE IF EXISTS {staging}{suffix}")
+    whitespace = 0
+    bad_shape: list[tuple[int, str, str]] = []
+    consumed: set[int] = set()  # physical lines of rejected records
+    for line, span, raw, reason in rejected:
+        consumed.update(range(line, line + span))
+        if not raw.strip():
+            whitespace += 1
+        elif reason == "bad_quotes" and span > 1:
+            # A quote left open swallows the lines after it: each of them was meant as a
+            # row, so each is kept, and counted, as one (a blank one as a blank line).
+            for j, part in enumerate(raw.split("\n")):
+                if part.strip():
+                    bad_shape.append((line + j, part.rstrip("\r"), reason))
+                else:
+                    whitespace += 1
+        else:
+            bad_shape.append((line, raw, reason))
+    starts = {line for line, _, _, _ in rejected}
     n_rows = con.execute(f"SELECT count(*) FROM {staging}_rows").fetchall()[0][0]
     col_list = ", ".join(f"c{i}" for i in range(len(headers)))
+    skipped = sorted(set(empty) | consumed)
     if header_line + n_rows + len(skipped) == physical:
         # Every physical line is the header, a row, or skipped: the k-th row sits after the
         # header and the skipped lines before it. Offsets change at each skipped line.
-        offset, segments = header_line + 1, [(0, header_line + 1)]
+        # Consecutive skipped lines start at the same row: the last offset wins (a tie in the
+        # ASOF join below would pick either).
+        offset, segments = header_line + 1, {0: header_line + 1}
         for line in skipped:
-            segments.append((line - offset, offset + 1))
+            segments[line - offset] = offset + 1
             offset += 1
-        frame = pd.DataFrame(segments, columns=["k_start", "line_offset"])  # noqa: F841 - replacement scan
+        frame = pd.DataFrame(list(segments.items()), columns=["k_start", "line_offset"])  # noqa: F841
         con.execute(f"CREATE OR REPLACE TEMP TABLE {staging}_segments AS SELECT * FROM frame")
         con.execute(
             f"""CREATE OR REPLACE TEMP VIEW {staging} AS
@@ -141,15 +284,21 @@ def _read_csv(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
             FROM (SELECT rowid AS k, * FROM {staging}_rows) r
             ASOF JOIN {staging}_segments s ON r.k >= s.k_start"""
         )
+        blank = len(set(empty) - consumed) + whitespace  # an empty line a broken quote swallowed counts once
     else:
         # A quoted field spans lines: let Python's csv find where each record starts.
-        _line_numbers_by_python(con, text_path, header_line, delim, staging, set(skipped))
+        try:
+            empty_records = _line_numbers_by_python(con, text_path, header_line, delim, staging, starts)
+        except csv.Error as e:
+            raise LoadError([f"{path}: cannot read as CSV: {e}"]) from e
+        # A LEFT JOIN: should the two readers ever disagree, a row loses its line number, never itself.
         con.execute(
             f"""CREATE OR REPLACE TEMP VIEW {staging} AS
             SELECT {', '.join(f'r.c{i}' for i in range(len(headers)))}, d.line AS __line
-            FROM (SELECT rowid AS k, * FROM {staging}_rows) r JOIN {staging}_data_lines d USING (k)"""
+            FROM (SELECT rowid AS k, * FROM {staging}_rows) r LEFT JOIN {staging}_data_lines d USING (k)"""
         )
-    return RawFile(path, staging, headers, header_line, encoding, len(empty) + len(whitespace), bad_shape)
+        blank = empty_records + whitespace
+    return RawFile(path, staging, headers, header_line, encoding, blank, bad_shape)
 
 
 def drop_staging(con, staging: str) -> None:
@@ -159,20 +308,31 @@ def drop_staging(con, staging: str) -> None:
         con.execute(f"DROP TABLE IF EXISTS {staging}{suffix}")
 
 
-def _line_numbers_by_python(con, text_path, header_line, delim, staging, skipped: set[int]) -> None:
-    """Slow path for files whose quoted fields span lines: let csv find where records start."""
+def _line_numbers_by_python(con, text_path, header_line, delim, staging, rejected: set[int]) -> int:
+    """Slow path for files whose quoted fields span lines: let csv find where records start.
+
+    Returns the number of empty lines outside quoted fields (a line break inside a quoted
+    field is not a blank line)."""
     starts: list[int] = []
+    empty = 0
     with text_path.open("r", encoding="utf-8-sig", newline="") as f:
-        for _ in range(header_line):
-            f.readline()
-        reader = csv.reader(f, delimiter=delim)
-        line = header_line + 1
-        for rec in reader:
-            if rec and line not in skipped:
+        lines = _Lines(f)
+        while lines.newlines < header_line:
+            if next(lines, None) is None:
+                break
+        reader = csv.reader(lines, delimiter=delim)
+        while True:
+            line = lines.next_line
+            rec = next(reader, None)
+            if rec is None:
+                break
+            if not rec:
+                empty += 1
+            elif line not in rejected:
                 starts.append(line)
-            line = header_line + 1 + reader.line_num
     frame = pd.DataFrame({"line": starts, "k": range(len(starts))})  # noqa: F841 - replacement scan
     con.execute(f"CREATE OR REPLACE TEMP TABLE {staging}_data_lines AS SELECT * FROM frame")
+    return empty
 
 
 # --- XLSX -----------------------------------------------------------------------------
@@ -204,30 +364,15 @@ def _read_xlsx(con, path: Path, staging: str) -> RawFile:
     except Exception as e:  # openpyxl raises many types for a corrupt file
         raise LoadError([f"{path}: cannot open as an Excel workbook: {e}"]) from e
     try:
-        ws = wb.worksheets[0]
-        headers: list[str] | None = None
-        header_line = 0
-        rows: list[list[str | None]] = []
-        lines: list[int] = []
-        blank = 0
-        for rowno, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = [_cell_text(v) for v in row]
-            empty = not any(c is not None and c.strip() for c in cells)
-            if headers is None:
-                filled = sum(1 for c in cells if c is not None and c.strip())
-                # The header is the first non-empty row; a lone cell above it is a sheet
-                # title (usually merged across the columns), not a header.
-                if filled >= 2:
-                    headers = [(c or "").strip() for c in cells]
-                    header_line = rowno
-                elif filled == 1:
-                    blank += 1
-                continue
-            if empty:
-                blank += 1
-                continue
-            rows.append(cells)
-            lines.append(rowno)
+        if not wb.worksheets:
+            raise LoadError([f"{path}: the workbook has no worksheet"])
+        headers, header_line, rows, lines, blank = _xlsx_rows(wb.worksheets[0])
+    except LoadError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as e:  # a sheet whose XML is cut or broken fails only as it is read
+        raise LoadError([f"{path}: cannot read the first sheet of the workbook: {type(e).__name__}: {e}"]) from e
     finally:
         wb.close()
     if headers is None:
@@ -240,11 +385,11 @@ def _read_xlsx(con, path: Path, staging: str) -> RawFile:
     }
     # Cells beyond the header's width are data with no column: a shape error, as in CSV.
     bad_shape = [
-        (ln, ",".join(c or "" for c in r))
+        (ln, ",".join(c or "" for c in r), "bad_row_shape")
         for ln, r in zip(lines, rows, strict=True)
         if any(c is not None and c.strip() for c in r[width:])
     ]
-    bad_lines = {ln for ln, _ in bad_shape}
+    bad_lines = {ln for ln, _, _ in bad_shape}
     frame = pd.DataFrame(data)
     frame["__line"] = pd.array(lines, dtype="int64")
     frame = frame[~frame["__line"].isin(bad_lines)]  # noqa: F841 - replacement scan
@@ -253,19 +398,63 @@ def _read_xlsx(con, path: Path, staging: str) -> RawFile:
     return RawFile(path, staging, headers, header_line, "xlsx", blank, bad_shape)
 
 
+def _xlsx_rows(ws):
+    """(headers or None, header row, data rows as text, their row numbers, blank rows)."""
+    headers: list[str] | None = None
+    header_line = 0
+    rows: list[list[str | None]] = []
+    lines: list[int] = []
+    blank = 0
+    for rowno, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells = [_cell_text(v) for v in row]
+        empty = not any(c is not None and c.strip() for c in cells)
+        if headers is None:
+            filled = sum(1 for c in cells if c is not None and c.strip())
+            # The header is the first non-empty row; a lone cell above it is a sheet
+            # title (usually merged across the columns), not a header.
+            if filled >= 2:
+                headers = [(c or "").strip() for c in cells]
+                header_line = rowno
+            elif filled == 1:
+                blank += 1
+            continue
+        if empty:
+            blank += 1
+            continue
+        rows.append(cells)
+        lines.append(rowno)
+    return headers, header_line, rows, lines, blank
+
+
 # --- Parquet --------------------------------------------------------------------------
 
 
-def _read_parquet(con, path: Path, staging: str) -> RawFile:
-    p = _sql_str(str(path))
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _read_parquet(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    p = _sql_str(str(duckdb_path(path, tmpdir)))
     try:
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({p})").fetchall()]
-    except Exception as e:  # duckdb.Error subclasses; the message says what is wrong
+        # DuckDB renames a repeated column (a, a_1); the file's own names show the repeat,
+        # which header mapping reports as it does for CSV.
+        written = pq.read_schema(path).names
+    except (duckdb.Error, pyarrow.ArrowException, OSError) as e:
         raise LoadError([f"{path}: cannot read as Parquet: {e}"]) from e
-    cols = ", ".join(f'CAST("{n}" AS VARCHAR) AS c{i}' for i, n in enumerate(names))
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {staging}_rows AS
-        SELECT {cols}, file_row_number + 1 AS __line FROM read_parquet({p}, file_row_number=true)"""
-    )
+    headers = [str(n) for n in written] if len(written) == len(names) else names
+    # Column names come from the file: quoted as identifiers, never pasted.
+    cols = ", ".join(f"CAST({_q(n)} AS VARCHAR) AS c{i}" for i, n in enumerate(names))
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {staging}_rows AS
+            SELECT {cols}{', ' if cols else ''}__fw_row + 1 AS __line
+            FROM (SELECT *, file_row_number AS __fw_row FROM read_parquet({p}, file_row_number=true))"""
+        )
+    except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as e:
+        raise LoadError([f"{path}: cannot read as Parquet: {e}"]) from e
     con.execute(f"CREATE OR REPLACE TEMP VIEW {staging} AS SELECT * FROM {staging}_rows")
-    return RawFile(path, staging, names, 0, "parquet")
+    return RawFile(path, staging, headers, 0, "parquet")

@@ -110,4 +110,7 @@ def stage_file(con, raw: RawFile, spec: TableSpec, headers: HeaderMap, check_ids
     good, bad = con.execute(
         f"SELECT count(*) FILTER (WHERE NOT __bad), count(*) FILTER (WHERE __bad) FROM {typed}"
     ).fetchall()[0]
-    return StagedFile(raw, typed, counts[0] + len(raw.bad_shape), counts[1], counts[2], good, bad)
+    # Rows read = loaded + quarantined + repeated headers; blank rows, like blank lines, are
+    # counted apart (StagedFile.blank_rows), so the balance holds for every file.
+    rows_read = counts[0] - counts[1] + len(raw.bad_shape)
+    return StagedFile(raw, typed, rows_read, counts[1], counts[2], good, bad)

@@ -29,6 +29,8 @@ REASONS = {
     "bad_region_code": "not a 6, 9 or 12 digit area code",
     "bad_enum": "not one of the allowed values",
     "bad_row_shape": "the line has a different number of fields than the header",
+    "bad_quotes": "a quote is left open or text follows a closing quote; each line it swallowed is kept as it is",
+    "line_too_long": "the line is longer than 64 MB",
 }
 
 _MANGLED = "'[0-9](\\.[0-9]+)?[eE]\\+?[0-9]+'"
