@@ -108,9 +108,9 @@ def relative(
     return ctes, f"{prefix}rel"
 
 
-def directional_z(f: Feature, alias: str = "") -> str:
+def directional_z(f: Feature) -> str:
     """SQL of f's z-score in the direction that counts as abnormal (larger = further out)."""
-    z = f"{alias + '.' if alias else ''}{f.name}_z"
+    z = f"{f.name}_z"
     return {"high": z, "low": f"-{z}", "both": f"abs({z})"}[f.direction]
 
 
