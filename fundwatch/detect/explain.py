@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from fundwatch.detect.model import directional
+
 NOTABLE_Z = 2.0
 MAX_FEATURES = 3
 
@@ -37,23 +39,6 @@ UNIT_ZH = {
     "share": "",
     "ratio": "",
 }
-
-
-def directional(z: np.ndarray, directions: np.ndarray) -> np.ndarray:
-    """Deviation that counts as abnormal: z for "high", -z for "low", z for "both"; else 0. NaN -> 0."""
-    z = np.nan_to_num(np.asarray(z, dtype=float), nan=0.0)
-    return np.where(
-        directions == "high", np.maximum(z, 0.0), np.where(directions == "low", np.maximum(-z, 0.0), z)
-    )
-
-
-def transform(z: np.ndarray, directions: np.ndarray) -> np.ndarray:
-    """The detector's input: the directional z-score, compressed as sign * ln(1 + |z|).
-
-    A missing feature (no value or no usable peer group) is imputed as 0: at the peers' median.
-    """
-    d = directional(z, directions)
-    return np.sign(d) * np.log1p(np.abs(d))
 
 
 def top_features(z_row: np.ndarray, directions: np.ndarray) -> list[int]:

@@ -18,12 +18,28 @@ import pandas as pd
 
 from fundwatch.detect.calibrate import Calibration
 from fundwatch.detect.detectors import make_detector
-from fundwatch.detect.explain import transform
 from fundwatch.detect.peers import directional_z
 
 FIT_ROWS = "fw_detect_fit_rows"
 EXTREME_Z = 3.0
 EXTREME_SHARE = 0.05  # of fit_sample, spread over the features
+
+
+def directional(z: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """Deviation that counts as abnormal: z for "high", -z for "low", z for "both"; else 0. NaN -> 0."""
+    z = np.nan_to_num(np.asarray(z, dtype=float), nan=0.0)
+    return np.where(
+        directions == "high", np.maximum(z, 0.0), np.where(directions == "low", np.maximum(-z, 0.0), z)
+    )
+
+
+def transform(z: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """The detector's input: the directional z-score, compressed as sign * ln(1 + |z|).
+
+    A missing feature (no value or no usable peer group) is imputed as 0: at the peers' median.
+    """
+    d = directional(z, directions)
+    return np.sign(d) * np.log1p(np.abs(d))
 
 
 @dataclass
