@@ -107,3 +107,17 @@ def test_internal_error_exits_3_and_leaves_previous_outputs(tmp_path, monkeypatc
     assert (tmp_path / "out" / "cases.csv").read_bytes() == before
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "cases.csv", "cases.xlsx", "report.html", "rule_hits.csv", "run.json"]
+
+
+def test_statistical_cases_without_any_rule_hit():
+    from fundwatch.cases.build import build_cases
+    from fundwatch.cases.score import Scoring
+    from fundwatch.rules.runner import HIT_COLUMNS
+
+    outliers = pd.DataFrame({"entity_type": ["household", "household"], "entity_id": ["H1", "H2"],
+                             "program": ["dibao", "dibao"], "outlier_score": [0.99, 0.4], "flagged": [True, False],
+                             "explanation": ["H1 stands out", ""], "explanation_zh": ["H1 异常", ""],
+                             "amount_at_risk": [1200.0, 0.0]})
+    cases, _ = build_cases(pd.DataFrame(columns=HIT_COLUMNS), outliers, 2023, Scoring())
+    assert list(cases["entity_id"]) == ["H1"] and cases["rule_ids"].iloc[0] == ""
+    assert cases["summary"].iloc[0] == "H1 stands out" and 0 < cases["risk_score"].iloc[0] < 100

@@ -100,7 +100,7 @@ def _merge_outliers(cases: pd.DataFrame, outliers: pd.DataFrame | None, year: in
     o = o.sort_values("outlier_score", ascending=False).drop_duplicates("case_id")
     flagged = o[o["flagged"]] if "flagged" in o else o
     if cases.empty:
-        cases = pd.DataFrame(columns=["case_id"])
+        cases = pd.DataFrame(columns=[c for c in CASE_COLUMNS if c not in ("rank", "risk_score")] + ["levels"])
     merged = cases.merge(o[["case_id", "outlier_score", "explanation", "explanation_zh"]], on="case_id", how="left",
                          suffixes=("_old", ""))
     if "outlier_score_old" in merged:
