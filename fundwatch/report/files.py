@@ -13,13 +13,20 @@ import pandas as pd
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _risky(value) -> bool:
+    # Spreadsheets skip leading spaces before a formula: " =1+1" runs too.
+    return isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_START)
+
+
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text that a spreadsheet would run as a formula with a quote (OWASP CSV injection)."""
+    """Prefix text that a spreadsheet would run as a formula with a quote (OWASP CSV injection).
+
+    Only text is touched: a number in a column of mixed values (-20.5) stays a number."""
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             s = out[col]
-            risky = s.notna() & s.astype(str).str.startswith(FORMULA_START)
+            risky = s.map(_risky).astype(bool)
             if risky.any():
                 out[col] = out[col].astype(object)
                 out.loc[risky, col] = "'" + s[risky].astype(str)
@@ -69,7 +76,9 @@ def publish_together(outdir: Path):
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     # UTF-8 with BOM so that Excel shows Chinese text correctly when the file is double-clicked.
-    neutralise(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    # CRLF rows (RFC 4180): Python's csv quotes a field only for the line ending's characters,
+    # so with "\n" alone a lone CR in a field would end the row for every reader.
+    neutralise(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def write_json(data: dict, path: Path) -> None:

@@ -17,6 +17,9 @@ import pandas as pd
 ID_RE = re.compile(
     r"(?<![0-9A-Za-z])(\d{6})(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d(\d{2}[0-9Xx])(?![0-9A-Za-z])"
 )
+# 17 digits and an X standing alone: an ID whose date is wrong (a typo, a quarantined row) is
+# still someone's ID. (All-digit ones are caught by the account pattern.)
+LOOSE_ID_RE = re.compile(r"(?<![0-9A-Za-z*])\d{17}[Xx](?![0-9A-Za-z])")
 # Bank accounts: 13-19 digits standing alone (IDs are masked first, so an ID is never read as one;
 # 12 digits is a statistical area code, not an account).
 ACCOUNT_RE = re.compile(r"(?<![0-9A-Za-z*])\d{9,15}(\d{4})(?![0-9A-Za-z])")
@@ -31,9 +34,13 @@ def _mask_id_match(m: re.Match) -> str:
     return whole[:6] + "********" + whole[14:]
 
 
+def _mask_account_match(m: re.Match) -> str:
+    return "*" * (len(m.group(0)) - 4) + m.group(1)
+
+
 def mask_text(text: str) -> str:
-    text = ID_RE.sub(_mask_id_match, text)
-    return ACCOUNT_RE.sub(lambda m: "*" * (len(m.group(0)) - 4) + m.group(1), text)
+    text = LOOSE_ID_RE.sub(_mask_id_match, ID_RE.sub(_mask_id_match, text))
+    return ACCOUNT_RE.sub(_mask_account_match, text)
 
 
 def mask_id(value: str) -> str:
@@ -53,12 +60,15 @@ def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             s = out[col]
-            mask = s.notna()
+            mask = s.map(lambda v: isinstance(v, str)).astype(bool)  # text only: numbers stay numbers
             if col == "entity_id" and "entity_type" in out.columns:
                 mask &= out["entity_type"] == "person"
+            if not mask.any():
+                continue
             out.loc[mask, col] = (
                 s[mask].astype(str)
                 .str.replace(ID_RE, _mask_id_match, regex=True)
-                .str.replace(ACCOUNT_RE, lambda m: "*" * (len(m.group(0)) - 4) + m.group(1), regex=True)
+                .str.replace(LOOSE_ID_RE, _mask_id_match, regex=True)
+                .str.replace(ACCOUNT_RE, _mask_account_match, regex=True)
             )
     return out
