@@ -32,6 +32,9 @@ FORMATS = {
     ".parquet": "parquet",
 }
 MAX_LINE = 64 << 20  # a single field may be large (issue: huge fields); DuckDB's default is 2 MB
+MIN_LINE = 2 << 20  # DuckDB's default. Its read buffer (one per thread) grows with the line size
+# allowed (16 times it, or the whole file): the limit follows the longest line, not the largest
+# one possible, and the buffer is 4 times it, so that a file larger than the memory limit loads.
 # Python's csv (header and line numbers) must read what DuckDB reads: its default field limit is 128 KB.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE))
 
@@ -130,14 +133,22 @@ def _header(text_path: Path) -> tuple[list[str], int, str]:
     raise LoadError([f"{text_path}: the file is empty (no header row)"])
 
 
-def _line_scan(path: Path, header_line: int) -> tuple[int, list[int]]:
-    """(number of physical lines, empty lines after the header), by scanning bytes in chunks."""
+def _line_scan(path: Path, header_line: int) -> tuple[int, list[int], int]:
+    """(number of physical lines, empty lines after the header, bytes in the longest line), by
+    scanning bytes in chunks."""
     newlines = 0
     empty: list[int] = []
     tail = b""
     last = b""
+    longest = carry = 0  # carry: bytes of the line still open at the end of the last chunk
     with path.open("rb") as f:
         while chunk := f.read(CHUNK_BYTES):
+            pieces = chunk.split(b"\n")
+            if len(pieces) == 1:
+                carry += len(chunk)
+            else:
+                longest = max(longest, carry + len(pieces[0]), max(map(len, pieces[1:-1]), default=0))
+                carry = len(pieces[-1])
             data = tail + chunk
             offset_lines = newlines - tail.count(b"\n")
             for pattern in (b"\n\n", b"\n\r\n"):
@@ -152,7 +163,7 @@ def _line_scan(path: Path, header_line: int) -> tuple[int, list[int]]:
             tail = data[-2:]
     lines = newlines + (1 if last and last != b"\n" else 0)
     # A pattern straddling a chunk boundary can be seen twice; the list is small.
-    return lines, sorted(set(e for e in empty if e <= newlines))
+    return lines, sorted(set(e for e in empty if e <= newlines)), max(longest, carry)
 
 
 def _physical_lines(path: Path, offsets: list[int]) -> dict[int, int]:
@@ -226,26 +237,38 @@ def _read_csv(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
         encoding = detect_encoding(path)
         text_path = duckdb_path(as_utf8(path, encoding, tmpdir), tmpdir)
         headers, header_line, delim = _header(text_path)
-        physical, empty = _line_scan(text_path, header_line)
+        physical, empty, longest = _line_scan(text_path, header_line)
     except (OSError, UnicodeError, LookupError, csv.Error) as e:
         raise LoadError([f"{path}: cannot read the file: {e}"]) from e
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
     p = _sql_str(str(text_path))
-    # DuckDB's native reader; rows of the wrong width go to a rejects table with their
-    # byte position. Insertion order is preserved, so a row's rowid is its order in the file.
-    try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {staging}_rows AS SELECT * FROM read_csv({p},
-            header=false, skip={header_line}, columns={{{cols}}}, delim={_sql_str(delim)}, quote='"', escape='"',
-            auto_detect=false, ignore_errors=true, store_rejects=true, rejects_table='{staging}_rejects',
-            rejects_scan='{staging}_scans', max_line_size={MAX_LINE})"""
-        )
-        rejected = _rejected(con, staging, text_path, delim)
-    except (duckdb.InvalidInputException, duckdb.ConversionException) as e:
-        raise LoadError([f"{path}: cannot read as CSV: {e}"]) from e
-    finally:
-        for suffix in ("_rejects", "_scans"):
-            con.execute(f"DROP TABLE IF EXISTS {staging}{suffix}")
+    line_size = MIN_LINE
+    while line_size < min(2 * longest + 1024, MAX_LINE):
+        line_size *= 2
+    while True:
+        # DuckDB's native reader; rows of the wrong width go to a rejects table with their
+        # byte position. Insertion order is preserved, so a row's rowid is its order in the file.
+        try:
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {staging}_rows AS SELECT * FROM read_csv({p},
+                header=false, skip={header_line}, columns={{{cols}}}, delim={_sql_str(delim)}, quote='"',
+                escape='"', auto_detect=false, ignore_errors=true, store_rejects=true,
+                rejects_table='{staging}_rejects', rejects_scan='{staging}_scans', max_line_size={line_size},
+                buffer_size={4 * line_size})"""
+            )
+            too_long = con.execute(
+                f"SELECT count(*) FROM {staging}_rejects WHERE error_type = 'LINE SIZE OVER MAXIMUM'"
+            ).fetchone()[0]
+            if too_long and line_size < MAX_LINE:  # a record of many long lines: once more, as large as allowed
+                line_size = MAX_LINE
+                continue
+            rejected = _rejected(con, staging, text_path, delim)
+            break
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as e:
+            raise LoadError([f"{path}: cannot read as CSV: {e}"]) from e
+        finally:
+            for suffix in ("_rejects", "_scans"):
+                con.execute(f"DROP TABLE IF EXISTS {staging}{suffix}")
     whitespace = 0
     bad_shape: list[tuple[int, str, str]] = []
     consumed: set[int] = set()  # physical lines of rejected records
