@@ -5,6 +5,8 @@ runs and reviews. `Workspace` is also the entry point of the Python API.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,8 +59,34 @@ def resolve_path(path: str | os.PathLike | None) -> str:
     return str(path)
 
 
-def _connect(path: str, wait_seconds: float, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
+def private_umask() -> None:
+    """Create files readable by their owner only from now on (umask 077 added to the process's).
+
+    DuckDB creates the write-ahead log and its spill files whenever it needs them, with the
+    process umask: a workspace holds personal data, so do they. The CLI sets this at start;
+    the Python API when a Workspace is opened (files the process creates later are owner-only
+    too: the safe side for a process that holds personal data).
+    """
+    current = os.umask(0o077)
+    os.umask(current | 0o077)
+
+
+def _spill_folder(path: str) -> tuple[Path, bool]:
+    """(DuckDB's temp_directory, whether to remove it on close): `<workspace>.tmp` next to
+    the file, or a fresh private folder for an in-memory workspace (never ./.tmp)."""
+    if path == ":memory:":
+        return Path(tempfile.mkdtemp(prefix="fundwatch-spill-")), True
+    folder = Path(path + ".tmp").absolute()  # DuckDB creates it when it first spills (umask 077: 0700)
+    if folder.is_dir() and folder.stat().st_uid == os.getuid():
+        os.chmod(folder, 0o700)  # one left by an earlier version, created with an open umask
+    return folder, False
+
+
+def _connect(path: str, wait_seconds: float, memory_limit: str | None,
+             temp_directory: Path | None = None) -> duckdb.DuckDBPyConnection:
     config = {"memory_limit": memory_limit} if memory_limit else {}
+    if temp_directory is not None:
+        config["temp_directory"] = str(temp_directory)
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
@@ -80,6 +108,11 @@ class Workspace:
 
     >>> ws = Workspace()                      # in memory
     >>> ws = Workspace("audit.duckdb")        # a file, created on first use
+
+    It holds personal data: the file, DuckDB's write-ahead log and its spill files (in
+    `audit.duckdb.tmp/`, or a private temporary folder for an in-memory workspace) are
+    created readable by their owner only, and so is every file the process creates after
+    (the umask gains 077).
     """
 
     def __init__(
@@ -90,10 +123,16 @@ class Workspace:
         memory_limit: str | None = None,
     ):
         self.path = resolve_path(path)
+        private_umask()  # the file, its WAL and spill files hold person IDs: owner only
         new_file = self.path != ":memory:" and not Path(self.path).exists()
         if new_file:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.con = _connect(self.path, wait_seconds, memory_limit)
+        self._spill, self._remove_spill = _spill_folder(self.path)
+        try:
+            self.con = _connect(self.path, wait_seconds, memory_limit, self._spill)
+        except BaseException:
+            self._drop_spill()
+            raise
         if new_file:
             # Person IDs live here: readable by the owner only.
             os.chmod(self.path, 0o600)
@@ -177,6 +216,11 @@ class Workspace:
 
     def close(self) -> None:
         self.con.close()
+        self._drop_spill()
+
+    def _drop_spill(self) -> None:
+        if self._remove_spill:
+            shutil.rmtree(self._spill, ignore_errors=True)
 
     def __enter__(self):
         return self

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from fundwatch.report.mask import mask_frame, mask_text
+
 
 @dataclass
 class TableLoad:
@@ -58,6 +60,11 @@ class LoadReport:
         )
 
     def format(self) -> str:
+        """The report as text for a terminal or a log: masked, since a header may be an ID
+        (a file without its header row) and file names may name people."""
+        return mask_text(self._format())
+
+    def _format(self) -> str:
         frame = self.to_frame()
         lines = [
             f"load {self.load_id} from {self.source}: {self.rows_loaded:,} rows loaded, "
@@ -77,4 +84,4 @@ class LoadReport:
 
     def _repr_html_(self) -> str:
         head = html.escape(self.format().splitlines()[0])
-        return f"<p><b>{head}</b></p>" + self.to_frame().to_html(index=False)
+        return f"<p><b>{head}</b></p>" + mask_frame(self.to_frame()).to_html(index=False)
