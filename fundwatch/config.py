@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,18 @@ class Config:
             self.rule_params(ruleset.rules[rule_id])
 
 
+def _non_finite(data, where: str = "") -> str | None:
+    """The key of the first nan or inf in the TOML (TOML has them; no setting means them)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return where
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for k, v in items:
+        found = _non_finite(v, f"{where}.{k}" if where else str(k))
+        if found:
+            return found
+    return None
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Read `path`, or ./fundwatch.toml if it exists, else the defaults."""
     if path is None:
@@ -63,6 +76,9 @@ def load_config(path: str | Path | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeError, tomllib.TOMLDecodeError) as e:
         raise ConfigError(f"{path}: cannot read the configuration: {e}") from e
+    bad = _non_finite(data)
+    if bad:
+        raise ConfigError(f"{path}: {bad} is nan or inf; give a number")
     unknown = set(data) - SECTIONS
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}; expected {', '.join(sorted(SECTIONS))}")

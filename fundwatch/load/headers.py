@@ -26,16 +26,43 @@ from fundwatch.errors import ConfigError
 UserMapping = dict[str, dict[str, str]]  # table or "*" -> header -> canonical column
 
 
+class _PlainLoader(yaml.SafeLoader):
+    """safe_load without aliases: `*name` can make a few hundred bytes a billion nodes
+    (billion laughs) once anything walks or prints the result."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases (*{event.anchor}) are not allowed here", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def safe_yaml(text: str):
+    """YAML as plain data, bounded: no tags that build objects (safe_load), no aliases, no
+    nesting deep enough to exhaust the stack. Raises yaml.YAMLError. For every file a user
+    hands fundwatch (header mappings; rule files should read through it too)."""
+    try:
+        return yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply") from None
+
+
 def read_mapping(path: str | Path | None) -> UserMapping:
     if path is None:
         return {}
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+        data = tomllib.loads(text) if path.suffix == ".toml" else safe_yaml(text)
     except (OSError, tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeError) as e:
         raise ConfigError(f"{path}: cannot read the header mapping: {e}") from e
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+    if (
+        not isinstance(data, dict)
+        or not all(isinstance(k, str) and isinstance(v, dict) for k, v in data.items())
+        or not all(isinstance(h, str) and isinstance(c, str) for v in data.values() for h, c in v.items())
+    ):
         raise ConfigError(f'{path}: expected sections [table] (or ["*"]) of "header" = "column" lines')
     problems = []
     for section, entries in data.items():

@@ -85,6 +85,7 @@ def read_file(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
 # --- CSV ------------------------------------------------------------------------------
 
 DELIMITERS = (",", "\t", ";", "|")
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
 
 
 class _Lines:
@@ -123,7 +124,9 @@ def _header(text_path: Path) -> tuple[list[str], int, str]:
         lines = _Lines(f)
         for line in lines:
             if line.strip():
-                counts = {d: line.count(d) for d in DELIMITERS}
+                # The delimiter is the one used most outside quoted headers ("a; b",c,d is comma-separated).
+                bare = _QUOTED.sub("", line)
+                counts = {d: bare.count(d) for d in DELIMITERS}
                 delim = max(counts, key=counts.get)
                 first = lines.newlines - line.count("\n")
                 reader = csv.reader(itertools.chain([line], lines), delimiter=delim)

@@ -215,7 +215,7 @@ def plans(draw, table=None, *, allow_huge=True, min_rows=0, max_rows=12, allow_h
             i = columns.index(gone)
             del columns[i], headers[i]
             error = "missing required column"
-    unknown = draw(st.lists(st.sampled_from(["备注", "x'); DROP TABLE deaths --", 'quo"te', "=cmd()", "extra"]),
+    unknown = draw(st.lists(st.sampled_from(["备注", "x'); DROP TABLE deaths --", 'quo"te', "=cmd()", "a,b;c|d", "extra"]),
                             unique=True, max_size=2))
     for h in unknown:
         columns.append("")
@@ -327,7 +327,7 @@ def write_csv(plan: Plan, style: CsvStyle) -> tuple[bytes, Expected]:
         csv.writer(buf, delimiter=d, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerow(values)
         return buf.getvalue()[:-2]
 
-    headers = [_plain(h) for h in plan.headers]
+    headers = list(plan.headers)  # quoted where they hold a quote or a delimiter
     out = [""] * style.leading_blank_lines + [line_of(headers)]
     line = len(out)  # physical lines so far (1-based number of the last one)
     opened = min((i for i, c in style.corruptions.items() if c == "open_quote"), default=None)
