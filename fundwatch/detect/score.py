@@ -3,11 +3,13 @@ fitted on a sample and applied in batches, then calibrated scores and explanatio
 
 Memory stays bounded whatever the number of entities: the features are materialised as a
 workspace table (fw_detect_<program>_<entity_type>, dropped afterwards), the detector sees at
-most `fit_sample` rows, and scoring reads `batch_size` rows at a time by row number.
+most `fit_sample` rows, and the fitted model scores `batch_size` rows at a time where they are
+(`engine.map_batches`: streamed through this process on DuckDB, on the executors on Spark).
 """
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -85,7 +87,8 @@ def score_outliers(
 
 
 def feature_sql(fs, year: int, settings: Settings, present: set[str], dialect: str = "duckdb") -> str:
-    """The feature set's query in the engine's dialect; optional tables not present read as empty."""
+    """The feature set's query (DuckDB's dialect, which every engine takes); optional tables not
+    present read as empty."""
     sql = fs.sql(year, settings)
     empty = {t for t in fs.tables if t not in present}
     if dialect == "duckdb" and not empty:
@@ -96,12 +99,11 @@ def feature_sql(fs, year: int, settings: Settings, present: set[str], dialect: s
 def score_feature_set(engine, fs, year: int, present: set[str], s: Settings) -> tuple[pd.DataFrame, dict]:
     table = f"fw_detect_{fs.program}_{fs.entity_type}"
     zcols = [f"{f.name}_z" for f in fs.features]
-    directions = np.array([f.direction for f in fs.features])
     usable = " OR ".join(f"{c} IS NOT NULL" for c in zcols)
     # Scorable entities first (rows 1..n), in a fixed order, so that batches are row ranges.
     # Two steps, so that the engine never holds the peer medians and the sort at once (ten million
     # entities then fit in DuckDB's memory_limit of 2 GB instead of needing more).
-    engine.write_table(f"{table}_raw", feature_sql(fs, year, s, present, engine.dialect))
+    engine.write_table(f"{table}_raw", feature_sql(fs, year, s, present))
     engine.write_table(
         table,
         f"""SELECT row_number() OVER (ORDER BY CASE WHEN {usable} THEN 0 ELSE 1 END, entity_id) AS fw_row,
@@ -123,34 +125,22 @@ FROM {table}_raw t""",
                 f"{s.min_entities} needed to fit a detector{note}",
             }
         model = fit_model(engine, table, fs, n, s)
-        parts, flagged_rows = [], []
-        for start in range(0, n, s.batch_size):
-            batch = engine.query(
-                f"SELECT fw_row, entity_id, at_risk, {', '.join(zcols)} FROM {table} "
-                f"WHERE fw_row > {start} AND fw_row <= {start + s.batch_size} ORDER BY fw_row"
+        # Fitted here, applied where the rows are: in batches through this process on DuckDB,
+        # in parallel on the executors on Spark (mapInPandas).
+        scored = engine.map_batches(
+            f"SELECT fw_row, entity_id, at_risk, {', '.join(zcols)} FROM {table} WHERE fw_row <= {n}",
+            functools.partial(score_batch, model, zcols),
+            SCORED,
+            s.batch_size,
+        )
+        scored = scored.sort_values("fw_row", ignore_index=True)
+        frame = scored[["entity_id", "outlier_score", "flagged", "amount_at_risk"]].copy()
+        flagged_rows = [
+            (int(r), [int(i) for i in top.split(",") if i])
+            for r, top in zip(
+                scored["fw_row"][scored["flagged"]], scored["top"][scored["flagged"]], strict=True
             )
-            z = batch[zcols].to_numpy(dtype=float, na_value=np.nan)
-            score, flag = model.score(z)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "entity_id": batch["entity_id"].astype(str).to_numpy(),
-                        "outlier_score": score,
-                        "flagged": flag,
-                        "amount_at_risk": batch["at_risk"]
-                        .fillna(0)
-                        .astype(float)
-                        .clip(lower=0)
-                        .round(2)
-                        .to_numpy(),
-                    }
-                )
-            )
-            flagged_rows += [
-                (int(r), top_features(zr, directions))
-                for r, zr in zip(batch["fw_row"].to_numpy()[flag], z[flag], strict=True)
-            ]
-        frame = pd.concat(parts, ignore_index=True)
+        ]
         frame["explanation"], frame["explanation_zh"] = explain(engine, fs, table, year, frame, flagged_rows)
         frame.insert(0, "entity_type", fs.entity_type)
         frame.insert(2, "program", fs.program)
@@ -163,6 +153,42 @@ FROM {table}_raw t""",
         }
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+SCORED = [
+    ("fw_row", "BIGINT"),
+    ("entity_id", "VARCHAR"),
+    ("outlier_score", "DOUBLE"),
+    ("flagged", "BOOLEAN"),
+    ("amount_at_risk", "DOUBLE"),
+    ("top", "VARCHAR"),
+]
+
+
+def score_batch(model, zcols: list[str], batch: pd.DataFrame) -> pd.DataFrame:
+    """Scores of one batch of feature rows (each row on its own): the SCORED columns; `top` lists
+    the features to name in a flagged entity's explanation ("3,0")."""
+    z = batch[zcols].to_numpy(dtype=float, na_value=np.nan)
+    score, flag = model.score(z)
+    top = [
+        ",".join(map(str, top_features(zr, model.directions))) if f else ""
+        for zr, f in zip(z, flag, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "fw_row": batch["fw_row"].to_numpy(dtype=np.int64),
+            "entity_id": batch["entity_id"].astype(str).to_numpy(),
+            "outlier_score": np.asarray(score, dtype=float),
+            "flagged": np.asarray(flag, dtype=bool),
+            "amount_at_risk": pd.to_numeric(batch["at_risk"])
+            .fillna(0)
+            .astype(float)
+            .clip(lower=0)
+            .round(2)
+            .to_numpy(),
+            "top": top,
+        }
+    )
 
 
 def explain(engine, fs, table: str, year: int, frame: pd.DataFrame, flagged_rows) -> tuple[list, list]:

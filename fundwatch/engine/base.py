@@ -1,31 +1,47 @@
 """The engine interface: small enough to read in one sitting.
 
-Rules, features and case building talk to an engine only through these methods. SQL is
-written once in DuckDB's dialect; an engine whose `dialect` differs gets it translated
-by sqlglot (fundwatch/engine/dialect.py).
+Rules, populations, regions and outlier features talk to an engine only through these
+methods. The convention, for every caller: **SQL is sent in DuckDB's dialect** (the one
+the rules are written in). An engine whose `dialect` differs prints it in its own with
+sqlglot (fundwatch/engine/dialect.py); callers never translate. The one exception is a
+rule's per-engine override (`engines: {spark: {query: ...}}`), already written in the
+engine's dialect and sent with `query(sql, dialect="spark")`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import pandas as pd
+
+# Column types of map_batches results, named as in DuckDB.
+BATCH_TYPES = ("BIGINT", "DOUBLE", "BOOLEAN", "VARCHAR")
 
 
 class Engine(ABC):
     dialect: str = "duckdb"
+
+    def translate(self, sql: str, dialect: str = "duckdb") -> str:
+        """`sql`, written in `dialect`, printed in this engine's dialect."""
+        if dialect == self.dialect:
+            return sql
+        from fundwatch.engine.dialect import transpile
+
+        return transpile(sql, dialect, self.dialect)
 
     @abstractmethod
     def execute(self, sql: str) -> None:
         """Run a statement that returns nothing of interest."""
 
     @abstractmethod
-    def query(self, sql: str) -> pd.DataFrame:
-        """Run a query and return its result as a pandas DataFrame."""
+    def query(self, sql: str, dialect: str = "duckdb") -> pd.DataFrame:
+        """Run a query and return its result as a pandas DataFrame, typed as DuckDB's `.df()`
+        types it (DECIMAL -> float64, DATE -> datetime64, integers with NULLs -> Int64)."""
 
     @abstractmethod
-    def register(self, name: str, frame: pd.DataFrame) -> None:
-        """Make a DataFrame queryable as a (temporary) table called `name`."""
+    def register(self, name: str, frame) -> None:
+        """Make a pandas DataFrame (or pyarrow Table) queryable as a temporary table `name`."""
 
     @abstractmethod
     def write_table(self, name: str, sql: str) -> None:
@@ -36,6 +52,18 @@ class Engine(ABC):
 
     @abstractmethod
     def columns(self, name: str) -> list[str]: ...
+
+    @abstractmethod
+    def map_batches(
+        self, sql: str, fn: Callable[[pd.DataFrame], pd.DataFrame], schema: list[tuple[str, str]], batch_rows: int
+    ) -> pd.DataFrame:
+        """`fn` applied to the rows of `sql` in pieces of at most `batch_rows`, results concatenated.
+
+        `fn` must treat every row on its own (a row's result may not depend on the others in
+        its piece): DuckDB streams the pieces through this process, Spark runs them in parallel
+        on its executors (mapInPandas). `schema` names and types `fn`'s output columns
+        (types from BATCH_TYPES). Row order is not kept: sort the result.
+        """
 
     def row_count(self, name: str) -> int:
         return int(self.query(f"SELECT count(*) AS n FROM {name}")["n"].iloc[0])

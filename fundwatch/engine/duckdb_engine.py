@@ -16,10 +16,10 @@ class DuckDBEngine(Engine):
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
 
-    def query(self, sql: str) -> pd.DataFrame:
-        return self.con.execute(sql).df()
+    def query(self, sql: str, dialect: str = "duckdb") -> pd.DataFrame:
+        return self.con.execute(self.translate(sql, dialect)).df()
 
-    def register(self, name: str, frame: pd.DataFrame) -> None:
+    def register(self, name: str, frame) -> None:
         self.con.register(name, frame)
 
     def write_table(self, name: str, sql: str) -> None:
@@ -34,3 +34,17 @@ class DuckDBEngine(Engine):
 
     def columns(self, name: str) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE {name}").fetchall()]
+
+    def map_batches(self, sql, fn, schema, batch_rows) -> pd.DataFrame:
+        # Streamed: one piece of about `batch_rows` rows (whole vectors of 2048) is in memory at a time.
+        result = self.con.execute(sql)
+        vectors = max(1, int(batch_rows) // 2048)
+        parts = []
+        while not (piece := result.fetch_df_chunk(vectors)).empty:
+            parts.append(fn(piece))
+        if not parts:
+            return pd.DataFrame({name: pd.Series(dtype=_PANDAS[t]) for name, t in schema})
+        return pd.concat(parts, ignore_index=True)
+
+
+_PANDAS = {"BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "bool", "VARCHAR": "object"}

@@ -1,0 +1,133 @@
+"""Apache Spark as an engine: the same SQL, printed in Spark's dialect, on a cluster or locally.
+
+    from fundwatch.engine.spark_engine import SparkEngine
+    engine = SparkEngine.create("local[2]")          # or SparkEngine(spark) with your session
+    engine.query("SELECT count(*) AS n FROM dibao_payments")
+
+pyspark is imported only here, when a SparkEngine is made (`pip install fundwatch[spark]`).
+Tables are Spark temporary views of the session. Results come back to the driver through
+Arrow and are typed as DuckDB types them, so everything downstream (hits, evidence, cases)
+sees the same values whichever engine ran the SQL.
+
+The engine sets two session options that the translation relies on: the session time zone
+is UTC (DuckDB's timestamps have none) and ANSI mode is on (an impossible cast or a division
+by zero fails the query, as in DuckDB, instead of becoming NULL).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from fundwatch.engine.base import Engine
+
+SESSION_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "true"}
+_SPARK_TYPES = {"BIGINT": "long", "DOUBLE": "double", "BOOLEAN": "boolean", "VARCHAR": "string"}
+_DROP = re.compile(r"^\s*DROP\s+(?:TABLE|VIEW)\s+(IF\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*;?\s*$", re.IGNORECASE)
+
+
+def spark_session(master: str | None = None, app_name: str = "fundwatch", conf: dict | None = None):
+    """A SparkSession (the active one if any). `master` as for spark-submit; None = what spark-submit set.
+
+    A local master runs the Python workers with this interpreter, so that they see the same
+    packages (pandas, pyarrow, pyod, fundwatch) as the driver.
+    """
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app_name).config("spark.ui.showConsoleProgress", "false")
+    if master:
+        builder = builder.master(master)
+    if (master or "").startswith("local"):
+        builder = builder.config("spark.pyspark.python", sys.executable)
+    for key, value in {**SESSION_CONF, **(conf or {})}.items():
+        builder = builder.config(key, str(value))
+    return builder.getOrCreate()
+
+
+class SparkEngine(Engine):
+    dialect = "spark"
+
+    def __init__(self, spark):
+        self.spark = spark
+        for key, value in SESSION_CONF.items():
+            spark.conf.set(key, value)
+        self._persisted: dict[str, object] = {}  # tables written by write_table, cached in the cluster
+        self._duck = duckdb.connect(":memory:")  # only to type results exactly as DuckDB does
+        self.inputs: dict[str, dict] = {}  # what fundwatch.engine.spark_load put here, for the run record
+
+    @classmethod
+    def create(cls, master: str | None = None, conf: dict | None = None) -> SparkEngine:
+        return cls(spark_session(master, conf=conf))
+
+    def execute(self, sql: str) -> None:
+        drop = _DROP.match(sql)
+        if drop:  # DuckDB's DROP TABLE of a work table: here a temporary view, maybe cached
+            self._release(drop.group(2))
+            self.spark.catalog.dropTempView(drop.group(2))
+            return
+        self.spark.sql(self.translate(sql))
+
+    def query(self, sql: str, dialect: str = "duckdb") -> pd.DataFrame:
+        return self._to_pandas(self.spark.sql(self.translate(sql, dialect)).toArrow())
+
+    def _to_pandas(self, table: pa.Table) -> pd.DataFrame:
+        return self._duck.from_arrow(table).df()
+
+    def register(self, name: str, frame) -> None:
+        # Through DuckDB's own pandas -> Arrow conversion: the view gets the column types a
+        # DuckDB workspace would give the same frame.
+        table = frame if isinstance(frame, pa.Table | pa.RecordBatchReader) else self._duck.from_df(frame).arrow()
+        if isinstance(table, pa.RecordBatchReader):
+            table = table.read_all()
+        self._release(name)
+        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+
+    def register_frame(self, name: str, frame, keep=None) -> None:
+        """Make a Spark DataFrame a view `name`; `keep`, a persisted frame it reads, is released with it."""
+        self._release(name)
+        frame.createOrReplaceTempView(name)
+        if keep is not None:
+            self._persisted[name] = keep
+
+    def write_table(self, name: str, sql: str) -> None:
+        frame = self.spark.sql(self.translate(sql)).persist()
+        frame.count()  # materialise now: later reads must not recompute the query
+        self._release(name)
+        frame.createOrReplaceTempView(name)
+        self._persisted[name] = frame
+
+    def _release(self, name: str) -> None:
+        old = self._persisted.pop(name, None)
+        if old is not None:
+            old.unpersist()
+
+    def table_exists(self, name: str) -> bool:
+        return bool(self.spark.catalog.tableExists(name))
+
+    def columns(self, name: str) -> list[str]:
+        return list(self.spark.table(name).columns)
+
+    def map_batches(self, sql, fn, schema, batch_rows) -> pd.DataFrame:
+        frame = self.spark.sql(self.translate(sql))
+        ddl = ", ".join(f"`{name}` {_SPARK_TYPES[t]}" for name, t in schema)
+
+        def apply(batches):
+            for batch in batches:
+                yield fn(batch)
+
+        previous = self.spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch", None)
+        self.spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(int(batch_rows)))
+        try:
+            return self._to_pandas(frame.mapInPandas(apply, ddl).toArrow())
+        finally:
+            if previous is None:
+                self.spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
+            else:
+                self.spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous)
+
+    def __repr__(self) -> str:
+        return f"SparkEngine(master={self.spark.sparkContext.master!r}, spark={self.spark.version})"
