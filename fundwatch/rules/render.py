@@ -35,7 +35,7 @@ def parse(sql: str, path, dialect: str = "duckdb") -> exp.Expression:
     return tree[0]
 
 
-def check_against_contract(tree: exp.Expression, rule) -> None:
+def check_against_contract(tree: exp.Expression, rule, dialect: str = "duckdb") -> None:
     """Every table is a declared input and every column exists in the contract."""
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     tables = {t.name for t in tree.find_all(exp.Table)} - ctes
@@ -48,7 +48,7 @@ def check_against_contract(tree: exp.Expression, rule) -> None:
     if unknown:
         raise RuleError(rule.path, "query", f"uses undeclared parameter(s) :{', :'.join(sorted(unknown))}")
     try:
-        qualify(bind(tree, _sample_values(rule)), schema=contract_schema(), dialect="duckdb",
+        qualify(bind(tree, _sample_values(rule)), schema=contract_schema(), dialect=dialect,
                 validate_qualify_columns=True)
     except OptimizeError as e:
         raise RuleError(rule.path, "query", f"refers to something the data contract does not have: {e}") from None

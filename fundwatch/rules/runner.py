@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from fundwatch.rules.engines import override_tree, support
 from fundwatch.rules.populations import population
 from fundwatch.rules.render import render, scan_values
 from fundwatch.rules.summary import render_summary
@@ -85,11 +86,15 @@ MIN_HITS_FOR_MIS_TUNED = 3  # one or two hits among a handful of agencies is not
 
 
 def run_rule(engine, rule, tree, year: int, params: dict, present: set[str] | None = None) -> pd.DataFrame:
+    """The rule's result on `engine`: its query (DuckDB SQL, which the engine translates), or
+    the rule's own query for that engine (`engines: {spark: {query: ...}}`)."""
     values = dict(params)
     values.update(scan_values(year))
     absent = {t for t in rule.optional_inputs if present is not None and t not in present}
-    sql = render(tree, values, engine.dialect, absent)
-    return engine.query(sql)
+    override = override_tree(rule, engine.dialect)
+    if override is not None:
+        return engine.query(render(override, values, engine.dialect, absent), dialect=engine.dialect)
+    return engine.query(render(tree, values, "duckdb", absent))
 
 
 def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None, mis_tuned_share=None):
@@ -102,9 +107,9 @@ def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None,
         if missing:
             outcomes.append(RuleOutcome(rule.id, "skipped", missing=missing))
             continue
-        if engine.dialect in rule.engines:
-            outcomes.append(RuleOutcome(rule.id, "skipped", message=rule.engines[engine.dialect],
-                                        missing=[f"support on {engine.dialect}"]))
+        state, why = support(rule, ruleset.trees[rule.id], engine.dialect)
+        if state == "no":
+            outcomes.append(RuleOutcome(rule.id, "skipped", message=why, missing=[f"support on {engine.dialect} ({why})"]))
             continue
         try:
             result = run_rule(engine, rule, ruleset.trees[rule.id], year, config.rule_params(rule), present)
