@@ -18,6 +18,7 @@ from fundwatch import log
 from fundwatch.errors import FundwatchError
 
 LEVELS = ("low", "medium", "high", "critical")
+ENGINE_NAMES = ("duckdb", "spark")  # as fundwatch.engine.ENGINES, without importing the engines
 
 
 def _workspace(ctx):
@@ -56,8 +57,8 @@ def load(ctx, data_dir, mapping, force):
 
 @cli.command()
 @click.option("--year", type=int, required=True, help="The year to scan.")
-@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Load this folder first and scan exactly its tables.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=str),
+              help="Load this folder first and scan exactly its tables (with --engine spark: any path Spark reads).")
 @click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
               show_default=True, help="Where cases.csv, rule_hits.csv and run.json go.")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False), help="Extra header aliases (TOML or YAML).")
@@ -70,9 +71,12 @@ def load(ctx, data_dir, mapping, force):
 @click.option("--top", type=int, default=15, show_default=True, help="Cases to print.")
 @click.option("--fail-on", type=click.Choice(LEVELS), help="Exit 1 if a case at this level or above is found.")
 @click.option("--no-outliers", is_flag=True, help="Skip the statistical outlier detector.")
+@click.option("--engine", "engine_name", type=click.Choice(ENGINE_NAMES), default="duckdb", show_default=True,
+              help="Where the rules and outlier features run; spark reads --data into Spark (docs/spark.md).")
+@click.option("--spark-master", help="Spark master URL (local[4], yarn, spark://host:7077); default: spark-submit's.")
 @click.pass_context
 def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids, lang, unmask, top, fail_on,
-         no_outliers):
+         no_outliers, engine_name, spark_master):
     """Run the rules for YEAR and write the ranked case list."""
     from fundwatch.config import load_config
     from fundwatch.report.outputs import case_table, write_outputs
@@ -85,9 +89,15 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
     unknown = [r for r in rule_ids if r not in ruleset.rules]
     if unknown:
         raise FundwatchError(f"unknown rule id(s): {', '.join(unknown)} (see `fundwatch rules list`)")
-    with _workspace(ctx) as ws:
-        result = ws.scan(year, data=data_dir, mapping=mapping, config=config, rules=ruleset,
-                         rule_ids=list(rule_ids) or None, outliers=not no_outliers, progress=log.emit)
+    if engine_name == "spark":
+        result = _spark_scan(ctx, year, data_dir, mapping, config, ruleset, list(rule_ids) or None, not no_outliers,
+                             spark_master)
+    else:
+        if data_dir is not None and not Path(data_dir).is_dir():
+            raise click.BadParameter(f"folder {data_dir!r} does not exist", param_hint="'--data'")
+        with _workspace(ctx) as ws:
+            result = ws.scan(year, data=data_dir, mapping=mapping, config=config, rules=ruleset,
+                             rule_ids=list(rule_ids) or None, outliers=not no_outliers, progress=log.emit)
     if result.load_report is not None:
         click.echo(result.load_report.format(), err=True)
     paths = write_outputs(result, outdir, lang=lang, unmask=unmask)
@@ -103,6 +113,33 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
         threshold = LEVELS.index(fail_on)
         if any(lv in LEVELS and LEVELS.index(lv) >= threshold for lv in result.cases["level"]):
             ctx.exit(1)
+
+
+def _spark_engine(master):
+    try:
+        from fundwatch.engine.spark_engine import SparkEngine
+
+        return SparkEngine.create(master)
+    except ImportError as e:
+        raise FundwatchError(f"--engine spark needs pyspark: pip install 'fundwatch[spark]' ({e})") from e
+
+
+def _spark_scan(ctx, year, data_dir, mapping, config, ruleset, rule_ids, outliers, master):
+    """Read --data into Spark, run the scan there; cases, history and the run record stay in the workspace."""
+    from fundwatch.scan import scan as run_scan
+
+    if data_dir is None:
+        raise FundwatchError("--engine spark reads its tables from --data DIR (the workspace keeps runs and "
+                             "reviews, not the data)")
+    engine = _spark_engine(master)
+    from fundwatch.engine.spark_load import load_into_spark
+
+    report = load_into_spark(engine, data_dir, mapping=mapping, progress=log.emit)
+    with _workspace(ctx) as ws:
+        result = run_scan(ws, year, present=set(report.tables), config=config, ruleset=ruleset, rule_ids=rule_ids,
+                          outliers=outliers, progress=log.emit, engine=engine)
+    result.load_report = report
+    return result
 
 
 def _print_outcomes(result) -> None:
@@ -156,7 +193,12 @@ def rules_list(ctx, rules_dir):
         frame = book.list()
     frame["inputs"] = ["ok" if ok else "missing " + m for ok, m in zip(frame["inputs_present"], frame["missing_inputs"],
                                                                      strict=True)]
-    show = frame[["id", "level", "status", "entity_type", "inputs", "title"]]
+    from fundwatch.rules.engines import support_table
+
+    support = support_table(book.ruleset)
+    for name in ENGINE_NAMES:  # whether the rule runs on each engine, and why not
+        frame[name] = [support.get(rid, {}).get(name, "") for rid in frame["id"]]
+    show = frame[["id", "level", "status", "entity_type", "inputs", *ENGINE_NAMES, "title"]]
     click.echo(show.to_string(index=False) if not show.empty else "no rules")
     for err in book.errors:
         click.echo(f"BROKEN {err}", err=True)
@@ -176,14 +218,28 @@ def rules_show(ctx, rule_id, rules_dir):
 @rules.command("test")
 @click.argument("rule_ids", nargs=-1)
 @click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--engine", "engine_name", type=click.Choice(ENGINE_NAMES), default="duckdb", show_default=True)
+@click.option("--spark-master", help="Spark master URL [default: local[2]].")
 @click.pass_context
-def rules_test(ctx, rule_ids, rules_dir):
-    """Run the embedded tests of every rule (or the named ones) in a fresh in-memory DuckDB."""
+def rules_test(ctx, rule_ids, rules_dir, engine_name, spark_master):
+    """Run the embedded tests of every rule (or the named ones) in a fresh in-memory DuckDB, or on Spark."""
     ws, book = _rulebook(ctx, rules_dir, workspace=False)
     with ws:
-        results = book.test(list(rule_ids) or None)
+        if engine_name == "spark":
+            from fundwatch.notebook.rulebook import tests_frame
+            from fundwatch.rules.testing import run_rule_tests
+
+            unknown = [i for i in rule_ids if i not in book.ruleset.rules]
+            if unknown:
+                raise FundwatchError(f"unknown rule id(s): {', '.join(unknown)} (see `fundwatch rules list`)")
+            found = run_rule_tests(book.ruleset, list(rule_ids) or None, _spark_engine(spark_master or "local[2]"))
+            skipped = {(r.rule_id, r.test) for r in found if r.not_run and r.passed}
+            results = tests_frame(found)
+        else:
+            results, skipped = book.test(list(rule_ids) or None), set()
     for r in results.itertuples():
-        click.echo(f"{'PASS' if r.passed else 'FAIL'} {r.rule_id} :: {r.test}" + (f" — {r.message}" if r.message else ""))
+        word = "SKIP" if (r.rule_id, r.test) in skipped else "PASS" if r.passed else "FAIL"
+        click.echo(f"{word} {r.rule_id} :: {r.test}" + (f" — {r.message}" if r.message else ""))
     failed = int((~results["passed"]).sum())
     click.echo(f"{len(results) - failed} passed, {failed} failed")
     if failed:

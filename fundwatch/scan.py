@@ -104,10 +104,14 @@ def rules_version(ruleset: RuleSet) -> str:
 
 
 def scan(ws, year: int, *, present: set[str] | None = None, config: Config | None = None,
-         ruleset: RuleSet | None = None, rule_ids=None, outliers: bool = True, progress=None) -> ScanResult:
+         ruleset: RuleSet | None = None, rule_ids=None, outliers: bool = True, progress=None,
+         engine=None) -> ScanResult:
     """Run every rule whose inputs are present for `year` and build the case list.
 
     `present` is the set of input tables to use (default: every table loaded in the workspace).
+    `engine` (default: the workspace's DuckDB) is where the rules, populations, regions and
+    outlier features run, e.g. a SparkEngine holding the tables (fundwatch/engine/spark_load.py);
+    case building, history and the run record stay here, in the workspace.
     """
     import fundwatch
 
@@ -118,7 +122,10 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
     ruleset = ruleset or load_rules()
     config.validate_against(ruleset)
     scoring = Scoring.from_config(config.scoring, config.path or "config")
-    present = set(present) if present is not None else set(ws.loaded_tables())
+    engine = engine if engine is not None else ws.engine
+    if present is None:
+        present = ws.loaded_tables() if engine is ws.engine else getattr(engine, "inputs", {})
+    present = set(present)
     run_id = started_at.strftime("R%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
     timings = {}
 
@@ -126,7 +133,7 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
         progress(f"running {len(ruleset)} rules for {year}")
     t = time.monotonic()
     rules = ruleset.select(rule_ids)
-    hits, outcomes = run_rules(ws.engine, ruleset, year, present, config, rules=rules)
+    hits, outcomes = run_rules(engine, ruleset, year, present, config, rules=rules)
     timings["rules"] = time.monotonic() - t
 
     outlier_frame, outlier_report = None, []
@@ -136,14 +143,14 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
         if progress:
             progress("scoring outliers")
         t = time.monotonic()
-        outlier_frame, outlier_report = score_outliers(ws.engine, year, present, config.outliers)
+        outlier_frame, outlier_report = score_outliers(engine, year, present, config.outliers)
         timings["outliers"] = time.monotonic() - t
 
     if progress:
         progress("building cases")
     t = time.monotonic()
     cases, hits = build_cases(hits, outlier_frame, year, scoring)
-    cases = attach_regions(ws.engine, cases, present)
+    cases = attach_regions(engine, cases, present)
     cases, resolved = history.annotate(cases, hits, history.previous_cases(ws.con, year),
                                        history.latest_reviews(ws.con), scoring.cleared_factor)
     timings["cases"] = time.monotonic() - t
@@ -154,7 +161,7 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
         for name, h, lid, src, rows, q in ws.con.execute(
             "SELECT table_name, content_hash, load_id, source, rows_loaded, rows_quarantined FROM fw_table_versions"
         ).fetchall() if name in present
-    }
+    } if engine is ws.engine else {k: v for k, v in getattr(engine, "inputs", {}).items() if k in present}
     run = {
         "run_id": run_id,
         "year": year,
@@ -165,6 +172,7 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
         "config": config.path,
         "param_overrides": config.params,
         "workspace": ws.path,
+        "engine": repr(engine) if engine is not ws.engine else "duckdb",
         "inputs": inputs,
         "row_counts": {"cases": len(cases), "rule_hits": len(hits), **{k: v["rows"] for k, v in inputs.items()}},
         "rules": {o.rule_id: {"status": o.status, "hits": o.hits, "missing": o.missing, "message": o.message,
