@@ -71,11 +71,27 @@ def private_umask() -> None:
     os.umask(current | 0o077)
 
 
+def private_temp_folder(kind: str) -> Path:
+    """A fresh owner-only folder in the system's temp folder, named with this process's id;
+    the folders of `kind` left by killed processes (they hold personal data) are removed."""
+    base = Path(tempfile.gettempdir())
+    for old in base.glob(f"fundwatch-{kind}-*-*"):
+        pid = old.name.split("-")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and old.is_dir() and old.stat().st_uid == os.getuid():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(old, ignore_errors=True)
+            except PermissionError:
+                pass
+    return Path(tempfile.mkdtemp(prefix=f"fundwatch-{kind}-{os.getpid()}-", dir=base))
+
+
 def _spill_folder(path: str) -> tuple[Path, bool]:
     """(DuckDB's temp_directory, whether to remove it on close): `<workspace>.tmp` next to
     the file, or a fresh private folder for an in-memory workspace (never ./.tmp)."""
     if path == ":memory:":
-        return Path(tempfile.mkdtemp(prefix="fundwatch-spill-")), True
+        return private_temp_folder("spill"), True
     folder = Path(path + ".tmp").absolute()  # DuckDB creates it when it first spills (umask 077: 0700)
     if folder.is_dir() and folder.stat().st_uid == os.getuid():
         os.chmod(folder, 0o700)  # one left by an earlier version, created with an open umask

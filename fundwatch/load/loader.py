@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import tempfile
 import time
 import uuid
 from datetime import datetime
@@ -92,7 +91,9 @@ def load_directory(ws, data_dir, *, mapping=None, force=False, progress=None) ->
         else:
             changed[name] = digest
 
-    tmpdir = Path(tempfile.mkdtemp(prefix="fundwatch-load-"))
+    from fundwatch.workspace import private_temp_folder
+
+    tmpdir = private_temp_folder("load")  # transcoded copies: removed below, or by the next load if killed
     staged: dict[str, list[StagedFile]] = {}
     read: list[str] = []  # staging views to drop whatever happens
     problems: list[str] = []
