@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 import duckdb
@@ -144,6 +145,8 @@ class Workspace:
         if new_file:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._spill, self._remove_spill = _spill_folder(self.path)
+        if self._remove_spill:  # also when the workspace is never closed (a notebook, a test)
+            weakref.finalize(self, shutil.rmtree, self._spill, ignore_errors=True)
         try:
             self.con = _connect(self.path, wait_seconds, memory_limit, self._spill)
         except BaseException:
