@@ -98,8 +98,8 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
         with _workspace(ctx) as ws:
             result = ws.scan(year, data=data_dir, mapping=mapping, config=config, rules=ruleset,
                              rule_ids=list(rule_ids) or None, outliers=not no_outliers, progress=log.emit)
-    if result.load_report is not None:
-        click.echo(result.load_report.format(), err=True)
+    if result.load_report is not None:  # through the log: masked, and one JSON record with --log-format json
+        log.emit(result.load_report.format(), event="load_report")
     paths = write_outputs(result, outdir, lang=lang, unmask=unmask)
     _print_outcomes(result)
     table = case_table(result, lang, unmask=False).head(top)

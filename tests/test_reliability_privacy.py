@@ -201,8 +201,6 @@ def test_unmasked_exports_say_so_and_masked_ones_hold_no_full_id(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="cli.py scan echoes the load report as plain text on stderr (see issue 9 "
-                                       "notes): with --log-format json it must go through log.emit")
 def test_json_logs_are_json_lines_only(tmp_path):
     data = tmp_path / "data"
     write_world(data)
