@@ -100,7 +100,7 @@ def run_rule(engine, rule, tree, year: int, params: dict, present: set[str] | No
 def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None, mis_tuned_share=None):
     """Run `rules` (default: all) for `year`; returns (hits DataFrame, list of RuleOutcome)."""
     share_limit = mis_tuned_share if mis_tuned_share is not None else config.mis_tuned_share
-    frames, outcomes = [], []
+    frames, outcomes, populations = [], [], {}
     for rule in rules if rules is not None else list(ruleset):
         started = time.monotonic()
         missing = [t for t in rule.inputs if t not in present]
@@ -120,7 +120,10 @@ def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None,
             continue
         n = hits["entity_id"].nunique()
         outcome = RuleOutcome(rule.id, "found" if n else "clean", hits=n, seconds=time.monotonic() - started)
-        pop = population(engine, rule.program, rule.entity_type, year, present)
+        key = (rule.program, rule.entity_type)
+        if key not in populations:  # one query per programme and entity type, not per rule
+            populations[key] = population(engine, rule.program, rule.entity_type, year, present)
+        pop = populations[key]
         if pop:
             outcome.share = n / pop
             outcome.mis_tuned = outcome.share > share_limit and n >= MIN_HITS_FOR_MIS_TUNED
