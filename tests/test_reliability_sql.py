@@ -108,8 +108,6 @@ def test_review_text_is_stored_exactly_as_given(scanned):
     assert after.pop("fw_reviews") == before.pop("fw_reviews") + len(EVIL) and after == before
 
 
-@pytest.mark.xfail(strict=True, reason="cases/evaluate.py read_truth: a year that is not a number raises "
-                                       "ValueError (exit 3) instead of a FundwatchError (exit 2)")
 def test_truth_file_with_a_bad_year_is_a_clear_error(scanned):
     tmp, ws = scanned
     truth = tmp / "bad_year.csv"
@@ -272,12 +270,10 @@ def test_alias_bomb_in_a_parameter_default_is_a_broken_rule_not_a_hang(rules_dir
                "matched_on: person_id\nparams:\n  p: {type: int, default: *a8, description: x}", prefix=BOMB)
     done = load_in_a_small_box(rules_dir)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "['dibao.public_staff']" in done.stdout and "params.p.default" in done.stdout
+    # Refused while reading the YAML (aliases are not data fundwatch needs), before any field is read.
+    assert "['dibao.public_staff']" in done.stdout and "(yaml)" in done.stdout and "aliases" in done.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="rules/catalogue.py reads rule files with yaml.safe_load, which expands "
-                                       "aliases; model.py then str()s `expect` (needs catalogue.py to use "
-                                       "fundwatch.load.headers.safe_yaml)")
 def test_alias_bomb_in_embedded_tests_is_a_broken_rule_not_a_hang(rules_dir):
     write_rule(rules_dir, "bomb", "    expect: [H1]", "    expect: *a8", prefix=BOMB)
     try:
@@ -288,8 +284,6 @@ def test_alias_bomb_in_embedded_tests_is_a_broken_rule_not_a_hang(rules_dir):
     assert "['dibao.public_staff']" in done.stdout and "(yaml)" in done.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="rules/catalogue.py catches yaml.YAMLError only: deep nesting raises "
-                                       "RecursionError, which stops every scan (exit 3)")
 def test_deeply_nested_rule_file_is_a_broken_rule(rules_dir):
     (rules_dir / "dibao" / "deep.yaml").write_text("tags: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
     ruleset = load_rules(rules_dir)

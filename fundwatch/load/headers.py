@@ -22,31 +22,9 @@ import yaml
 from fundwatch.contract.aliases import COLUMN_ALIASES, TABLE_ALIASES, normalise_header
 from fundwatch.contract.tables import TABLES, TableSpec
 from fundwatch.errors import ConfigError
+from fundwatch.safe_yaml import safe_yaml
 
 UserMapping = dict[str, dict[str, str]]  # table or "*" -> header -> canonical column
-
-
-class _PlainLoader(yaml.SafeLoader):
-    """safe_load without aliases: `*name` can make a few hundred bytes a billion nodes
-    (billion laughs) once anything walks or prints the result."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, f"aliases (*{event.anchor}) are not allowed here", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-def safe_yaml(text: str):
-    """YAML as plain data, bounded: no tags that build objects (safe_load), no aliases, no
-    nesting deep enough to exhaust the stack. Raises yaml.YAMLError. For every file a user
-    hands fundwatch (header mappings; rule files should read through it too)."""
-    try:
-        return yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a SafeLoader subclass
-    except RecursionError:
-        raise yaml.YAMLError("nested too deeply") from None
 
 
 def read_mapping(path: str | Path | None) -> UserMapping:

@@ -25,6 +25,7 @@ from fundwatch.rules.catalogue import default_rules_dir, parse_rule_text
 from fundwatch.rules.model import PROGRAMS, Rule
 from fundwatch.rules.runner import RuleOutcome, run_rules
 from fundwatch.rules.testing import run_rule_tests
+from fundwatch.safe_yaml import safe_yaml
 
 TEST_COLUMNS = ["rule_id", "test", "passed", "message"]
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -60,7 +61,8 @@ def rule_path(text: str, rules_dir: str | os.PathLike = "rules") -> Path:
     """
     where = Path(rules_dir) / "(new rule)"
     try:
-        data = yaml.safe_load(text)
+        # Plain data only: no tags, no Python objects, no aliases, bounded nesting.
+        data = safe_yaml(text)
     except yaml.YAMLError as e:
         # Name the file it would be, if the id line can still be read.
         line = _ID_LINE.search(text)

@@ -16,6 +16,7 @@ from fundwatch.rules.engines import check_overrides
 from fundwatch.rules.model import Rule, parse_rule
 from fundwatch.rules.render import check_against_contract, output_columns, parse
 from fundwatch.rules.summary import check_template
+from fundwatch.safe_yaml import safe_yaml
 
 
 def default_rules_dir() -> Path:
@@ -66,8 +67,8 @@ def parse_rule_text(text: str, path: Path) -> tuple[Rule, object]:
     A broken rule raises RuleError naming the path and field.
     """
     try:
-        # safe_load builds only plain data: no tags, no Python objects.
-        data = yaml.safe_load(text)
+        # Plain data only: no tags, no Python objects, no aliases, bounded nesting.
+        data = safe_yaml(text)
     except yaml.YAMLError as e:
         raise RuleError(path, "(yaml)", f"not valid YAML: {e}") from None
     rule = parse_rule(data, path, hashlib.sha256(text.encode()).hexdigest()[:12])
