@@ -37,7 +37,13 @@ def read_truth(path) -> pd.DataFrame:
         raise FundwatchError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(truth.columns)}")
     if "rule_id" not in truth.columns:
         truth["rule_id"] = ""
-    truth["year"] = truth["year"].astype(int)
+    years = pd.to_numeric(truth["year"].str.strip(), errors="coerce")
+    bad = years.isna() | (years != years.round())
+    if bad.any():
+        line = int(bad.to_numpy().argmax()) + 2  # + the header line, 1-based
+        raise FundwatchError(f"{path}: line {line}, column year: expected a year such as 2023, "
+                             f"got {truth['year'].iloc[line - 2]!r}")
+    truth["year"] = years.astype(int)
     return truth
 
 
