@@ -141,9 +141,6 @@ def test_mask_text_masks_ids_that_fail_their_checks_too():
 
 
 @pytest.mark.parametrize("writer", ["xlsx", "html"])
-@pytest.mark.xfail(strict=True, reason="report/xlsx.py and report/html.py show result.run's rule errors as they "
-                                       "are; write_outputs masks result.run before calling them, a direct call "
-                                       "with unmask=False does not")
 def test_rule_errors_in_workbook_and_page_are_masked_when_called_directly(tmp_path, writer):
     from fundwatch.report.html import write_html
 

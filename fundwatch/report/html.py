@@ -17,6 +17,7 @@ import pandas as pd
 from fundwatch.cases.build import LEVEL_ORDER
 from fundwatch.report import charts, i18n
 from fundwatch.report.files import atomic_path
+from fundwatch.report.mask import masked_run
 
 TOWNSHIPS_SHOWN = 20
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -106,6 +107,7 @@ def render_html(
         raise ValueError(f"top must be 0 or more, not {top}")
     t = i18n.text
     trend = charts.history_frame(history, result.year, result.cases) if history is not None else None
+    result = masked_run(result, unmask)
     cases, hits = charts.export_tables(result, lang, unmask)
     run = result.run or {}
 

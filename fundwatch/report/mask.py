@@ -8,6 +8,7 @@ told from an 18-digit account, so it is masked as one: over-masking is the safe 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pandas as pd
@@ -72,3 +73,22 @@ def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
                 .str.replace(ACCOUNT_RE, _mask_account_match, regex=True)
             )
     return out
+
+
+def mask_json(value):
+    """A copy of JSON-like data with every string masked."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: mask_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_json(v) for v in value]
+    return value
+
+
+def masked_run(result, unmask: bool = False):
+    """`result` with its run record masked unless `unmask`: the workbook and the page show
+    the rule outcomes, and a rule error may quote a value ("Could not convert '110105...'")."""
+    if unmask or not result.run:
+        return result
+    return dataclasses.replace(result, run=mask_json(dict(result.run)))

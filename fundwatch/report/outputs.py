@@ -7,11 +7,10 @@ run means the other files are this run's too.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from fundwatch.report.files import publish_together, write_csv, write_json
-from fundwatch.report.mask import mask_frame, mask_text
+from fundwatch.report.mask import mask_frame, mask_json
 
 CASES_CSV = ["rank", "year", "case_id", "entity_type", "entity_id", "program", "risk_score", "rule_ids",
              "outlier_score", "amount_at_risk", "summary", "level", "signals", "programs", "status", "review_status",
@@ -35,17 +34,6 @@ def hit_table(result, lang: str = "en", unmask: bool = False):
     return hits if unmask else mask_frame(hits)
 
 
-def mask_json(value):
-    """A copy of JSON-like data with every string masked."""
-    if isinstance(value, str):
-        return mask_text(value)
-    if isinstance(value, dict):
-        return {k: mask_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [mask_json(v) for v in value]
-    return value
-
-
 def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, reports: bool = True) -> dict[str, Path]:
     """Write the case list files; all of them change together or none does.
 
@@ -66,13 +54,11 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
     run["outputs"] = {"dir": str(outdir), "lang": lang, "ids_unmasked": unmask,
                       "files": [p.name for p in paths.values()]}
     history = result.history if reports else None
-    # The workbook and the page show the rule outcomes (their errors) from result.run too.
-    shown = result if unmask else dataclasses.replace(result, run=mask_json(dict(result.run)))
     with publish_together(outdir) as stage:
         write_csv(case_table(result, lang, unmask), stage(paths["cases"]))
         write_csv(hit_table(result, lang, unmask), stage(paths["rule_hits"]))
         if reports:
-            write_xlsx(shown, stage(paths["xlsx"]), lang=lang, unmask=unmask, history=history)
-            write_html(shown, stage(paths["html"]), lang=lang, unmask=unmask, history=history)
+            write_xlsx(result, stage(paths["xlsx"]), lang=lang, unmask=unmask, history=history)
+            write_html(result, stage(paths["html"]), lang=lang, unmask=unmask, history=history)
         write_json(run, stage(paths["run"]))
     return paths

@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 
 from fundwatch.report import charts, i18n
 from fundwatch.report.files import atomic_path, neutralise
+from fundwatch.report.mask import masked_run
 
 MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
 MONEY = "#,##0.00"
@@ -76,6 +77,7 @@ def write_xlsx(
     i18n.check_lang(lang)
     path = Path(path)
     trend = charts.history_frame(history, result.year, result.cases) if history is not None else None
+    result = masked_run(result, unmask)
     cases, hits = charts.export_tables(result, lang, unmask)
     hits = _by_case_rank(hits, cases)
 
