@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import re
-import time
 import zipfile
 from pathlib import Path
 
@@ -155,10 +154,8 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path):
     assert "dibao_payments.csv" in differ and "ground_truth.csv" in differ
 
 
-def test_small_scale_is_fast_and_payments_grow_linearly(tmp_path):
-    t0 = time.perf_counter()
-    generate_world(tmp_path / "tiny", scale=0.05, seed=7)
-    assert time.perf_counter() - t0 < 10
+def test_payments_grow_linearly_with_scale(tmp_path):
+    # (The generator's speed is measured by benchmarks/run.py, not here.)
     half = generate_world(tmp_path / "half", scale=0.5, seed=7)
     full = generate_world(tmp_path / "full", scale=1.0, seed=7)
     rows = {k: sum(c[t] for t in PAYMENT_TABLES) for k, c in (("half", half), ("full", full))}
@@ -227,7 +224,8 @@ def test_outliers_only_the_detector_can_see_in_every_program(truth1):
     assert (per_program >= 5).all(), per_program.to_dict()
 
 
-@pytest.mark.parametrize("scale,seed", [(1, 7), (0.3, 3)])
+# (1, 8): an unlucky seed that once could not place every scenario
+@pytest.mark.parametrize("scale,seed", [(1, 7), (0.3, 3), (1, 8)])
 def test_reference_rules_find_every_anomaly_spare_lookalikes_and_background(tmp_path, world1, scale, seed):
     d = world1[0] if (scale, seed) == (1, 7) else tmp_path / "w"
     if d != world1[0]:

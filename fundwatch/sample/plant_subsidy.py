@@ -312,8 +312,9 @@ def _agencies(w, c: Ctx) -> None:
             n = amount // 3000
             cand = c.heads[c.town[c.heads] == t]
             pay = received + int(rng.integers(200, 214))  # October, clear of December
-            for p in w.pick("person", cand, min(n, len(cand)), "late flood aid"):
-                hardship_row(w, p, month_of(pay), amount / n, pay=pay, approve=pay - 5, prog="FLOOD")
+            paid = w.pick("person", cand, n, "late flood aid", up_to=True)
+            for p in paid:
+                hardship_row(w, p, month_of(pay), amount / len(paid), pay=pay, approve=pay - 5, prog="FLOOD")
             how = f"only paid out from {iso(pay)}"
         else:
             how = "never paid out"

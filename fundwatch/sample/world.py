@@ -91,7 +91,7 @@ class World:
         self.n_extra_accounts += 1
         return len(self.people) + self.n_extra_accounts - 1
 
-    def pick(self, kind: str, candidates, n: int = 1, what: str = "") -> np.ndarray:
+    def pick(self, kind: str, candidates, n: int = 1, what: str = "", up_to: bool = False) -> np.ndarray:
         """n unused entities of a kind from the candidates (deterministic); marks them used.
 
         Draws at random and rejects used ones, which is cheap because scenarios use a tiny
@@ -109,6 +109,8 @@ class World:
         if len(out) < n:
             free = np.unique(cand)
             free = free[~np.isin(free, np.fromiter(used | set(out), dtype=np.int64))]
+            if up_to:  # as many as there are, at most n (a small world, an unlucky seed)
+                n = min(n, len(free) + len(out))
             if len(free) < n - len(out):
                 raise ValueError(
                     f"sample world too small to plant {what or kind}: {len(free) + len(out)} candidates for {n}"
