@@ -205,3 +205,29 @@ def test_windows_line_endings_with_blank_lines_and_gbk(ws, tmp_path):
     assert (t.rows_loaded, t.rows_quarantined, t.blank) == (2, 1, 1)
     assert [(q[0], q[3]) for q in quarantine(ws)] == [(4, "bad_id_format")]
     assert ws.con.execute("SELECT name FROM deaths ORDER BY name").fetchall() == [("张三",), ("王五",)]
+
+
+def test_numbers_too_large_for_their_type_are_quarantined_not_a_crash(ws, tmp_path):
+    write(tmp_path / "subsidy_payments.csv", [
+        "payment_id,program_code,person_id,period,amount",
+        f"1,FARM,{make_id(1)},2023-03,100.00",
+        f"2,FARM,{make_id(1)},2023-03,{'9' * 18}",  # 18 digits do not fit DECIMAL(18,2)
+    ])
+    report = ws.load(tmp_path)
+    assert report.tables["subsidy_payments"].rows_loaded == 1
+    assert [(q[0], q[1], q[3]) for q in quarantine(ws)] == [(3, "amount", "bad_money")]
+
+
+@pytest.mark.parametrize("blank_runs", [1, 3, 20])  # few skipped lines: offsets in SQL; many: a join
+def test_line_numbers_after_many_blank_and_broken_lines(ws, tmp_path, blank_runs):
+    lines = [DEATHS_HEADER]
+    expected = []
+    for i in range(blank_runs):
+        lines += [f"{make_id(i + 1)},a{i},2023-01-01", "", f"{make_id(i + 1)},b{i},2023-01-01,extra",
+                  f"bad{i},c{i},2023-01-01"]
+        expected += [(len(lines) - 1, "bad_row_shape"), (len(lines), "bad_id_format")]
+    write(tmp_path / "deaths.csv", lines)
+    report = ws.load(tmp_path)
+    t = report.tables["deaths"]
+    assert (t.rows_loaded, t.rows_quarantined, t.blank) == (blank_runs, 2 * blank_runs, blank_runs)
+    assert [(q[0], q[3]) for q in quarantine(ws)] == expected

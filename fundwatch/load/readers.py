@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from fundwatch.errors import LoadError
@@ -138,35 +139,32 @@ def _header(text_path: Path) -> tuple[list[str], int, str]:
 
 def _line_scan(path: Path, header_line: int) -> tuple[int, list[int], int]:
     """(number of physical lines, empty lines after the header, bytes in the longest line), by
-    scanning bytes in chunks."""
-    newlines = 0
+    scanning bytes in chunks with numpy (no per-line Python). An empty line holds nothing, or
+    a lone CR; line lengths count a CR before the LF but not the LF."""
+    newlines = 0  # "\n" before this chunk
     empty: list[int] = []
-    tail = b""
-    last = b""
-    longest = carry = 0  # carry: bytes of the line still open at the end of the last chunk
+    last_nl = -1  # file offset of the last "\n" seen
+    prev_byte = -1  # the byte before this chunk (a CR there can end an empty line)
+    longest = base = 0
     with path.open("rb") as f:
         while chunk := f.read(CHUNK_BYTES):
-            pieces = chunk.split(b"\n")
-            if len(pieces) == 1:
-                carry += len(chunk)
-            else:
-                longest = max(longest, carry + len(pieces[0]), max(map(len, pieces[1:-1]), default=0))
-                carry = len(pieces[-1])
-            data = tail + chunk
-            offset_lines = newlines - tail.count(b"\n")
-            for pattern in (b"\n\n", b"\n\r\n"):
-                start = 0
-                while (pos := data.find(pattern, start)) != -1:
-                    line = offset_lines + data.count(b"\n", 0, pos) + 2  # the line after this newline
-                    if line > header_line:
-                        empty.append(line)
-                    start = pos + 1
-            newlines += chunk.count(b"\n")
-            last = chunk[-1:]
-            tail = data[-2:]
-    lines = newlines + (1 if last and last != b"\n" else 0)
-    # A pattern straddling a chunk boundary can be seen twice; the list is small.
-    return lines, sorted(set(e for e in empty if e <= newlines)), max(longest, carry)
+            data = np.frombuffer(chunk, dtype=np.uint8)
+            nl = np.flatnonzero(data == 10)
+            if len(nl):
+                ends = nl + base
+                lengths = np.diff(ends, prepend=last_nl) - 1  # bytes of each line this chunk ends
+                longest = max(longest, int(lengths.max()))
+                before = np.where(nl > 0, data[np.maximum(nl - 1, 0)], prev_byte)  # byte before each "\n"
+                blank = (lengths == 0) | ((lengths == 1) & (before == 13))
+                lines = np.flatnonzero(blank) + newlines + 1  # line j (1-based) ends at the j-th "\n"
+                empty.extend(int(x) for x in lines[lines > header_line])
+                newlines += len(nl)
+                last_nl = int(ends[-1])
+            base += len(chunk)
+            prev_byte = int(data[-1])
+    longest = max(longest, base - last_nl - 1)  # a last line with no "\n"
+    lines = newlines + (1 if base and prev_byte != 10 else 0)
+    return lines, empty, longest
 
 
 def _physical_lines(path: Path, offsets: list[int]) -> dict[int, int]:
@@ -189,6 +187,7 @@ def _physical_lines(path: Path, offsets: list[int]) -> dict[int, int]:
 
 
 CHUNK_BYTES = 16 << 20
+FEW_SEGMENTS = 8  # up to this many runs of rows between skipped lines, line numbers need no join
 
 # DuckDB's reject error types, as quarantine reasons (fundwatch/load/values.py explains them).
 _REJECT_REASONS = {"UNQUOTED VALUE": "bad_quotes", "LINE SIZE OVER MAXIMUM": "line_too_long"}
@@ -302,14 +301,22 @@ def _read_csv(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
         for line in skipped:
             segments[line - offset] = offset + 1
             offset += 1
-        frame = pd.DataFrame(list(segments.items()), columns=["k_start", "line_offset"])  # noqa: F841
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {staging}_segments AS SELECT * FROM frame")
-        con.execute(
-            f"""CREATE OR REPLACE TEMP VIEW {staging} AS
-            SELECT {col_list}, r.k + s.line_offset AS __line
-            FROM (SELECT rowid AS k, * FROM {staging}_rows) r
-            ASOF JOIN {staging}_segments s ON r.k >= s.k_start"""
-        )
+        if len(segments) <= FEW_SEGMENTS:
+            # Few skipped lines (none, in a clean file): the offset is a short CASE, no join.
+            whens = " ".join(f"WHEN rowid >= {k} THEN {o}" for k, o in sorted(segments.items(), reverse=True))
+            con.execute(
+                f"""CREATE OR REPLACE TEMP VIEW {staging} AS
+                SELECT {col_list}, rowid + CASE {whens} END AS __line FROM {staging}_rows"""
+            )
+        else:
+            frame = pd.DataFrame(list(segments.items()), columns=["k_start", "line_offset"])  # noqa: F841
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {staging}_segments AS SELECT * FROM frame")
+            con.execute(
+                f"""CREATE OR REPLACE TEMP VIEW {staging} AS
+                SELECT {col_list}, r.k + s.line_offset AS __line
+                FROM (SELECT rowid AS k, * FROM {staging}_rows) r
+                ASOF JOIN {staging}_segments s ON r.k >= s.k_start"""
+            )
         blank = len(set(empty) - consumed) + whitespace  # an empty line a broken quote swallowed counts once
     else:
         # A quoted field spans lines: let Python's csv find where each record starts.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from fundwatch.contract.tables import TableSpec
 from fundwatch.load.headers import HeaderMap
-from fundwatch.load.ids import ric_reason_sql, uscc_reason_sql
+from fundwatch.load.ids import ric_digits_sql, ric_reason_sql, uscc_reason_sql
 from fundwatch.load.readers import RawFile
 from fundwatch.load.values import bounded_sql, clean_sql, reason_sql, value_sql
 
@@ -32,6 +32,12 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _trim_sql(x: str) -> str:
+    """trim(x), skipped for a value it would not change: trim() copies every value, and
+    most are ASCII without a leading or trailing space (in ASCII, trim() removes spaces only)."""
+    return f"CASE WHEN starts_with({x}, ' ') OR ends_with({x}, ' ') OR strlen({x}) <> length({x}) THEN trim({x}) ELSE {x} END"
+
+
 def stage_file(con, raw: RawFile, spec: TableSpec, headers: HeaderMap, check_ids: bool = True) -> StagedFile:
     """Type and judge a staging table. `check_ids=False` (rule tests) keeps IDs as cleaned text."""
     typed = raw.staging + "_typed"
@@ -39,22 +45,25 @@ def stage_file(con, raw: RawFile, spec: TableSpec, headers: HeaderMap, check_ids
     src = ", ".join(f"c{headers.columns[c.name]} AS {_q('raw_' + c.name)}" for c in present)
     all_raw = [f"c{i}" for i in range(len(raw.headers))]
     is_blank = " AND ".join(f"coalesce(trim({c}), '') = ''" for c in all_raw) or "true"
-    is_header = (
-        " AND ".join(
-            f"coalesce(trim(c{i}), '') = '{h.strip().replace(chr(39), chr(39) * 2)}'"
-            for i, h in enumerate(raw.headers)
-        )
-        or "false"
-    )
+    header_text = [h.strip().replace(chr(39), chr(39) * 2) for h in raw.headers]
+    is_header = " AND ".join(f"coalesce(trim(c{i}), '') = '{h}'" for i, h in enumerate(header_text)) or "false"
+    # Nearly every row has a first field that is neither empty nor the first header: one
+    # test of that field settles it, and only the rest are checked column by column.
+    skip = f"CASE WHEN {is_blank} THEN 'blank' WHEN {is_header} THEN 'header' END"
+    if all_raw:
+        first = "coalesce(trim(c0), '')"
+        skip = f"CASE WHEN {first} <> '' AND {first} <> '{header_text[0]}' THEN NULL ELSE {skip} END"
 
     def k(c):
         return _q("k_" + c.name)
 
-    cleaned = ", ".join(f"{clean_sql(_q('raw_' + c.name), c)} AS {k(c)}" for c in present)
-    checks = []
+    trimmed = ", ".join(f"{_trim_sql(_q('raw_' + c.name))} AS {_q('t_' + c.name)}" for c in present)
+    cleaned = ", ".join(f"{clean_sql(_q('t_' + c.name), c, trimmed=True)} AS {k(c)}" for c in present)
+    checks, digits = [], []  # digits: an ID's first 17 characters as a number, for its check digit
     for c in present:
         if c.kind == "person_id":
-            checks.append(f"{ric_reason_sql(k(c)) if check_ids else 'NULL'} AS {_q('chk_' + c.name)}")
+            checks.append(f"{ric_reason_sql(k(c), _q('n_' + c.name)) if check_ids else 'NULL'} AS {_q('chk_' + c.name)}")
+            digits.append(f"{ric_digits_sql(k(c))} AS {_q('n_' + c.name)}")
         elif c.kind == "credit_code":
             checks.append(f"{uscc_reason_sql(k(c)) if check_ids else 'NULL'} AS {_q('chk_' + c.name)}")
     values, bounded, reasons = [], [], []
@@ -87,11 +96,12 @@ def stage_file(con, raw: RawFile, spec: TableSpec, headers: HeaderMap, check_ids
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {typed} AS
         WITH src AS (
-            SELECT *, {src},
-                   CASE WHEN {is_blank} THEN 'blank' WHEN {is_header} THEN 'header' END AS __skip
+            SELECT *, {src}, {skip} AS __skip
             FROM {raw.staging}),
-        cleaned AS (SELECT *, {cleaned} FROM src WHERE __skip IS NULL),
-        checked AS (SELECT *{', ' + ', '.join(checks) if checks else ''} FROM cleaned),
+        trimmed AS (SELECT *{', ' + trimmed if trimmed else ''} FROM src WHERE __skip IS NULL),
+        cleaned AS (SELECT *{', ' + cleaned if cleaned else ''} FROM trimmed),
+        numbered AS (SELECT *{''.join(', ' + d for d in digits)} FROM cleaned),
+        checked AS (SELECT *{''.join(', ' + c for c in checks)} FROM numbered),
         parsed AS (SELECT *, {', '.join(values)} FROM checked),
         valued AS (SELECT *, {', '.join(bounded)} FROM parsed),
         judged AS (SELECT *, {judged} FROM valued),
@@ -102,10 +112,8 @@ def stage_file(con, raw: RawFile, spec: TableSpec, headers: HeaderMap, check_ids
         FROM flagged"""
     )
     counts = con.execute(
-        f"""SELECT count(*),
-                   count(*) FILTER (WHERE {is_blank}),
-                   count(*) FILTER (WHERE NOT ({is_blank}) AND {is_header})
-            FROM {raw.staging}"""
+        f"""SELECT count(*), count(*) FILTER (WHERE __skip = 'blank'), count(*) FILTER (WHERE __skip = 'header')
+            FROM (SELECT {skip} AS __skip FROM {raw.staging})"""
     ).fetchall()[0]
     good, bad = con.execute(
         f"SELECT count(*) FILTER (WHERE NOT __bad), count(*) FILTER (WHERE __bad) FROM {typed}"

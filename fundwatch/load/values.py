@@ -37,18 +37,30 @@ _MANGLED = "'[0-9](\\.[0-9]+)?[eE]\\+?[0-9]+'"
 _NULL_WORDS = ("null", "none", "nan", "n/a", "\\N")
 
 
-def clean_sql(raw: str, spec: ColumnSpec) -> str:
-    """Text with the noise every export adds removed; NULL when empty."""
-    # Plain comparisons: an IN list here is planned as one hash join per column.
-    t = f"trim({raw})"
+_WHITESPACE = ("' '", "chr(9)", "chr(10)", "chr(12)", "chr(13)")  # what RE2's \s matches
+
+
+def _strip_whitespace(x: str) -> str:
+    # Most values hold no whitespace: a few byte searches skip the regex for them.
+    has = " OR ".join(f"contains({x}, {w})" for w in _WHITESPACE)
+    return f"CASE WHEN {has} THEN regexp_replace({x}, '\\s', '', 'g') ELSE {x} END"
+
+
+def clean_sql(raw: str, spec: ColumnSpec, *, trimmed: bool = False) -> str:
+    """Text with the noise every export adds removed; NULL when empty. `trimmed`: `raw` is
+    already trim()med (a column of its own: inside a CASE, trim() would run once per use)."""
+    # Plain comparisons: an IN list here is planned as one hash join per column. The words
+    # are ASCII, at most 4 bytes: a longer value (any name in Chinese) is not one of them.
+    t = raw if trimmed else f"trim({raw})"
     words = " OR ".join(f"lower({t}) = '{w}'" for w in _NULL_WORDS)
-    base = f"CASE WHEN {t} = '' OR (length({t}) <= 4 AND ({words})) THEN NULL ELSE {t} END"
+    base = f"CASE WHEN {t} = '' OR (strlen({t}) <= 4 AND ({words})) THEN NULL ELSE {t} END"
     if spec.kind in ("person_id", "credit_code"):
         return f"upper(replace(replace({base}, ' ', ''), '\u3000', ''))"
     if spec.kind in ("money", "number"):
-        return f"nullif(regexp_replace({base}, '[,，元¥￥\\s]', '', 'g'), '')"
+        noise = "'[,，元¥￥\\s]'"
+        return f"CASE WHEN regexp_matches({base}, {noise}) THEN nullif(regexp_replace({base}, {noise}, '', 'g'), '') ELSE {base} END"
     if spec.kind in ("region", "int", "year", "account"):
-        return f"regexp_replace({base}, '\\s', '', 'g')"
+        return _strip_whitespace(base)
     if spec.kind == "enum":
         return f"lower({base})"
     return base
@@ -108,11 +120,12 @@ def value_sql(c: str, spec: ColumnSpec) -> str:
     if k == "period":
         return _period_sql(c)
     if k == "money":
-        return f"CASE WHEN regexp_full_match({c}, '-?[0-9]+(\\.[0-9]+)?') THEN CAST({c} AS DECIMAL(18,2)) END"
+        # try_cast: 17 or more digits do not fit DECIMAL(18,2) (bad_money, not a crash).
+        return f"CASE WHEN regexp_full_match({c}, '-?[0-9]+(\\.[0-9]+)?') THEN try_cast({c} AS DECIMAL(18,2)) END"
     if k == "number":
         return f"try_cast({c} AS DOUBLE)"
     if k == "int":
-        return f"CASE WHEN regexp_full_match({c}, '-?[0-9]+(\\.0+)?') THEN CAST(CAST({c} AS DOUBLE) AS BIGINT) END"
+        return f"CASE WHEN regexp_full_match({c}, '-?[0-9]+(\\.0+)?') THEN try_cast(CAST({c} AS DOUBLE) AS BIGINT) END"
     if k == "year":
         return (
             f"CASE WHEN regexp_full_match({c}, '[0-9]{{4}}(\\.0+|年)?') "
