@@ -25,3 +25,59 @@ def ws():
     w = Workspace()
     yield w
     w.close()
+
+
+# --- Spark: one local session for the whole run (one per pytest-xdist worker) -------------
+# One shuffle partition, no UI, a small driver; adaptive execution and whole-stage code
+# generation off, because on test-sized data their planning costs more than they save.
+SPARK_TEST_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "1",
+    "spark.default.parallelism": "1",
+    "spark.driver.memory": "1g",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+}
+
+
+def pytest_configure(config):
+    # pyspark 4 warns on every pandas conversion that pandas 3 is not yet "fully supported";
+    # what fundwatch uses of it is tested here.
+    config.addinivalue_line("filterwarnings", "ignore:PySpark does not yet fully support pandas:FutureWarning")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The shared local SparkSession. pyspark and Java are required: Spark tests never skip."""
+    from fundwatch.engine.spark_engine import spark_session
+
+    session = spark_session("local[2]", app_name="fundwatch-tests", conf=SPARK_TEST_CONF)
+    session.sparkContext.setLogLevel("OFF")  # failures reach the tests as exceptions; the log only repeats them
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def spark_engine(spark):
+    """A SparkEngine with its own temporary views (a new session on the shared SparkContext)."""
+    from fundwatch.engine.spark_engine import SparkEngine
+
+    return SparkEngine(spark.newSession())
+
+
+ENGINE_NAMES = [pytest.param("duckdb", id="duckdb"), pytest.param("spark", id="spark", marks=pytest.mark.spark)]
+
+
+@pytest.fixture(params=ENGINE_NAMES)
+def engine(request):
+    """Each engine in turn (as Splink's tests/decorator.py does): the same test runs on both."""
+    if request.param == "duckdb":
+        import duckdb
+
+        from fundwatch.engine import DuckDBEngine
+
+        con = duckdb.connect(":memory:")
+        yield DuckDBEngine(con)
+        con.close()
+    else:
+        yield request.getfixturevalue("spark_engine")

@@ -84,8 +84,11 @@ def _syntax_problems(tree: exp.Expression) -> list[str]:
                 out.append("substring from position 0")
         elif isinstance(node, exp.TryCast) and node.to.this in _DATES:
             out.append("TRY_CAST to a date (the text each engine accepts differs)")
-        elif isinstance(node, exp.Anonymous) and str(node.this).upper() in ("REGEXP_FULL_MATCH", "TRY_STRPTIME"):
-            out.append(f"{str(node.this).lower()} (no Spark equivalent is printed)")
+        elif node.key == "regexpfullmatch" or (
+            isinstance(node, exp.Anonymous) and str(node.this).upper() in ("REGEXP_FULL_MATCH", "TRY_STRPTIME")
+        ):
+            name = "regexp_full_match" if node.key == "regexpfullmatch" else str(node.this).lower()
+            out.append(f"{name} (printed as a function Spark does not have)")
     return out
 
 

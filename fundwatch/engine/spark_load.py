@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import time
 import uuid
 from datetime import datetime
@@ -45,6 +46,8 @@ from fundwatch.load.readers import DELIMITERS, FORMATS
 from fundwatch.load.report import LoadReport, TableLoad
 
 HEAD_LINES = 1000  # lines read on the driver for the header and the encoding check
+HEAD_BYTES = 1 << 20  # at most this much of them
+_LINE_END = re.compile(r"\r\n|\r|\n")
 QUARANTINE = "fw_quarantine"
 _SPARK_TYPES = {"VARCHAR": "string", "DATE": "date", "DECIMAL(18,2)": "decimal(18,2)", "DOUBLE": "double",
                 "BIGINT": "bigint", "INTEGER": "int"}
@@ -185,6 +188,8 @@ def _numbered(frame):
     """`frame` with __line: its 1-based row number in the file (partitions are in file order)."""
     from pyspark.sql import functions as F
 
+    if frame._jdf.rdd().getNumPartitions() == 1:  # a small file: the id is the row number
+        return frame.withColumn("__line", F.monotonically_increasing_id() + 1)
     frame = frame.withColumn("__id", F.monotonically_increasing_id()).withColumn("__part", F.spark_partition_id())
     sizes = sorted(frame.groupBy("__part").count().collect())
     offsets, total = [], 0
@@ -205,12 +210,16 @@ def _csv_head(spark, uri: str) -> tuple[list[str], int, str]:
     p = jvm.org.apache.hadoop.fs.Path(uri)
     stream = p.getFileSystem(spark._jsc.hadoopConfiguration()).open(p)
     try:
-        head = bytes(b for b in (stream.read() for _ in range(4)) if b >= 0)
+        head = bytes(stream.readNBytes(HEAD_BYTES))
     finally:
         stream.close()
+    if len(head) < HEAD_BYTES:
+        head += b"\n"  # the whole file: its last line is complete
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise LoadError([f"{uri}: UTF-16 text; Spark reads CSV in UTF-8 only: save it as UTF-8"])
-    lines = [r[0] for r in spark.read.text(uri).limit(HEAD_LINES).collect()]
+    # The first lines, split as Spark's text reader splits them (LF, CR LF or CR); the last
+    # one may be cut short.
+    lines = _LINE_END.split(head.decode("utf-8", errors="replace"))[:-1][:HEAD_LINES]
     if any("\ufffd" in t for t in lines):
         raise LoadError([f"{uri}: not UTF-8 (a GBK/GB18030 export?); on Spark convert it first "
                          "(iconv -f GB18030 -t UTF-8), or load it with `fundwatch load`"])
@@ -291,8 +300,15 @@ def load_into_spark(engine, data_dir: str, *, mapping=None, progress=None) -> Lo
         for _, other, _ in parts[1:]:
             frame = frame.unionByName(other)
         frame = frame.persist()
-        counts = {(r["__file"], r["__kind"]): (r["rows"], r["n"]) for r in frame.groupBy("__file", "__kind").agg(
-            F.count(F.lit(1)).alias("rows"), F.coalesce(F.sum("__n"), F.lit(0)).alias("n")).collect()}
+        # One pass for every count of the report: per file and kind of row, and per reason.
+        grouped = frame.groupBy("__file", "__kind", "q_reason").agg(
+            F.count(F.lit(1)).alias("rows"), F.coalesce(F.sum("__n"), F.lit(0)).alias("n")).collect()
+        counts, reasons = {}, {}
+        for r in grouped:
+            rows, n = counts.get((r["__file"], r["__kind"]), (0, 0))
+            counts[(r["__file"], r["__kind"])] = (rows + r["rows"], n + r["n"])
+            if r["__kind"] == "bad":
+                reasons[r["q_reason"]] = reasons.get(r["q_reason"], 0) + r["rows"]
         undecoded = [uri for uri, _, _ in parts if counts.get((uri, "undecoded"), (0, 0))[1]]
         if undecoded:
             frame.unpersist()
@@ -309,8 +325,7 @@ def load_into_spark(engine, data_dir: str, *, mapping=None, progress=None) -> Lo
             tl.repeated_headers += counts.get((uri, "header"), (0, 0))[1]
             tl.unknown_headers.extend(h for h in mapped.unknown if h not in tl.unknown_headers)
         bad_rows = frame.where(F.col("__kind") == "bad")
-        tl.top_reasons = [(r["q_reason"], r["n"]) for r in bad_rows.groupBy("q_reason").agg(
-            F.count(F.lit(1)).alias("n")).orderBy(F.desc("n"), "q_reason").limit(3).collect()]
+        tl.top_reasons = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         engine.register_frame(name, frame.where(F.col("__kind") == "good").select(*TABLES[name].column_names),
                               keep=frame)
         quarantine.append(bad_rows.select(

@@ -1,0 +1,129 @@
+"""The engine interface behaves the same on DuckDB and Spark (the `engine` fixture runs each
+test on both), and fundwatch needs pyspark only when Spark is asked for."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+TYPED = """SELECT * FROM (VALUES
+    (1, 'a', CAST('2023-01-31' AS DATE), CAST(10.05 AS DECIMAL(18, 2)), CAST(7 AS BIGINT)),
+    (2, 'b', NULL, NULL, NULL)) t(i, s, d, m, n)"""
+
+
+def test_query_types_results_as_duckdb_does(engine):
+    frame = engine.query(f"SELECT i, s, d, m, n FROM ({TYPED}) x ORDER BY i")
+    assert list(frame.columns) == ["i", "s", "d", "m", "n"]
+    assert frame["d"].dtype.kind == "M" and frame["d"].iloc[0] == pd.Timestamp("2023-01-31")
+    assert frame["m"].dtype == "float64" and frame["m"].iloc[0] == 10.05  # DECIMAL -> float64
+    assert str(frame["n"].dtype) == "Int64" and pd.isna(frame["n"].iloc[1])  # integers with NULLs stay integers
+    assert frame["s"].tolist() == ["a", "b"]
+
+
+def test_register_write_table_columns_and_drop(engine):
+    engine.register("fw_t_people", pd.DataFrame({"person_id": ["P1", "P2", "P3"], "amount": [1.5, 2.0, None]}))
+    engine.register("fw_t_arrow", pa.table({"k": pa.array([1, 2], pa.int64())}))
+    assert engine.query("SELECT sum(k) AS s FROM fw_t_arrow")["s"].iloc[0] == 3
+    engine.write_table("fw_t_sum", "SELECT person_id, amount * 2 AS twice FROM fw_t_people WHERE amount IS NOT NULL")
+    assert engine.table_exists("fw_t_sum")
+    assert engine.columns("fw_t_sum") == ["person_id", "twice"]
+    assert engine.row_count("fw_t_sum") == 2
+    engine.write_table("fw_t_sum", "SELECT 1 AS one")  # replaced
+    assert engine.columns("fw_t_sum") == ["one"]
+    engine.execute("DROP TABLE IF EXISTS fw_t_sum")
+    assert not engine.table_exists("fw_t_sum")
+    engine.execute("DROP TABLE IF EXISTS fw_t_sum")  # dropping twice is fine
+
+
+def tagger():
+    # Made inside a function: Spark ships it to its Python workers by value (a test module
+    # is not importable there; fundwatch's own functions are).
+    def tag_rows(batch: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"i": batch["i"].to_numpy(dtype=np.int64), "twice": batch["i"].to_numpy() * 2.0,
+                             "pid": [str(os.getpid())] * len(batch)})
+
+    return tag_rows
+
+
+def test_map_batches_applies_a_function_to_every_row_in_pieces(engine):
+    engine.register("fw_t_range", pd.DataFrame({"i": np.arange(5000, dtype=np.int64)}))
+    out = engine.map_batches("SELECT i FROM fw_t_range", tagger(), [("i", "BIGINT"), ("twice", "DOUBLE"),
+                                                                      ("pid", "VARCHAR")], 1000)
+    out = out.sort_values("i", ignore_index=True)
+    assert out["i"].tolist() == list(range(5000))
+    assert (out["twice"] == out["i"] * 2.0).all()
+    if engine.dialect == "spark":  # applied on the executors (Python workers), not in this process
+        assert str(os.getpid()) not in set(out["pid"])
+
+
+def test_map_batches_of_nothing_has_the_schema(engine):
+    out = engine.map_batches("SELECT 1 AS i WHERE 1 = 0", tagger(), [("i", "BIGINT"), ("twice", "DOUBLE"),
+                                                                       ("pid", "VARCHAR")], 1000)
+    assert out.empty and list(out.columns) == ["i", "twice", "pid"]
+
+
+def test_spark_scores_are_computed_in_several_python_tasks(spark_engine):
+    """The detector is applied in parallel: a frame of several partitions is scored by one
+    mapInPandas task per partition, each seeing only its rows."""
+    frame = spark_engine.spark.range(0, 4000, numPartitions=4).selectExpr("CAST(id AS BIGINT) AS i")
+    frame.createOrReplaceTempView("fw_t_parts")
+
+    def sizes(batch):
+        return pd.DataFrame({"i": batch["i"].to_numpy(dtype=np.int64), "twice": np.full(len(batch), len(batch), float),
+                             "pid": [str(os.getpid())] * len(batch)})
+
+    out = spark_engine.map_batches("SELECT i FROM fw_t_parts", sizes, [("i", "BIGINT"), ("twice", "DOUBLE"),
+                                                                        ("pid", "VARCHAR")], 10_000)
+    assert len(out) == 4000 and set(out["twice"]) == {1000.0}  # four pieces of 1000 rows, not one of 4000
+
+
+NO_PYSPARK = textwrap.dedent(
+    """
+    import sys
+
+    class Block:
+        def find_spec(self, name, path=None, target=None):
+            if name == "pyspark" or name.startswith("pyspark.") or name == "py4j" or name.startswith("py4j."):
+                raise ImportError(f"blocked: {name}")
+
+    sys.meta_path.insert(0, Block())
+    import fundwatch
+    from fundwatch.engine import DuckDBEngine  # noqa: F401
+    from fundwatch.rules import load_rules
+    from fundwatch.rules.engines import support_table
+    from fundwatch.rules.testing import run_rule_tests
+
+    ws = fundwatch.Workspace()
+    ws.load(sys.argv[1])
+    result = ws.scan(2023, outliers=True)
+    assert len(result.cases) > 0
+    assert all(r.passed for r in run_rule_tests(load_rules(), ["dibao.public_staff"]))
+    assert set(support_table(load_rules())["dibao.public_staff"]) == {"duckdb", "spark"}
+    assert not any(m == "pyspark" or m.startswith("pyspark.") for m in sys.modules)
+    from fundwatch.cli import main
+    code = main(["--workspace", ":memory:", "scan", "--year", "2023", "--engine", "spark", "--data", sys.argv[1],
+                 "--out", sys.argv[2]])
+    print("EXIT", code)
+    """
+)
+
+
+def test_fundwatch_and_every_duckdb_path_work_without_pyspark(tmp_path):
+    from pathlib import Path
+
+    data = tmp_path / "data"
+    data.mkdir()
+    sample = Path(__file__).resolve().parent.parent / "sample_data"
+    for name in ("dibao_households", "dibao_members", "dibao_payments", "civil_servants"):
+        (data / f"{name}.csv").write_bytes((sample / f"{name}.csv").read_bytes())
+    proc = subprocess.run([sys.executable, "-c", NO_PYSPARK, str(data), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # Asking for Spark without pyspark is a clear error (exit 2), not a traceback.
+    assert "EXIT 2" in proc.stdout
+    assert "pip install 'fundwatch[spark]'" in proc.stderr
+
