@@ -57,26 +57,7 @@ def assign_cases(hits: pd.DataFrame) -> pd.DataFrame:
 def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, scoring: Scoring) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(cases, hits with case_id). `outliers` has entity_type, entity_id, program, outlier_score, explanation."""
     hits = assign_cases(hits)
-    rows = []
-    for cid, group in hits.groupby("case_id", sort=False):
-        group = group.sort_values(["level", "amount_at_risk"], key=lambda s: s.map(LEVEL_ORDER) if s.name == "level" else s,
-                                  ascending=False)
-        top = group.iloc[0]
-        rules = sorted(group["rule_id"].unique())
-        levels = [group.loc[group["rule_id"] == r, "level"].iloc[0] for r in rules]
-        programs = sorted(group["program"].unique())
-        others = ", ".join(r for r in rules if r != top["rule_id"])
-        extra = f" (+{len(rules) - 1} more signal{'s' if len(rules) > 2 else ''}: {others})" if len(rules) > 1 else ""
-        extra_zh = f"（另有{len(rules) - 1}条线索：{others}）" if len(rules) > 1 else ""
-        rows.append({
-            "year": year, "case_id": cid, "entity_type": top["case_entity_type"], "entity_id": top["case_entity_id"],
-            "program": top["case_program"], "rule_ids": ";".join(rules), "outlier_score": None,
-            "amount_at_risk": float(group.groupby("rule_id")["amount_at_risk"].sum().max()),
-            "summary": top["summary_en"] + extra, "summary_zh": top["summary_zh"] + extra_zh,
-            "level": max(levels, key=LEVEL_ORDER.get), "levels": levels, "signals": len(rules),
-            "programs": ";".join(programs),
-        })
-    cases = pd.DataFrame(rows)
+    cases = _rule_cases(hits, year)
     cases = _merge_outliers(cases, outliers, year)
     if cases.empty:
         return pd.DataFrame(columns=CASE_COLUMNS), hits
@@ -89,15 +70,53 @@ def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, sc
     return cases[CASE_COLUMNS].reset_index(drop=True), hits
 
 
+def _rule_cases(hits: pd.DataFrame, year: int) -> pd.DataFrame:
+    """One row per case_id of `hits`, set-wise (no loop over hits): its top hit (highest level,
+    then amount, then first found) describes it; the amount is the largest of its rules' totals."""
+    if hits.empty:
+        return pd.DataFrame()
+    h = hits.assign(_level=hits["level"].map(LEVEL_ORDER), _pos=range(len(hits)))
+    h = h.sort_values(["case_id", "_level", "amount_at_risk", "_pos"], ascending=[True, False, False, True],
+                      kind="stable")
+    top = h.drop_duplicates("case_id").set_index("case_id")
+    per_rule = h.groupby(["case_id", "rule_id"], sort=True).agg(amount=("amount_at_risk", "sum"),
+                                                                level=("_level", "max")).reset_index()
+    by_case = per_rule.groupby("case_id", sort=False)
+    rules = by_case["rule_id"].agg(list)
+    level_names = {v: k for k, v in LEVEL_ORDER.items()}
+    levels = by_case["level"].agg(lambda s: [level_names[v] for v in s])
+    programs = h.groupby("case_id", sort=False)["program"].agg(lambda s: ";".join(sorted(s.unique())))
+    ids = list(top.index)
+    rules, levels, programs = rules[ids], levels[ids], programs[ids]
+    others = [", ".join(r for r in rs if r != t) for rs, t in zip(rules, top["rule_id"], strict=True)]
+    n = [len(rs) for rs in rules]
+    extra = [f" (+{k - 1} more signal{'s' if k > 2 else ''}: {o})" if k > 1 else "" for k, o in zip(n, others, strict=True)]
+    extra_zh = [f"（另有{k - 1}条线索：{o}）" if k > 1 else "" for k, o in zip(n, others, strict=True)]
+    return pd.DataFrame({
+        "year": year, "case_id": ids, "entity_type": top["case_entity_type"].to_numpy(),
+        "entity_id": top["case_entity_id"].to_numpy(), "program": top["case_program"].to_numpy(),
+        "rule_ids": [";".join(rs) for rs in rules], "outlier_score": None,
+        "amount_at_risk": per_rule.groupby("case_id", sort=False)["amount"].max()[ids].astype(float).to_numpy(),
+        "summary": top["summary_en"].to_numpy() + pd.Series(extra, dtype=object).to_numpy(),
+        "summary_zh": top["summary_zh"].to_numpy() + pd.Series(extra_zh, dtype=object).to_numpy(),
+        "level": [max(lv, key=LEVEL_ORDER.get) for lv in levels], "levels": list(levels), "signals": n,
+        "programs": programs.to_numpy(),
+    })
+
+
 def _merge_outliers(cases: pd.DataFrame, outliers: pd.DataFrame | None, year: int) -> pd.DataFrame:
     if outliers is None or outliers.empty:
         if cases.empty:
             return cases
         cases["outlier_score"] = pd.Series([None] * len(cases), dtype="float64")
         return cases
-    o = outliers.copy()
+    # Only the scores that can matter get a case_id (hashing millions of entities is slow): those
+    # of entities named by a rule case or flagged. Then one row per entity, its highest score.
+    flagged_ids = outliers["entity_id"][outliers["flagged"].to_numpy(dtype=bool)] if "flagged" in outliers else outliers["entity_id"]
+    wanted = set(flagged_ids) | (set(cases["entity_id"].astype(str)) if not cases.empty else set())
+    o = outliers[outliers["entity_id"].isin(wanted)]
+    o = o.sort_values("outlier_score", ascending=False).drop_duplicates(["entity_type", "entity_id"]).copy()
     o["case_id"] = [case_id(t, e, year) for t, e in zip(o["entity_type"], o["entity_id"], strict=True)]
-    o = o.sort_values("outlier_score", ascending=False).drop_duplicates("case_id")
     flagged = o[o["flagged"]] if "flagged" in o else o
     if cases.empty:
         cases = pd.DataFrame(columns=[c for c in CASE_COLUMNS if c not in ("rank", "risk_score")] + ["levels"])

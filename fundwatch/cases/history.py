@@ -18,13 +18,14 @@ REVIEW_STATUSES = ("in_progress", "confirmed", "cleared")
 
 def fingerprints(hits: pd.DataFrame) -> dict[str, str]:
     """case_id -> a hash of the evidence behind it (rules and their evidence, order-free)."""
-    out = {}
     if hits.empty:
-        return out
-    for cid, group in hits.groupby("case_id"):
-        parts = sorted(f"{r}|{e}" for r, e in zip(group["rule_id"], group["evidence"], strict=True))
-        out[cid] = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-    return out
+        return {}
+    parts = pd.DataFrame({
+        "case_id": hits["case_id"].to_numpy(dtype=object),
+        "part": [f"{r}|{e}" for r, e in zip(hits["rule_id"], hits["evidence"], strict=True)],
+    }).sort_values(["case_id", "part"], kind="stable")
+    joined = parts.groupby("case_id", sort=True)["part"].agg("\n".join)
+    return {cid: hashlib.sha256(text.encode()).hexdigest()[:16] for cid, text in joined.items()}
 
 
 def previous_cases(con, year: int) -> pd.DataFrame:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-# entity_type -> (tables needed, SQL giving entity_id, region_code)
+# entity_type -> (tables needed, SQL giving entity_id, region_code for the ids in _fw_case_ids).
+# The ids are filtered before grouping: only the cases' entities are read, not every payment.
+IDS = "(SELECT entity_id FROM _fw_case_ids)"
 LOOKUPS = {
     "household": (("dibao_households",), "SELECT household_id AS entity_id, max(region_code) AS region_code "
-                                         "FROM dibao_households GROUP BY 1"),
+                                         f"FROM dibao_households WHERE household_id IN {IDS} GROUP BY 1"),
     "cooperative": (("cooperatives",), "SELECT coop_id AS entity_id, max(region_code) AS region_code "
-                                       "FROM cooperatives GROUP BY 1"),
+                                       f"FROM cooperatives WHERE coop_id IN {IDS} GROUP BY 1"),
     "person": (("subsidy_payments",), "SELECT person_id AS entity_id, max(region_code) AS region_code "
-                                      "FROM subsidy_payments GROUP BY 1"),
+                                      f"FROM subsidy_payments WHERE person_id IN {IDS} GROUP BY 1"),
     "person ": (("dibao_members", "dibao_households"),
                 "SELECT m.person_id AS entity_id, max(h.region_code) AS region_code FROM dibao_members m "
-                "JOIN dibao_households h ON h.household_id = m.household_id GROUP BY 1"),
+                f"JOIN dibao_households h ON h.household_id = m.household_id WHERE m.person_id IN {IDS} GROUP BY 1"),
 }
 
 
@@ -29,7 +31,7 @@ def attach_regions(engine, cases: pd.DataFrame, present: set[str]) -> pd.DataFra
         if not todo.any() or not all(t in present for t in tables):
             continue
         engine.register("_fw_case_ids", cases.loc[todo, ["entity_id"]].drop_duplicates())
-        found = engine.query(f"SELECT r.* FROM ({sql}) r JOIN _fw_case_ids c ON c.entity_id = r.entity_id")
+        found = engine.query(sql)
         mapping = dict(zip(found["entity_id"], found["region_code"], strict=True))
         cases.loc[todo, "region_code"] = cases.loc[todo, "entity_id"].map(mapping)
     return cases
