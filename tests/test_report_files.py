@@ -291,6 +291,22 @@ def test_xlsx_summary_sheet(tmp_path):
     assert any(r[:2] == ["subsidy.duplicate_payment", "found"] and "yes" in r for r in rows)
 
 
+def test_xlsx_cuts_a_table_longer_than_a_sheet_with_a_note(tmp_path, monkeypatch):
+    from fundwatch.report import xlsx
+
+    result = make_result()
+    monkeypatch.setattr(xlsx, "EXCEL_ROWS", 4)  # a sheet of 4 rows: header, 2 hits, the note
+    assert len(result.hits) > 3
+    wb = openpyxl.load_workbook(write_xlsx(result, tmp_path / "cases.xlsx"))
+    rows = list(wb["Rule hits"].iter_rows(values_only=True))
+    assert len(rows) == 4
+    note = rows[-1][0]
+    assert note.startswith("Sheet Rule hits lists the first 2 of ") and "rule_hits.csv" in note
+    assert wb["Rule hits"].auto_filter.ref.endswith("3")  # the note is not part of the table
+    assert note in [r[0] for r in wb["Summary"].iter_rows(values_only=True)]
+    assert wb["subsidy"].max_row == 3  # two cases fit: not cut
+
+
 def test_xlsx_masks_ids_unless_unmasked(tmp_path):
     result = make_result()
     masked = cell_texts(openpyxl.load_workbook(write_xlsx(result, tmp_path / "m.xlsx")))

@@ -106,6 +106,11 @@ _TEXT = {
     "yes": ("yes", "是"),
     "missing": ("missing", "缺少"),
     "no_cases": ("No cases.", "没有案件。"),
+    "sheet_capped": (
+        "Sheet {sheet} lists the first {n:,} of {total:,} rows: an Excel sheet holds 1,048,576 rows. "
+        "Every row is in {file}.",
+        "工作表“{sheet}”只列出{total:,}行中的前{n:,}行（Excel 每个工作表最多 1,048,576 行），全部数据见 {file}。",
+    ),
     # report.html
     "contents": ("Contents", "目录"),
     "overview": ("Overview", "概况"),

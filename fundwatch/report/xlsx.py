@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -64,6 +64,7 @@ SCORE_SCALE = {
     "end_color": "F8696B",
 }
 SUMMARY_WIDTHS = [36, 24, 24, 18, 14, 70]
+EXCEL_ROWS = 1_048_576  # rows a sheet can hold: a longer table is cut, with a note, here and on Summary
 
 
 def write_xlsx(
@@ -84,12 +85,16 @@ def write_xlsx(
     wb = Workbook(write_only=True)
     wb.properties.creator = "fundwatch"
     wb.properties.title = f"{i18n.text('workbook_title', lang)} {result.year} ({result.run_id})"
-    _summary_sheet(wb.create_sheet(i18n.text("summary_sheet", lang)), result, cases, trend, lang, unmask)
+    summary = wb.create_sheet(i18n.text("summary_sheet", lang))
     used = {i18n.text("summary_sheet", lang), i18n.text("hits_sheet", lang)}
-    for program in charts.programs_present(cases):
-        name = _sheet_name(i18n.program(program, lang), used)
-        _table_sheet(wb.create_sheet(name), cases[cases["program"] == program], lang)
-    _table_sheet(wb.create_sheet(i18n.text("hits_sheet", lang)), hits, lang)
+    tables = [(_sheet_name(i18n.program(p, lang), used), cases[cases["program"] == p], "cases.csv")
+              for p in charts.programs_present(cases)]
+    tables.append((i18n.text("hits_sheet", lang), hits, "rule_hits.csv"))
+    notes = {name: i18n.text("sheet_capped", lang, sheet=name, n=EXCEL_ROWS - 2, total=len(frame), file=file)
+             for name, frame, file in tables if len(frame) > EXCEL_ROWS - 1}
+    _summary_sheet(summary, result, cases, trend, lang, unmask, list(notes.values()))
+    for name, frame, _ in tables:
+        _table_sheet(wb.create_sheet(name), frame, lang, notes.get(name))
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
@@ -179,20 +184,27 @@ def _header_row(ws, labels) -> list:
 
 
 def _rows(ws, frame: pd.DataFrame):
-    """The frame's rows as styled cells: number formats per column, wrapped long text, top-aligned."""
+    """The frame's rows as styled cells: number formats per column, wrapped long text, top-aligned.
+
+    Each column's style is set once, on a template cell, and its style ids copied to the
+    column's cells: setting a style object per cell costs openpyxl a lookup of the object."""
     styles = [
-        {"number_format": NUMBER_FORMATS.get(c), "alignment": WRAP_TOP if c in WRAPPED else TOP}
+        _cell(ws, None, number_format=NUMBER_FORMATS.get(c), alignment=WRAP_TOP if c in WRAPPED else TOP)._style
         for c in frame.columns
     ]
     for values in _clean(frame).itertuples(index=False, name=None):
-        yield [_cell(ws, v, **style) for v, style in zip(values, styles, strict=True)]
+        yield [Cell(ws, row=1, column=1, value=_value(v), style_array=style) for v, style in zip(values, styles, strict=True)]
 
 
 # ---------------------------------------------------------------- sheets
 
 
-def _table_sheet(ws, frame: pd.DataFrame, lang: str) -> None:
-    """One table: styled frozen header, autofilter, widths, number formats, risk colour scale."""
+def _table_sheet(ws, frame: pd.DataFrame, lang: str, capped_note: str | None = None) -> None:
+    """One table: styled frozen header, autofilter, widths, number formats, risk colour scale.
+
+    With `capped_note`, the table is cut to what a sheet holds and the note is its last row."""
+    if capped_note is not None:
+        frame = frame.head(EXCEL_ROWS - 2)
     columns = list(frame.columns)
     headers = [i18n.column(c, lang) for c in columns]
     for i, (c, h) in enumerate(zip(columns, headers, strict=True), start=1):
@@ -202,6 +214,8 @@ def _table_sheet(ws, frame: pd.DataFrame, lang: str) -> None:
     for row in _rows(ws, frame):
         ws.append(row)
     last_row = len(frame) + 1
+    if capped_note is not None:
+        ws.append([_cell(ws, capped_note, font=WARN_FONT)])
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_row}"
     if "risk_score" in columns and len(frame):
         col = get_column_letter(columns.index("risk_score") + 1)
@@ -209,7 +223,7 @@ def _table_sheet(ws, frame: pd.DataFrame, lang: str) -> None:
 
 
 def _summary_sheet(
-    ws, result, cases: pd.DataFrame, trend: pd.DataFrame | None, lang: str, unmask: bool
+    ws, result, cases: pd.DataFrame, trend: pd.DataFrame | None, lang: str, unmask: bool, notes=()
 ) -> None:
     t = i18n.text
     for i, width in enumerate(SUMMARY_WIDTHS, start=1):
@@ -237,6 +251,9 @@ def _summary_sheet(
                 _cell(ws, value, font=font, number_format=fmt, alignment=Alignment(horizontal="left")),
             ]
         )
+
+    for note in notes:  # a table too long for its sheet
+        ws.append([_cell(ws, note, font=WARN_FONT)])
 
     _block(ws, t("by_program", lang), charts.program_totals(cases, lang), lang, total=True)
     _block(ws, t("by_level", lang), charts.level_totals(cases, lang), lang, total=True)
