@@ -11,6 +11,9 @@ from fundwatch.load.ids import (
     USCC_ALPHABET,
     county_codes,
     install_reference_tables,
+    merge_spans,
+    ric_digits_sql,
+    ric_place_join_sql,
     ric_reason_sql,
     uscc_reason_sql,
 )
@@ -60,6 +63,37 @@ def test_resident_id_check_equals_python_stdnum(con):
     assert not disagree, disagree[:10]
     # Both outcomes are well represented, so the comparison means something.
     assert 1500 < sum(ref_ok.values()) < 16000
+
+
+def test_resident_id_check_as_the_loader_runs_it_equals_python_stdnum(con):
+    """The loader's form of the check (digits as one number, the county found by a join on
+    merged spans), for birth years on both sides of every county's range boundaries."""
+    rng = random.Random(32)
+    ids = []
+    for code, start, end in county_codes().itertuples(index=False):
+        years = {1990}
+        for bound in (start, end):
+            if not pd.isna(bound):
+                years |= {int(bound) - 1, int(bound), int(bound) + 1}
+        for year in years:
+            body = f"{code}{year:04d}0615{rng.randint(0, 999):03d}"
+            ids.append(body + ric.calc_check_digit(body + "0"))
+    ids += [_mutate(rng, rng.choice(ids), "0123456789X") for _ in range(5000)]
+    frame = pd.DataFrame({"v": ids})  # noqa: F841 - read by DuckDB
+    rows = con.execute(
+        f"""SELECT v, {ric_reason_sql('v', 'n', 'span.code IS NOT NULL')} IS NULL
+        FROM (SELECT v, {ric_digits_sql('v')} AS n FROM frame) f {ric_place_join_sql('f.v', 'span')}"""
+    ).fetchall()
+    assert len(rows) == len(ids)  # a span matches once at most
+    sql_ok = dict(rows)
+    disagree = [(v, sql_ok[v]) for v in set(ids) if sql_ok[v] != ric.is_valid(v)]
+    assert not disagree, disagree[:10]
+    assert 0 < sum(sql_ok.values()) < len(sql_ok)
+
+
+def test_merged_spans_hold_the_same_years():
+    rows = [("1", None, 1982), ("1", 1982, 1994), ("1", 2000, None), ("2", 1981, 2018), ("2", 2018, None), ("3", None, None)]
+    assert merge_spans(rows) == [("1", None, 1994), ("1", 2000, None), ("2", 1981, None), ("3", None, None)]
 
 
 def test_credit_code_check_equals_python_stdnum(con):

@@ -18,6 +18,7 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 LOC_TABLE = "fw_ref_cn_loc"
+SPAN_TABLE = "fw_ref_cn_loc_spans"  # the same years per code, overlapping ranges merged: one row matches
 
 
 @functools.cache
@@ -64,16 +65,34 @@ def ric_checksum_sql(v: str, digits: str | None = None) -> str:
     return f"substr('{RIC_CHECK}', (({terms}) % 11) + 1, 1)"
 
 
-def ric_reason_sql(v: str, digits: str | None = None) -> str:
-    """Reason code why the cleaned (trimmed, upper-cased) ID `v` is invalid, NULL if valid.
-    `digits`: a column holding `ric_digits_sql(v)`, for speed."""
-    birth = f"try_strptime(substr({v}, 7, 8), '%Y%m%d')"
-    year = f"try_cast(substr({v}, 7, 4) AS INTEGER)"
-    place = (
-        f"EXISTS (SELECT 1 FROM {LOC_TABLE} l WHERE l.code = substr({v}, 1, 6)"
-        f" AND (l.start_year IS NULL OR {year} >= l.start_year)"
-        f" AND (l.end_year IS NULL OR {year} <= l.end_year))"
+def ric_year_sql(v: str) -> str:
+    return f"try_cast(substr({v}, 7, 4) AS INTEGER)"
+
+
+def ric_place_join_sql(v: str, alias: str) -> str:
+    """A LEFT JOIN that finds the county span holding ID `v`'s birth-place code in its birth
+    year (at most one: spans do not overlap); `alias`.code IS NOT NULL is then the place
+    check of `ric_reason_sql`. One hash join, cheaper than the correlated EXISTS."""
+    year = ric_year_sql(v)
+    return (
+        f"LEFT JOIN {SPAN_TABLE} AS {alias} ON {alias}.code = substr({v}, 1, 6)"
+        f" AND ({alias}.start_year IS NULL OR {year} >= {alias}.start_year)"
+        f" AND ({alias}.end_year IS NULL OR {year} <= {alias}.end_year)"
     )
+
+
+def ric_reason_sql(v: str, digits: str | None = None, place: str | None = None) -> str:
+    """Reason code why the cleaned (trimmed, upper-cased) ID `v` is invalid, NULL if valid.
+    For speed, `digits`: a column holding `ric_digits_sql(v)`; `place`: a column that says
+    whether the birth place was a county in the birth year (see `ric_place_join_sql`)."""
+    birth = f"try_strptime(substr({v}, 7, 8), '%Y%m%d')"
+    year = ric_year_sql(v)
+    if place is None:
+        place = (
+            f"EXISTS (SELECT 1 FROM {LOC_TABLE} l WHERE l.code = substr({v}, 1, 6)"
+            f" AND (l.start_year IS NULL OR {year} >= l.start_year)"
+            f" AND (l.end_year IS NULL OR {year} <= l.end_year))"
+        )
     # An ID of the right shape (nearly all) matches one pattern and skips the other two: a
     # value of 17 digits and a digit or X is neither an Excel number nor 15 digits long.
     shape = f"regexp_full_match({v}, '[0-9]{{17}}[0-9X]')"
@@ -102,12 +121,38 @@ def uscc_reason_sql(v: str) -> str:
     END"""
 
 
+def merge_spans(rows) -> list[tuple[str, int | None, int | None]]:
+    """(code, start, end) ranges, NULL open-ended, with the ranges of a code that overlap
+    merged (stdnum lists 232701 as 1981-2018 and 2018-): the same years, disjoint."""
+    lo, hi = float("-inf"), float("inf")
+    out: list[tuple[str, int | None, int | None]] = []
+    by_code: dict[str, list[tuple[float, float]]] = {}
+    for code, start, end in rows:
+        by_code.setdefault(code, []).append((lo if start is None else start, hi if end is None else end))
+    for code in sorted(by_code):
+        spans: list[list[float]] = []
+        for start, end in sorted(by_code[code]):
+            if spans and start <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], end)
+            else:
+                spans.append([start, end])
+        out.extend((code, None if s == lo else int(s), None if e == hi else int(e)) for s, e in spans)
+    return out
+
+
+def _exists(con, table: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+    ).fetchall()[0][0])
+
+
 def install_reference_tables(con) -> None:
-    """Create the county-code table the ID check joins against (idempotent)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [LOC_TABLE]
-    ).fetchall()[0][0]
-    if exists:
-        return
-    codes = county_codes()  # noqa: F841 - read by DuckDB's replacement scan below
-    con.execute(f"CREATE TABLE {LOC_TABLE} AS SELECT * FROM codes")
+    """Create the county-code tables the ID check joins against (idempotent)."""
+    if not _exists(con, LOC_TABLE):
+        codes = county_codes()  # noqa: F841 - read by DuckDB's replacement scan below
+        con.execute(f"CREATE TABLE {LOC_TABLE} AS SELECT * FROM codes")
+    if not _exists(con, SPAN_TABLE):
+        rows = con.execute(f"SELECT code, start_year, end_year FROM {LOC_TABLE}").fetchall()
+        spans = pd.DataFrame(merge_spans(rows), columns=["code", "start_year", "end_year"])
+        spans = spans.astype({"start_year": "Int32", "end_year": "Int32"})  # noqa: F841 - replacement scan
+        con.execute(f"CREATE TABLE {SPAN_TABLE} AS SELECT * FROM spans")

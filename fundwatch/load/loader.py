@@ -117,6 +117,8 @@ def load_directory(ws, data_dir, *, mapping=None, force=False, progress=None) ->
                 sf = stage_file(con, raw, spec, headers)
                 sf.unknown = headers.unknown
                 staged.setdefault(name, []).append(sf)
+                # The typed table holds all that is kept: the raw text goes now, not at the end.
+                drop_staging(con, raw.staging)
         if problems:
             raise LoadError(problems)
         # Phase 2: replace every changed table in one transaction.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from fundwatch.contract.tables import TableSpec
 from fundwatch.load.headers import HeaderMap
-from fundwatch.load.ids import ric_digits_sql, ric_reason_sql, uscc_reason_sql
+from fundwatch.load.ids import ric_digits_sql, ric_place_join_sql, ric_reason_sql, uscc_reason_sql
 from fundwatch.load.readers import RawFile
 from fundwatch.load.values import bounded_sql, clean_sql, reason_sql, value_sql
 
@@ -59,11 +59,16 @@ def stage_file(con, raw: RawFile, spec: TableSpec, headers: HeaderMap, check_ids
 
     trimmed = ", ".join(f"{_trim_sql(_q('raw_' + c.name))} AS {_q('t_' + c.name)}" for c in present)
     cleaned = ", ".join(f"{clean_sql(_q('t_' + c.name), c, trimmed=True)} AS {k(c)}" for c in present)
-    checks, digits = [], []  # digits: an ID's first 17 characters as a number, for its check digit
+    checks, digits, joins = [], [], []  # digits: an ID's 17 digits as a number, and its county span
     for c in present:
         if c.kind == "person_id":
-            checks.append(f"{ric_reason_sql(k(c), _q('n_' + c.name)) if check_ids else 'NULL'} AS {_q('chk_' + c.name)}")
-            digits.append(f"{ric_digits_sql(k(c))} AS {_q('n_' + c.name)}")
+            if check_ids:
+                span = _q("l_" + c.name)
+                reason = ric_reason_sql(k(c), _q("n_" + c.name), _q("pl_" + c.name))
+                digits.append(f"{ric_digits_sql(k(c))} AS {_q('n_' + c.name)}")
+                digits.append(f"{span}.code IS NOT NULL AS {_q('pl_' + c.name)}")
+                joins.append(ric_place_join_sql("cleaned." + k(c), span))
+            checks.append(f"{reason if check_ids else 'NULL'} AS {_q('chk_' + c.name)}")
         elif c.kind == "credit_code":
             checks.append(f"{uscc_reason_sql(k(c)) if check_ids else 'NULL'} AS {_q('chk_' + c.name)}")
     values, bounded, reasons = [], [], []
@@ -100,7 +105,7 @@ def stage_file(con, raw: RawFile, spec: TableSpec, headers: HeaderMap, check_ids
             FROM {raw.staging}),
         trimmed AS (SELECT *{', ' + trimmed if trimmed else ''} FROM src WHERE __skip IS NULL),
         cleaned AS (SELECT *{', ' + cleaned if cleaned else ''} FROM trimmed),
-        numbered AS (SELECT *{''.join(', ' + d for d in digits)} FROM cleaned),
+        numbered AS (SELECT cleaned.*{''.join(', ' + d for d in digits)} FROM cleaned {' '.join(joins)}),
         checked AS (SELECT *{''.join(', ' + c for c in checks)} FROM numbered),
         parsed AS (SELECT *, {', '.join(values)} FROM checked),
         valued AS (SELECT *, {', '.join(bounded)} FROM parsed),
@@ -118,6 +123,8 @@ def stage_file(con, raw: RawFile, spec: TableSpec, headers: HeaderMap, check_ids
     good, bad = con.execute(
         f"SELECT count(*) FILTER (WHERE NOT __bad), count(*) FILTER (WHERE __bad) FROM {typed}"
     ).fetchall()[0]
+    if good + bad != counts[0] - counts[1] - counts[2]:  # a join in the typing may never add or drop a row
+        raise RuntimeError(f"{raw.path}: {counts[0] - counts[1] - counts[2]} rows staged as {good + bad}")
     # Rows read = loaded + quarantined + repeated headers; blank rows, like blank lines, are
     # counted apart (StagedFile.blank_rows), so the balance holds for every file.
     rows_read = counts[0] - counts[1] + len(raw.bad_shape)
