@@ -1,28 +1,84 @@
-"""Every rule's embedded tests on Spark, and how a rule that cannot be translated says so.
+"""Every rule's embedded tests on Spark, with the rule's whole result compared with DuckDB's,
+and how a rule that cannot be translated says so.
 
 The DuckDB side of the same tests is tests/test_rules_embedded.py; the comparison of every
 rule's rows on the sample county is in tests/test_spark_sample.py.
 """
 
+import math
+from decimal import Decimal
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 from fundwatch.config import Config
 from fundwatch.rules import load_rules
 from fundwatch.rules.engines import support, support_table
-from fundwatch.rules.runner import run_rules
-from fundwatch.rules.testing import run_rule_tests, run_test
+from fundwatch.rules.params import coerce
+from fundwatch.rules.runner import run_rule, run_rules
+from fundwatch.rules.testing import fresh_engine, insert_rows, run_rule_tests, run_test
 
 RULESET = load_rules()
 CASES = [(rule, test) for rule in RULESET for test in rule.tests]
 
 
+@pytest.fixture
+def recording_spark(spark):
+    """A SparkEngine that keeps every result it returns, to compare the rule's rows with DuckDB's."""
+    from fundwatch.engine.spark_engine import SparkEngine
+
+    class Recording(SparkEngine):
+        def query(self, sql, dialect="duckdb"):
+            frame = super().query(sql, dialect)
+            self.results.append(frame)
+            return frame
+
+    engine = Recording(spark.newSession())
+    engine.results = []
+    return engine
+
+
+def _norm(v):
+    if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, float | np.floating | Decimal):
+        return round(float(v), 6)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def _rows(frame: pd.DataFrame) -> list[tuple]:
+    return sorted((tuple(_norm(v) for v in r) for r in frame.astype(object).itertuples(index=False)), key=repr)
+
+
+def _on_duckdb(rule, test) -> pd.DataFrame:
+    """The rule's raw result (every output column) on DuckDB, on the test's rows."""
+    duck = fresh_engine()
+    try:
+        for table, rows in test.data.items():
+            assert not insert_rows(duck.con, table, rows)
+        params = Config().rule_params(rule)
+        params.update({k: coerce(rule.params[k].type, v, k) for k, v in test.params.items()})
+        return run_rule(duck, rule, RULESET.trees[rule.id], test.year, params)
+    finally:
+        duck.con.close()
+
+
 @pytest.mark.parametrize(("rule", "test"), CASES, ids=[f"{r.id}::{t.name}" for r, t in CASES])
-def test_embedded_on_spark(rule, test, spark_engine):
-    result = run_test(rule, RULESET.trees[rule.id], test, spark_engine)
+def test_embedded_on_spark(rule, test, recording_spark):
+    result = run_test(rule, RULESET.trees[rule.id], test, recording_spark)
     assert result.passed, result.message
     assert not result.not_run, result.message  # every rule of the catalogue runs on Spark
+    # Not only the test's expectations: the rule's whole result on Spark (rows, evidence
+    # columns and their names) is DuckDB's, on rows written to probe the rule's edges.
+    expected, got = _on_duckdb(rule, test), recording_spark.results[-1]
+    assert list(got.columns) == list(expected.columns)
+    assert _rows(got) == _rows(expected)
 
 
 def test_every_catalogue_rule_runs_on_both_engines():
@@ -109,8 +165,6 @@ def test_an_override_runs_on_spark_and_gives_the_duckdb_result(rules_dir, spark_
 
 
 def test_a_scan_on_spark_reports_rules_it_could_not_run(rules_dir, spark_engine):
-    import pandas as pd
-
     ruleset = load_rules(rules_dir)
     spark_engine.register("subsidy_payments", pd.DataFrame({
         "payment_id": ["1", "2"], "person_id": ["P1", "P2"], "program_code": ["A", "A"],

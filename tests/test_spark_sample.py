@@ -116,7 +116,34 @@ def test_spark_scan_of_the_sample_equals_the_duckdb_scan(spark, tmp_path):
     if d_out != s_out:
         problems.append(f"outlier report: {d_out} vs {s_out}")
 
-    # 5. The run is recorded in the workspace on the driver, with its engine.
+    # 5. The detector fitted on a sample (a random one plus the extremes, as for a programme
+    # larger than fit_sample) and applied in several mapInPandas batches: the same scores.
+    from fundwatch.detect import score_outliers
+    from fundwatch.detect.features import FEATURE_SETS
+    from fundwatch.engine import DuckDBEngine
+
+    persons = [fs for fs in FEATURE_SETS if fs.key == "subsidy/person"]
+    settings = {"fit_sample": 1000, "batch_size": 1000}
+    present = set(runs["spark"]["run"]["inputs"])
+    con = duckdb.connect(str(tmp_path / "duckdb.duckdb"))
+    d_scores, d_report = score_outliers(DuckDBEngine(con), int(YEAR), present, settings, persons)
+    con.close()
+    s_scores, s_report = score_outliers(spark_engine, int(YEAR), present, settings, persons)
+    # More entities than fit_sample: fit_model takes the sampled path (fundwatch/detect/model.py).
+    assert d_report[0]["status"] == "scored" and d_report[0]["entities"] > 2 * settings["fit_sample"]
+    assert d_scores["flagged"].sum() > 0
+    d_scores, s_scores = (f.sort_values("entity_id", ignore_index=True) for f in (d_scores, s_scores))
+    if d_scores["entity_id"].tolist() != s_scores["entity_id"].tolist():
+        problems.append("sampled fit: other entities scored on Spark")
+    elif not np.allclose(d_scores["outlier_score"], s_scores["outlier_score"], atol=SCORE_TOLERANCE, rtol=0):
+        problems.append("sampled fit: outlier scores differ by up to "
+                        f"{np.max(np.abs(d_scores['outlier_score'] - s_scores['outlier_score'])):.3g}")
+    elif not (d_scores[["flagged", "explanation"]].fillna("").equals(s_scores[["flagged", "explanation"]].fillna(""))):
+        problems.append("sampled fit: flagged entities or their explanations differ")
+    if d_report[0]["flagged"] != s_report[0]["flagged"]:
+        problems.append(f"sampled fit: {d_report[0]['flagged']} flagged on DuckDB, {s_report[0]['flagged']} on Spark")
+
+    # 6. The run is recorded in the workspace on the driver, with its engine.
     assert runs["spark"]["run"]["engine"].startswith("SparkEngine(")
     con = duckdb.connect(str(tmp_path / "spark.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM fw_runs").fetchone()[0] == 1
