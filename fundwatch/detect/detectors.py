@@ -7,9 +7,16 @@ are PyOD's; `ensemble` averages the four after calibrating each to its own fit s
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from fundwatch.detect.calibrate import Calibration
+
+
+def threads() -> int:
+    """Threads for fitting trees and scoring rows: the machine's cores, at most 8."""
+    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def make_detector(name: str, settings, n_rows: int):
@@ -25,6 +32,7 @@ def make_detector(name: str, settings, n_rows: int):
             max_samples=m,
             contamination=c,
             random_state=settings.random_state,
+            n_jobs=threads(),  # the trees are built in parallel from seeds drawn first: same forest
         )
     if name == "ecod":
         from pyod.models.ecod import ECOD
