@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -103,6 +104,25 @@ def rules_version(ruleset: RuleSet) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+# DuckDB settings while a scan runs on the workspace's connection. Nothing in a scan depends
+# on the order DuckDB returns unordered rows in (cases, hits and outlier scores are sorted),
+# and not keeping it lets large CREATE TABLE AS and aggregates stream under the memory limit.
+SCAN_SETTINGS = {"preserve_insertion_order": "false"}
+
+
+@contextlib.contextmanager
+def scan_settings(con):
+    """SCAN_SETTINGS on `con` for the block, then the connection's own values again."""
+    old = {k: con.execute("SELECT current_setting(?)", [k]).fetchone()[0] for k in SCAN_SETTINGS}
+    try:
+        for k, v in SCAN_SETTINGS.items():
+            con.execute(f"SET {k} = {v}")
+        yield
+    finally:
+        for k, v in old.items():
+            con.execute(f"SET {k} = {str(v).lower() if isinstance(v, bool) else v}")
+
+
 def scan(ws, year: int, *, present: set[str] | None = None, config: Config | None = None,
          ruleset: RuleSet | None = None, rule_ids=None, outliers: bool = True, progress=None,
          engine=None) -> ScanResult:
@@ -113,6 +133,14 @@ def scan(ws, year: int, *, present: set[str] | None = None, config: Config | Non
     outlier features run, e.g. a SparkEngine holding the tables (fundwatch/engine/spark_load.py);
     case building, history and the run record stay here, in the workspace.
     """
+    with scan_settings(ws.con):
+        return _scan(ws, year, present=present, config=config, ruleset=ruleset, rule_ids=rule_ids,
+                     outliers=outliers, progress=progress, engine=engine)
+
+
+def _scan(ws, year: int, *, present: set[str] | None = None, config: Config | None = None,
+          ruleset: RuleSet | None = None, rule_ids=None, outliers: bool = True, progress=None,
+          engine=None) -> ScanResult:
     import fundwatch
 
     year = int(year)  # numpy integers from a DataFrame cannot be bound as query parameters
