@@ -104,7 +104,8 @@ def fit_model(engine, table: str, fs, n: int, s) -> Model:
     X = np.vstack([X_norm, X_extra])
     # Rows in the order of their values, not of their ids: the fitted model depends on the
     # entities' features only, never on how their identifiers sort.
-    X = X[np.lexsort(X.T[::-1])]
+    order = np.lexsort(X.T[::-1])
+    X = X[order]
     keep = X.max(axis=0) > X.min(axis=0)
     # An isolation forest scores each row on its own; ECOD and COPOD rank rows among the batch.
     model = Model(directions, keep, fit_rows=len(X), pieces=threads() if s.detector == "iforest" else 1)
@@ -112,9 +113,16 @@ def fit_model(engine, table: str, fs, n: int, s) -> Model:
         return model
     model.detector = make_detector(s.detector, s, len(X)).fit(X[:, keep])
     # Calibrate on the random sample only (the extremes would shift every score down).
-    norm_raw = (
-        model.detector.decision_function(X_norm[:, keep]) if len(X_extra) else model.detector.decision_scores_
-    )
+    if not len(X_extra):
+        norm_raw = model.detector.decision_scores_
+    elif s.detector == "iforest":
+        # The fit scored every fit row already, each on its own: the sample's rows, picked out
+        # of them, are what scoring the sample again would give.
+        position = np.empty_like(order)
+        position[order] = np.arange(len(order))
+        norm_raw = model.detector.decision_scores_[position[: len(X_norm)]]
+    else:  # ECOD and COPOD score a row against the rows it comes with
+        norm_raw = model.detector.decision_function(X_norm[:, keep])
     model.calibration = Calibration(norm_raw)
     model.threshold = float(np.percentile(norm_raw, 100 * (1 - s.contamination)))
     return model
