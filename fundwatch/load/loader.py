@@ -114,7 +114,7 @@ def load_directory(ws, data_dir, *, mapping=None, force=False, progress=None) ->
                 if headers.problems:
                     problems.extend(headers.problems)
                     continue
-                sf = stage_file(con, raw, spec, headers)
+                sf = stage_file(con, raw, spec, headers, ordered=False)
                 sf.unknown = headers.unknown
                 staged.setdefault(name, []).append(sf)
                 # The typed table holds all that is kept: the raw text goes now, not at the end.
@@ -164,12 +164,13 @@ def _replace_table(con, load_id, name, files: list[StagedFile], digest, source) 
     tl = TableLoad(name, "loaded", [str(sf.raw.path) for sf in files])
     for sf in files:
         path = str(sf.raw.path)
-        con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {sf.typed} WHERE NOT __bad")
+        # In the order of the file (typing wrote the rows in any order).
+        con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {sf.typed} WHERE NOT __bad ORDER BY __line")
         con.execute(
             f"""INSERT INTO fw_quarantine
             SELECT ?, ?, ?, __line, __problems[1]."column", __problems[1].raw, __problems[1].reason,
                    to_json(__problems), __raw_row
-            FROM {sf.typed} WHERE __bad""",
+            FROM {sf.typed} WHERE __bad ORDER BY __line""",
             [load_id, name, path],
         )
         if sf.raw.bad_shape:
