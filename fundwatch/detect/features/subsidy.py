@@ -119,14 +119,19 @@ FROM pay p LEFT JOIN shared s ON s.person_id = p.person_id GROUP BY p.person_id"
     ]
     unit_rel, unit = relative("u_", "unit", UNIT_LEVELS, UNIT_FEATURES, settings.min_peer_group)
     person_rel, person = relative("q_", "person", PERSON_LEVELS, PERSON_FEATURES, settings.min_peer_group)
-    # For each programme-level feature, the person's programme where it deviates most.
-    picks = [
+    # For each programme-level feature, the person's programme where it deviates most. Most
+    # people are paid by one programme: theirs is taken as it is, only the others are ranked.
+    picks = [("unit_count", f"SELECT person_id, count(*) AS n FROM {unit} GROUP BY person_id")]
+    picks += [
         (
             f"pick_{f.name}",
-            f"""SELECT person_id, {", ".join(output_columns([f]))},
-       row_number() OVER (PARTITION BY person_id
-                          ORDER BY {directional_z(f)} DESC NULLS LAST, program_code) AS rn
-FROM {unit}""",
+            f"""SELECT u.person_id, {", ".join(output_columns([f], "u"))}, 1 AS rn
+FROM {unit} u JOIN unit_count c ON c.person_id = u.person_id AND c.n = 1
+UNION ALL
+SELECT u.person_id, {", ".join(output_columns([f], "u"))},
+       row_number() OVER (PARTITION BY u.person_id
+                          ORDER BY {directional_z(f)} DESC NULLS LAST, u.program_code) AS rn
+FROM {unit} u JOIN unit_count c ON c.person_id = u.person_id AND c.n > 1""",
         )
         for f in UNIT_FEATURES
     ]
