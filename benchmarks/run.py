@@ -15,8 +15,10 @@ Stages (each on the real code path: the scan's own progress messages mark the bo
                DataFrames already in memory; compared with the same three fundwatch rules
 
 Peak memory is the process's peak resident set during each stage (Linux: VmHWM, reset
-between stages through /proc/self/clear_refs); results are written as JSON so runs can be
-compared between commits.
+between stages through /proc/self/clear_refs); with --memory-limit the peak of the scan
+(rules, outliers, cases) and of the whole pipeline are printed against the limit. The five
+slowest rules are printed too. Results are written as JSON so runs can be compared between
+commits.
 """
 
 from __future__ import annotations
@@ -209,6 +211,9 @@ def main(argv=None) -> dict:
     stages.results["pandas"] = {"seconds": pandas_three, "peak_mb": _peak_mb()}
     ws.close()
 
+    slowest = sorted(result.outcomes, key=lambda o: -o.seconds)[:5]
+    scan_stages = [s for s in ("rules", "outliers", "cases") if s in stages.results]
+    pipeline_stages = [s for s in ("load", *scan_stages, "exports") if s in stages.results]
     pipeline = sum(
         stages.results[s]["seconds"]
         for s in ("load", "rules", "outliers", "cases", "exports")
@@ -245,6 +250,10 @@ def main(argv=None) -> dict:
             "pandas_hits": pandas_counts,
         },
         "cases": len(result.cases),
+        "rule_hits": len(result.hits),
+        "slowest_rules": {o.rule_id: round(o.seconds, 3) for o in slowest},
+        "scan_peak_mb": max(stages.results[s]["peak_mb"] for s in scan_stages),
+        "pipeline_peak_mb": max(stages.results[s]["peak_mb"] for s in pipeline_stages),
     }
     print(
         f"scale {args.scale}: {input_rows:,} input rows on {report['machine']['cpus']} cores, "
@@ -256,10 +265,15 @@ def main(argv=None) -> dict:
     print(
         f"end to end {pipeline:.2f}s = {report['end_to_end_over_floor']:.1f}x the floor; scan {scan_only:.2f}s"
     )
+    print("slowest rules: " + ", ".join(f"{rid} {sec:.2f}s" for rid, sec in report["slowest_rules"].items()))
+    limit = f"memory limit {args.memory_limit}" if args.memory_limit else "no memory limit"
+    print(f"peak RSS with {limit}: scan {report['scan_peak_mb']:.0f} MB, "
+          f"load to exports {report['pipeline_peak_mb']:.0f} MB")
     print(
         f"three rules: fundwatch {fundwatch_three:.3f}s, pandas {pandas_three:.3f}s "
-        f"({report['three_rules']['pandas_over_fundwatch']:.1f}x); hits {pandas_counts}"
+        f"(pandas / fundwatch = {report['three_rules']['pandas_over_fundwatch']:.1f}x)"
     )
+    print(f"  entities found: fundwatch {report['three_rules']['fundwatch_hits']}, pandas {pandas_counts}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
