@@ -57,7 +57,7 @@ def stage_file(
     # test of that field settles it, and only the rest are checked column by column.
     skip = f"CASE WHEN {is_blank} THEN 'blank' WHEN {is_header} THEN 'header' END"
     if all_raw:
-        first = "coalesce(trim(c0), '')"
+        first = f"coalesce({_trim_sql('c0')}, '')"
         skip = f"CASE WHEN {first} <> '' AND {first} <> '{header_text[0]}' THEN NULL ELSE {skip} END"
 
     def k(c):
