@@ -177,7 +177,7 @@ def _scan(ws, year: int, *, present: set[str] | None = None, config: Config | No
     if progress:
         progress("building cases")
     t = time.monotonic()
-    cases, hits = build_cases(hits, outlier_frame, year, scoring)
+    cases, hits = build_cases(hits, outlier_frame, year, scoring, key=ws.case_key)
     cases = attach_regions(engine, cases, present)
     cases, resolved = history.annotate(cases, hits, history.previous_cases(ws.con, year),
                                        history.latest_reviews(ws.con), scoring.cleared_factor)

@@ -5,6 +5,7 @@ runs and reviews. `Workspace` is also the entry point of the Python API.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -20,6 +21,7 @@ from fundwatch.load.ids import install_reference_tables
 
 DEFAULT_PATH = "fundwatch.duckdb"
 SCHEMA_VERSION = "1"
+CASE_KEY_ENV = "FUNDWATCH_CASE_KEY"
 
 META_DDL = [
     "CREATE TABLE IF NOT EXISTS fw_meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -169,6 +171,17 @@ class Workspace:
             "INSERT INTO fw_meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [SCHEMA_VERSION],
         )
+        # The secret behind case ids (cases/build.py): made once, kept with the workspace.
+        con.execute("INSERT INTO fw_meta VALUES ('case_key', ?) ON CONFLICT (key) DO NOTHING", [secrets.token_hex(32)])
+
+    @property
+    def case_key(self) -> bytes:
+        """The key of this workspace's case ids. FUNDWATCH_CASE_KEY, when set, is used instead,
+        so that workspaces (a cluster's and an office's, say) give a case the same id."""
+        shared = os.environ.get(CASE_KEY_ENV)
+        if shared:
+            return shared.encode()
+        return self.con.execute("SELECT value FROM fw_meta WHERE key = 'case_key'").fetchall()[0][0].encode()
 
     # --- tables -----------------------------------------------------------------------
     def loaded_tables(self) -> list[str]:

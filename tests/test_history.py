@@ -64,6 +64,26 @@ def test_case_ids_status_and_reviews_across_runs(tmp_path):
     assert stats == [(1,)]
 
 
+def test_case_ids_are_keyed_per_workspace_unless_a_key_is_shared(tmp_path, monkeypatch):
+    import hashlib
+
+    monkeypatch.delenv("FUNDWATCH_CASE_KEY", raising=False)
+    data = tmp_path / "data"
+    write_world(data)
+    ids = {}
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        ids[name] = list(scan(tmp_path / name, data)[1]["case_id"])
+    assert ids["a"] == list(scan(tmp_path / "a", data)[1]["case_id"])  # stable within a workspace
+    assert set(ids["a"]).isdisjoint(ids["b"])  # another workspace, another key
+    # Not the plain hash of the entity, which anyone could recompute from a masked ID.
+    plain = "C2023-" + hashlib.sha256(b"fundwatch-case:household:H1").hexdigest()[:12]
+    assert plain not in ids["a"] + ids["b"]
+    monkeypatch.setenv("FUNDWATCH_CASE_KEY", "the province's key")
+    shared = [list(scan(tmp_path / name, data)[1]["case_id"]) for name in ("a", "b")]
+    assert shared[0] == shared[1] and set(shared[0]).isdisjoint(ids["a"])
+
+
 def test_run_json_and_masked_outputs(tmp_path):
     data = tmp_path / "data"
     write_world(data)
@@ -118,6 +138,6 @@ def test_statistical_cases_without_any_rule_hit():
                              "program": ["dibao", "dibao"], "outlier_score": [0.99, 0.4], "flagged": [True, False],
                              "explanation": ["H1 stands out", ""], "explanation_zh": ["H1 异常", ""],
                              "amount_at_risk": [1200.0, 0.0]})
-    cases, _ = build_cases(pd.DataFrame(columns=HIT_COLUMNS), outliers, 2023, Scoring())
+    cases, _ = build_cases(pd.DataFrame(columns=HIT_COLUMNS), outliers, 2023, Scoring(), key=b"test")
     assert list(cases["entity_id"]) == ["H1"] and cases["rule_ids"].iloc[0] == ""
     assert cases["summary"].iloc[0] == "H1 stands out" and 0 < cases["risk_score"].iloc[0] < 100

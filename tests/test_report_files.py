@@ -151,7 +151,7 @@ def make_result(*, region_codes: bool = True) -> ScanResult:
             }
         ]
     )
-    cases, hits = build_cases(hits, outliers, YEAR, Scoring())
+    cases, hits = build_cases(hits, outliers, YEAR, Scoring(), key=b"test")
     housing = cases.loc[cases["program"] == "housing", "case_id"].iloc[0]
     reviews = pd.DataFrame(
         {
@@ -205,7 +205,7 @@ def _run(outcomes, n_cases, n_hits) -> dict:
 
 
 def empty_result() -> ScanResult:
-    cases, hits = build_cases(pd.DataFrame(columns=HIT_COLUMNS), None, YEAR, Scoring())
+    cases, hits = build_cases(pd.DataFrame(columns=HIT_COLUMNS), None, YEAR, Scoring(), key=b"test")
     cases, _ = history.annotate(cases, hits, pd.DataFrame(), pd.DataFrame(), 0.3)
     cases["region_code"] = pd.Series(dtype=object)
     return ScanResult("R20240105-000000-empty0", YEAR, cases, hits, [], _run([], 0, 0))

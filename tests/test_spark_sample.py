@@ -40,9 +40,11 @@ def _hit_rows(hits: pd.DataFrame, rule_id: str) -> tuple[list, set]:
     return sorted(rows), columns
 
 
-def test_spark_scan_of_the_sample_equals_the_duckdb_scan(spark, tmp_path):
+def test_spark_scan_of_the_sample_equals_the_duckdb_scan(spark, tmp_path, monkeypatch):
     from fundwatch.engine.spark_engine import SparkEngine
 
+    # Two workspaces give a case one id only when they share the case-id key (README: case ids).
+    monkeypatch.setenv("FUNDWATCH_CASE_KEY", "shared-by-both-runs")
     runs = {}
     for name, extra in (("duckdb", []), ("spark", ["--engine", "spark", "--spark-master", "local[2]"])):
         out = tmp_path / name

@@ -9,6 +9,7 @@ and year, so it is the same on every run.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
 import pandas as pd
@@ -20,8 +21,12 @@ CASE_COLUMNS = ["rank", "year", "case_id", "entity_type", "entity_id", "program"
                 "outlier_score", "amount_at_risk", "summary", "level", "signals", "programs", "summary_zh"]
 
 
-def case_id(entity_type: str, entity_id: str, year: int) -> str:
-    digest = hashlib.sha256(f"fundwatch-case:{entity_type}:{entity_id}".encode()).hexdigest()[:12]
+def case_id(entity_type: str, entity_id: str, year: int, key: bytes) -> str:
+    """`C<year>-` and 12 hex digits of an HMAC of the entity under the workspace's secret `key`.
+
+    Keyed because a plain hash of a resident ID is reversed in a second: a masked export shows
+    the ID's area code and last four characters, which leaves only the birth date to try."""
+    digest = hmac.new(key, f"fundwatch-case:{entity_type}:{entity_id}".encode(), hashlib.sha256).hexdigest()[:12]
     return f"C{year}-{digest}"
 
 
@@ -35,7 +40,7 @@ def _subject(row) -> str | None:
         return None
 
 
-def assign_cases(hits: pd.DataFrame) -> pd.DataFrame:
+def assign_cases(hits: pd.DataFrame, key: bytes) -> pd.DataFrame:
     """Hits with the case each belongs to (case_entity_type, case_entity_id, case_program)."""
     hits = hits.copy()
     if hits.empty:
@@ -49,16 +54,18 @@ def assign_cases(hits: pd.DataFrame) -> pd.DataFrame:
     hits["case_entity_type"] = ["person" if c else t for c, t in zip(is_cross, hits["entity_type"], strict=True)]
     hits["case_entity_id"] = [s if c else e for c, s, e in zip(is_cross, hits["subject"], hits["entity_id"], strict=True)]
     hits["case_program"] = ["cross" if c else p for c, p in zip(is_cross, hits["program"], strict=True)]
-    hits["case_id"] = [case_id(t, e, y) for t, e, y in
+    hits["case_id"] = [case_id(t, e, y, key) for t, e, y in
                        zip(hits["case_entity_type"], hits["case_entity_id"], hits["year"], strict=True)]
     return hits.drop(columns=["subject"])
 
 
-def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, scoring: Scoring) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(cases, hits with case_id). `outliers` has entity_type, entity_id, program, outlier_score, explanation."""
-    hits = assign_cases(hits)
+def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, scoring: Scoring, *,
+                key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(cases, hits with case_id). `outliers` has entity_type, entity_id, program, outlier_score, explanation.
+    `key` is the workspace's case-id secret (Workspace.case_key)."""
+    hits = assign_cases(hits, key)
     cases = _rule_cases(hits, year)
-    cases = _merge_outliers(cases, outliers, year)
+    cases = _merge_outliers(cases, outliers, year, key)
     if cases.empty:
         return pd.DataFrame(columns=CASE_COLUMNS), hits
     cases["risk_score"] = [scoring.score(lv, amt, o) for lv, amt, o in
@@ -104,7 +111,7 @@ def _rule_cases(hits: pd.DataFrame, year: int) -> pd.DataFrame:
     })
 
 
-def _merge_outliers(cases: pd.DataFrame, outliers: pd.DataFrame | None, year: int) -> pd.DataFrame:
+def _merge_outliers(cases: pd.DataFrame, outliers: pd.DataFrame | None, year: int, key: bytes) -> pd.DataFrame:
     if outliers is None or outliers.empty:
         if cases.empty:
             return cases
@@ -116,7 +123,7 @@ def _merge_outliers(cases: pd.DataFrame, outliers: pd.DataFrame | None, year: in
     wanted = set(flagged_ids) | (set(cases["entity_id"].astype(str)) if not cases.empty else set())
     o = outliers[outliers["entity_id"].isin(wanted)]
     o = o.sort_values("outlier_score", ascending=False).drop_duplicates(["entity_type", "entity_id"]).copy()
-    o["case_id"] = [case_id(t, e, year) for t, e in zip(o["entity_type"], o["entity_id"], strict=True)]
+    o["case_id"] = [case_id(t, e, year, key) for t, e in zip(o["entity_type"], o["entity_id"], strict=True)]
     flagged = o[o["flagged"]] if "flagged" in o else o
     if cases.empty:
         cases = pd.DataFrame(columns=[c for c in CASE_COLUMNS if c not in ("rank", "risk_score")] + ["levels"])
