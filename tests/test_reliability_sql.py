@@ -187,7 +187,8 @@ def test_hostile_file_folder_column_and_mapping_names(tmp_path):
         assert report.ignored == ["vehicles; DROP TABLE fw_meta.csv"]
         assert ws.con.execute("SELECT person_id FROM deaths").fetchall() == [(make_id(1),)]
     counts = snapshot(ws_path)
-    assert counts["deaths"] == 1 and counts["fw_loads"] == 1 and counts["fw_meta"] == 1
+    # fw_meta: schema_version and case_key, both still there
+    assert counts["deaths"] == 1 and counts["fw_loads"] == 1 and counts["fw_meta"] == 2
 
 
 def test_mapping_file_is_bounded_plain_data(tmp_path):
