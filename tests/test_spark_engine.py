@@ -127,3 +127,16 @@ def test_fundwatch_and_every_duckdb_path_work_without_pyspark(tmp_path):
     assert "EXIT 2" in proc.stdout
     assert "pip install 'fundwatch[spark]'" in proc.stderr
 
+
+
+def test_a_local_master_gets_two_shuffle_partitions_per_core_and_a_cluster_its_own_settings():
+    import os
+
+    from fundwatch.engine.spark_engine import local_defaults
+
+    assert local_defaults("local") == {"spark.sql.shuffle.partitions": "2"}
+    assert local_defaults("local[4]") == {"spark.sql.shuffle.partitions": "8"}
+    assert local_defaults("local[3, 2]") == {"spark.sql.shuffle.partitions": "6"}
+    assert local_defaults("local[*]") == {"spark.sql.shuffle.partitions": str(2 * os.cpu_count())}
+    for cluster in ("yarn", "spark://host:7077", "k8s://https://api:443", None, "local-cluster[2,1,1024]"):
+        assert local_defaults(cluster) == {}

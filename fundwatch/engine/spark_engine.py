@@ -16,6 +16,7 @@ by zero fails the query, as in DuckDB, instead of becoming NULL).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 
@@ -28,6 +29,22 @@ from fundwatch.engine.base import Engine
 SESSION_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "true"}
 _SPARK_TYPES = {"BIGINT": "long", "DOUBLE": "double", "BOOLEAN": "boolean", "VARCHAR": "string"}
 _DROP = re.compile(r"^\s*DROP\s+(?:TABLE|VIEW)\s+(IF\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*;?\s*$", re.IGNORECASE)
+
+
+def local_defaults(master: str | None) -> dict[str, str]:
+    """Settings for a local master: Spark's 200 shuffle partitions cost far more than they
+    save on one machine (minutes for the sample county), so two per core. A cluster keeps
+    what spark-submit and spark-defaults.conf set.
+
+    >>> local_defaults("local[4]"), local_defaults("yarn")
+    ({'spark.sql.shuffle.partitions': '8'}, {})
+    """
+    m = re.fullmatch(r"local(?:\[(\d+|\*)(?:,\s*\d+)?\])?", master or "")
+    if not m:
+        return {}
+    threads = m.group(1)
+    cores = 1 if threads is None else (os.cpu_count() or 1) if threads == "*" else int(threads)
+    return {"spark.sql.shuffle.partitions": str(2 * cores)}
 
 
 def spark_session(master: str | None = None, app_name: str = "fundwatch", conf: dict | None = None):
@@ -43,7 +60,7 @@ def spark_session(master: str | None = None, app_name: str = "fundwatch", conf: 
         builder = builder.master(master)
     if (master or "").startswith("local"):
         builder = builder.config("spark.pyspark.python", sys.executable)
-    for key, value in {**SESSION_CONF, **(conf or {})}.items():
+    for key, value in {**SESSION_CONF, **local_defaults(master), **(conf or {})}.items():
         builder = builder.config(key, str(value))
     return builder.getOrCreate()
 
