@@ -13,10 +13,10 @@ without an example database, so CI sees the same examples every time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -49,8 +49,11 @@ def ws():
     w.close()
 
 
-def _folder() -> Path:
-    return Path(tempfile.mkdtemp(prefix="fw-hostile-"))
+@contextlib.contextmanager
+def _scratch():
+    """A folder of one example's own (hypothesis runs many per test), removed after it."""
+    with tempfile.TemporaryDirectory(prefix="fw-hostile-") as folder:
+        yield Path(folder)
 
 
 def check_load(ws, folder: Path, plan: Plan, exp, fmt: str) -> None:
@@ -104,36 +107,27 @@ def test_csv_rows_in_equal_rows_loaded_plus_quarantined(ws, data):
     plan = data.draw(plans())
     style = data.draw(csv_styles(plan))
     content, exp = write_csv(plan, style)
-    folder = _folder()
-    try:
+    with _scratch() as folder:
         (folder / f"{plan.table}.csv").write_bytes(content)
         check_load(ws, folder, plan, exp, "csv")
-    finally:
-        shutil.rmtree(folder)
 
 
 @FUZZ
 @given(data=st.data())
 def test_xlsx_rows_in_equal_rows_loaded_plus_quarantined(ws, data):
     plan = data.draw(plans(allow_huge=False))
-    folder = _folder()
-    try:
+    with _scratch() as folder:
         exp = write_xlsx(plan, data.draw, folder / f"{plan.table}.xlsx")
         check_load(ws, folder, plan, exp, "xlsx")
-    finally:
-        shutil.rmtree(folder)
 
 
 @FUZZ
 @given(data=st.data())
 def test_parquet_rows_in_equal_rows_loaded_plus_quarantined(ws, data):
     plan = data.draw(plans())
-    folder = _folder()
-    try:
+    with _scratch() as folder:
         exp = write_parquet(plan, folder / f"{plan.table}.parquet")
         check_load(ws, folder, plan, exp, "parquet")
-    finally:
-        shutil.rmtree(folder)
 
 
 def _load_or_fail_clearly(ws, folder: Path, name: str):
@@ -155,20 +149,16 @@ def _load_or_fail_clearly(ws, folder: Path, name: str):
 @given(content=st.binary(max_size=4096), fmt=st.sampled_from(["csv", "xlsx", "parquet"]),
        prefix=st.sampled_from([b"", b"person_id,name,death_date\n", b"PK\x03\x04", b"PAR1"]))
 def test_random_bytes_fail_clearly(ws, content, fmt, prefix):
-    folder = _folder()
-    try:
+    with _scratch() as folder:
         (folder / f"deaths{SUFFIX[fmt]}").write_bytes(prefix + content)
         _load_or_fail_clearly(ws, folder, "deaths")
-    finally:
-        shutil.rmtree(folder)
 
 
 @FUZZ
 @given(data=st.data(), fmt=st.sampled_from(["csv", "xlsx", "parquet"]), cut=st.floats(0, 1))
 def test_truncated_files_fail_clearly_or_keep_every_whole_row(ws, data, fmt, cut):
     plan = data.draw(plans(allow_huge=False, allow_header_errors=False, min_rows=1))
-    folder = _folder()
-    try:
+    with _scratch() as folder:
         path = folder / f"{plan.table}{SUFFIX[fmt]}"
         if fmt == "csv":
             content, exp = write_csv(plan, data.draw(csv_styles(plan)))
@@ -191,8 +181,6 @@ def test_truncated_files_fail_clearly_or_keep_every_whole_row(ws, data, fmt, cut
         for m in text_markers:
             if m in exp.loaded or m in exp.quarantined:
                 assert m in stored or m in quarantined, m
-    finally:
-        shutil.rmtree(folder)
 
 
 @FUZZ
@@ -200,14 +188,10 @@ def test_truncated_files_fail_clearly_or_keep_every_whole_row(ws, data, fmt, cut
 def test_wrong_encodings_fail_clearly_or_balance(ws, data, encoding):
     plan = data.draw(plans(allow_huge=False, allow_header_errors=False))
     content, _ = write_csv(plan, data.draw(csv_styles(plan)))
-    text = content.decode("gb18030", "replace") if False else None  # noqa: F841 - kept simple below
-    folder = _folder()
-    try:
+    with _scratch() as folder:
         raw = content.decode(_written_encoding(content)).encode(encoding, "replace")
         (folder / f"{plan.table}.csv").write_bytes(raw)
         _load_or_fail_clearly(ws, folder, plan.table)
-    finally:
-        shutil.rmtree(folder)
 
 
 def _written_encoding(content: bytes) -> str:
