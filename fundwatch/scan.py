@@ -113,7 +113,7 @@ SCAN_SETTINGS = {"preserve_insertion_order": "false"}
 @contextlib.contextmanager
 def scan_settings(con):
     """SCAN_SETTINGS on `con` for the block, then the connection's own values again."""
-    old = {k: con.execute("SELECT current_setting(?)", [k]).fetchone()[0] for k in SCAN_SETTINGS}
+    old = {k: con.execute("SELECT current_setting(?)", [k]).fetchall()[0][0] for k in SCAN_SETTINGS}
     try:
         for k, v in SCAN_SETTINGS.items():
             con.execute(f"SET {k} = {v}")
