@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fundwatch.report.files import publish_together, write_csv, write_json
-from fundwatch.report.mask import mask_frame, mask_json
+from fundwatch.report.mask import mask_frame, masked_run
 
 CASES_CSV = ["rank", "year", "case_id", "entity_type", "entity_id", "program", "risk_score", "rule_ids",
              "outlier_score", "amount_at_risk", "summary", "level", "signals", "programs", "status", "review_status",
@@ -50,7 +50,7 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
     paths["run"] = outdir / "run.json"
     # run.json quotes rule errors, which may quote a value (DuckDB: "Could not convert string
     # '110105...'"): masked like the other files unless unmask.
-    run = dict(result.run) if unmask else mask_json(dict(result.run))
+    run = dict(masked_run(result, unmask).run)
     run["outputs"] = {"dir": str(outdir), "lang": lang, "ids_unmasked": unmask,
                       "files": [p.name for p in paths.values()]}
     history = result.history if reports else None
