@@ -214,14 +214,8 @@ def main(argv=None) -> dict:
     slowest = sorted(result.outcomes, key=lambda o: -o.seconds)[:5]
     scan_stages = [s for s in ("rules", "outliers", "cases") if s in stages.results]
     pipeline_stages = [s for s in ("load", *scan_stages, "exports") if s in stages.results]
-    pipeline = sum(
-        stages.results[s]["seconds"]
-        for s in ("load", "rules", "outliers", "cases", "exports")
-        if s in stages.results
-    )
-    scan_only = sum(
-        stages.results[s]["seconds"] for s in ("rules", "outliers", "cases") if s in stages.results
-    )
+    pipeline = sum(stages.results[s]["seconds"] for s in pipeline_stages)
+    scan_only = sum(stages.results[s]["seconds"] for s in scan_stages)
     report = {
         "fundwatch_version": fundwatch.__version__,
         "commit": os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip(),
