@@ -547,15 +547,17 @@ def test_html_half_written_leaves_no_file(tmp_path, monkeypatch):
 
 
 def test_xlsx_crash_leaves_no_file(tmp_path, monkeypatch):
-    real_save = openpyxl.Workbook.save
+    import xlsxwriter
 
-    def save_half(self, filename):
-        real_save(self, filename)
-        with open(filename, "r+b") as f:
+    real_close = xlsxwriter.Workbook.close
+
+    def close_half(self):
+        real_close(self)
+        with open(self.filename, "r+b") as f:
             f.truncate(100)
         raise OSError("disk full")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", save_half)
+    monkeypatch.setattr(xlsxwriter.Workbook, "close", close_half)
     with pytest.raises(OSError, match="disk full"):
         write_xlsx(make_result(), tmp_path / "cases.xlsx")
     assert list(tmp_path.iterdir()) == []

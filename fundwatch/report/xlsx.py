@@ -6,12 +6,13 @@ table has a styled, frozen header row and an autofilter; money has thousands sep
 the risk score a colour scale. IDs are masked unless `unmask`, text that Excel would run
 as a formula is neutralised, and the file appears whole or not at all.
 
-Rows are streamed (openpyxl write-only mode), so a large case list does not need the
-whole workbook in memory.
+Written with XlsxWriter in constant_memory mode: rows are streamed to disk as they are
+written, so a large case list does not need the whole workbook in memory.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import unicodedata
@@ -19,19 +20,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.formatting.rule import ColorScaleRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
 from fundwatch.report import charts, i18n
 from fundwatch.report.files import atomic_path, neutralise
 from fundwatch.report.mask import masked_run
 
 MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
+# Control characters XML 1.0 cannot hold (tab, newline and carriage return can).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 MONEY = "#,##0.00"
+DATETIME = "yyyy-mm-dd h:mm:ss"
 NUMBER_FORMATS = {
     "amount_at_risk": MONEY,
     "risk_score": "0.0",
@@ -42,29 +41,40 @@ NUMBER_FORMATS = {
 }
 WRAPPED = {"summary": 80, "evidence": 60, "note": 70}  # column -> fixed width; text wraps
 
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
-TITLE_FONT = Font(bold=True, size=14, color="1F4E78")
-SECTION_FONT = Font(bold=True, size=12, color="1F4E78")
-BOLD = Font(bold=True)
-WARN_FONT = Font(bold=True, color="C00000")
-TOP = Alignment(vertical="top")
-WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+# Cell styles as XlsxWriter format properties.
+HEADER = {"bold": True, "font_color": "#FFFFFF", "pattern": 1, "bg_color": "#1F4E78", "text_wrap": True,
+          "valign": "vcenter"}
+TITLE_FONT = {"bold": True, "size": 14, "font_color": "#1F4E78"}
+SECTION_FONT = {"bold": True, "size": 12, "font_color": "#1F4E78"}
+BOLD = {"bold": True}
+WARN_FONT = {"bold": True, "font_color": "#C00000"}
+TOP = {"valign": "top"}
+WRAP_TOP = {"text_wrap": True, "valign": "top"}
+LEFT = {"align": "left"}
 # Excel's own green-yellow-red scale, fixed at 0/50/100 so colours mean the same in every file.
 SCORE_SCALE = {
-    "start_type": "num",
-    "start_value": 0,
-    "start_color": "63BE7B",
+    "type": "3_color_scale",
+    "min_type": "num",
+    "min_value": 0,
+    "min_color": "#63BE7B",
     "mid_type": "num",
     "mid_value": 50,
-    "mid_color": "FFEB84",
-    "end_type": "num",
-    "end_value": 100,
-    "end_color": "F8696B",
+    "mid_color": "#FFEB84",
+    "max_type": "num",
+    "max_value": 100,
+    "max_color": "#F8696B",
 }
 SUMMARY_WIDTHS = [36, 24, 24, 18, 14, 70]
+QUOTE = "'"  # a sheet name may not start or end with one
 EXCEL_ROWS = 1_048_576  # rows a sheet can hold: a longer table is cut, with a note, here and on Summary
+# Text is written as text: never read as a formula, a URL or a number.
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": True,
+}
 
 
 def write_xlsx(
@@ -82,21 +92,25 @@ def write_xlsx(
     cases, hits = charts.export_tables(result, lang, unmask)
     hits = _by_case_rank(hits, cases)
 
-    wb = Workbook(write_only=True)
-    wb.properties.creator = "fundwatch"
-    wb.properties.title = f"{i18n.text('workbook_title', lang)} {result.year} ({result.run_id})"
-    summary = wb.create_sheet(i18n.text("summary_sheet", lang))
-    used = {i18n.text("summary_sheet", lang), i18n.text("hits_sheet", lang)}
+    summary_name = i18n.text("summary_sheet", lang)
+    used = {summary_name.casefold(), i18n.text("hits_sheet", lang).casefold()}
     tables = [(_sheet_name(i18n.program(p, lang), used), cases[cases["program"] == p], "cases.csv")
               for p in charts.programs_present(cases)]
     tables.append((i18n.text("hits_sheet", lang), hits, "rule_hits.csv"))
     notes = {name: i18n.text("sheet_capped", lang, sheet=name, n=EXCEL_ROWS - 2, total=len(frame), file=file)
              for name, frame, file in tables if len(frame) > EXCEL_ROWS - 1}
-    _summary_sheet(summary, result, cases, trend, lang, unmask, list(notes.values()))
-    for name, frame, _ in tables:
-        _table_sheet(wb.create_sheet(name), frame, lang, notes.get(name))
     with atomic_path(path) as tmp:
-        wb.save(tmp)
+        # On an error the workbook is not closed (nothing is written to `tmp`, which is removed);
+        # its temporary row files go with it.
+        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        wb.set_properties(
+            {"author": "fundwatch", "title": f"{i18n.text('workbook_title', lang)} {result.year} ({result.run_id})"}
+        )
+        book = _Book(wb)
+        _summary_sheet(book, wb.add_worksheet(summary_name), result, cases, trend, lang, unmask, list(notes.values()))
+        for name, frame, _ in tables:
+            _table_sheet(book, wb.add_worksheet(name), frame, lang, notes.get(name))
+        wb.close()
     return path
 
 
@@ -109,14 +123,24 @@ def _by_case_rank(hits: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
     return hits.iloc[order]
 
 
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 def _sheet_name(name: str, used: set[str]) -> str:
-    """A valid, unused sheet name (max 31 characters, none of []:*?/\\)."""
-    base = re.sub(r"[\[\]:*?/\\]", "_", str(name)).strip("'")[:31] or "sheet"
+    """A valid, unused sheet name: max 31 characters (UTF-16 units, as Excel counts), none of
+    []:*?/\\, no quote at either end, unique ignoring case (as Excel compares them).
+
+    `used` holds the case-folded names taken so far."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", str(name))
+    while _utf16_len(base) > 31:
+        base = base[:-1]
+    base = base.strip(QUOTE) or "sheet"
     candidate, n = base, 1
-    while candidate in used:
+    while candidate.casefold() in used:
         n += 1
-        candidate = f"{base[:28]}_{n}"
-    used.add(candidate)
+        candidate = f"{base[:28].rstrip(QUOTE)}_{n}"
+    used.add(candidate.casefold())
     return candidate
 
 
@@ -141,7 +165,7 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _value(v):
-    """A value openpyxl writes as itself: plain Python types, None for missing."""
+    """A value as a plain Python type, None for missing."""
     if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, float | np.floating) and math.isnan(v):
@@ -153,17 +177,72 @@ def _value(v):
     return v
 
 
-def _cell(ws, value, *, font=None, fill=None, alignment=None, number_format=None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=_value(value))
-    if font is not None:
-        cell.font = font
-    if fill is not None:
-        cell.fill = fill
-    if alignment is not None:
-        cell.alignment = alignment
-    if number_format is not None:
-        cell.number_format = number_format
-    return cell
+class _Book:
+    """The workbook's formats (XlsxWriter needs one Format object per distinct style) and
+    the typed writes of cells."""
+
+    def __init__(self, wb):
+        self.wb = wb
+        self._formats: dict = {}
+
+    def fmt(self, *styles: dict | None, number_format: str | None = None):
+        props = {}
+        for style in styles:
+            props.update(style or {})
+        if number_format is not None:
+            props["num_format"] = number_format
+        if not props:
+            return None
+        key = tuple(sorted(props.items()))
+        if key not in self._formats:
+            self._formats[key] = self.wb.add_format(props)
+        return self._formats[key]
+
+    def write(self, ws, row: int, col: int, value, fmt=None, *, style: tuple = ()) -> None:
+        """One cell, by the type of its value; `style` (dicts) builds a date's format."""
+        value = _value(value)
+        if value is None or value == "":  # an empty text is an empty cell
+            if fmt is not None:
+                ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, str):
+            ws.write_string(row, col, value, fmt)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value, fmt)
+        elif isinstance(value, int | float):
+            ws.write_number(row, col, value, fmt)
+        elif isinstance(value, dt.datetime | dt.date | dt.time):
+            if isinstance(value, dt.datetime) and value.tzinfo is not None:
+                value = value.replace(tzinfo=None)
+            ws.write_datetime(row, col, value, self.fmt(*style, number_format=DATETIME) if fmt is None
+                              or not fmt.num_format else fmt)
+        else:
+            ws.write_string(row, col, str(value), fmt)
+
+    def row(self, ws, row: int, cells) -> int:
+        """(value, fmt) cells from column A; returns the next row."""
+        for col, (value, fmt) in enumerate(cells):
+            self.write(ws, row, col, value, fmt)
+        return row + 1
+
+    def rows(self, ws, row: int, frame: pd.DataFrame) -> int:
+        """The frame's rows from `row`: number formats per column, wrapped long text,
+        top-aligned. Returns the next row."""
+        styles = [(WRAP_TOP if c in WRAPPED else TOP,) for c in frame.columns]
+        formats = [self.fmt(*s, number_format=NUMBER_FORMATS.get(c)) for s, c in zip(styles, frame.columns,
+                                                                                      strict=True)]
+        cells = list(zip(range(len(formats)), formats, styles, strict=True))
+        write = self.write
+        for values in _clean(frame).itertuples(index=False, name=None):
+            for (col, fmt, style), value in zip(cells, values, strict=True):
+                write(ws, row, col, value, fmt, style=style)
+            row += 1
+        return row
+
+    def header(self, ws, row: int, labels) -> int:
+        fmt = self.fmt(HEADER)
+        for col, label in enumerate(labels):
+            ws.write_string(row, col, str(label), fmt)
+        return row + 1
 
 
 def _display_width(value) -> int:
@@ -179,27 +258,16 @@ def _column_width(name: str, header: str, values: pd.Series) -> float:
     return float(min(max(widest + 2, 8), 50))
 
 
-def _header_row(ws, labels) -> list:
-    return [_cell(ws, label, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN) for label in labels]
-
-
-def _rows(ws, frame: pd.DataFrame):
-    """The frame's rows as styled cells: number formats per column, wrapped long text, top-aligned.
-
-    Each column's style is set once, on a template cell, and its style ids copied to the
-    column's cells: setting a style object per cell costs openpyxl a lookup of the object."""
-    styles = [
-        _cell(ws, None, number_format=NUMBER_FORMATS.get(c), alignment=WRAP_TOP if c in WRAPPED else TOP)._style
-        for c in frame.columns
-    ]
-    for values in _clean(frame).itertuples(index=False, name=None):
-        yield [Cell(ws, row=1, column=1, value=_value(v), style_array=style) for v, style in zip(values, styles, strict=True)]
+def _set_width(ws, col: int, width: float) -> None:
+    """A column `width` characters wide, stored as that width: XlsxWriter stores pixels / 7
+    (7 px: the digit width of the default font) where its set_column would add 5 px of padding."""
+    ws.set_column_pixels(col, col, round(width * 7))
 
 
 # ---------------------------------------------------------------- sheets
 
 
-def _table_sheet(ws, frame: pd.DataFrame, lang: str, capped_note: str | None = None) -> None:
+def _table_sheet(book: _Book, ws, frame: pd.DataFrame, lang: str, capped_note: str | None = None) -> None:
     """One table: styled frozen header, autofilter, widths, number formats, risk colour scale.
 
     With `capped_note`, the table is cut to what a sheet holds and the note is its last row."""
@@ -207,31 +275,30 @@ def _table_sheet(ws, frame: pd.DataFrame, lang: str, capped_note: str | None = N
         frame = frame.head(EXCEL_ROWS - 2)
     columns = list(frame.columns)
     headers = [i18n.column(c, lang) for c in columns]
-    for i, (c, h) in enumerate(zip(columns, headers, strict=True), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = _column_width(c, h, frame[c])
-    ws.freeze_panes = "A2"
-    ws.append(_header_row(ws, headers))
-    for row in _rows(ws, frame):
-        ws.append(row)
-    last_row = len(frame) + 1
+    for i, (c, h) in enumerate(zip(columns, headers, strict=True)):
+        _set_width(ws, i, _column_width(c, h, frame[c]))
+    ws.freeze_panes(1, 0)
+    row = book.header(ws, 0, headers)
+    row = book.rows(ws, row, frame)
     if capped_note is not None:
-        ws.append([_cell(ws, capped_note, font=WARN_FONT)])
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_row}"
+        book.write(ws, row, 0, capped_note, book.fmt(WARN_FONT))
+    last_row = len(frame)  # 0-based: the table is rows 0 (header) to len(frame)
+    ws.autofilter(0, 0, last_row, len(columns) - 1)
     if "risk_score" in columns and len(frame):
-        col = get_column_letter(columns.index("risk_score") + 1)
-        ws.conditional_formatting.add(f"{col}2:{col}{last_row}", ColorScaleRule(**SCORE_SCALE))
+        col = columns.index("risk_score")
+        ws.conditional_format(1, col, last_row, col, SCORE_SCALE)
 
 
 def _summary_sheet(
-    ws, result, cases: pd.DataFrame, trend: pd.DataFrame | None, lang: str, unmask: bool, notes=()
+    book: _Book, ws, result, cases: pd.DataFrame, trend: pd.DataFrame | None, lang: str, unmask: bool, notes=()
 ) -> None:
     t = i18n.text
-    for i, width in enumerate(SUMMARY_WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
+    for i, width in enumerate(SUMMARY_WIDTHS):
+        _set_width(ws, i, width)
     run = result.run or {}
     amounts = pd.to_numeric(cases["amount_at_risk"], errors="coerce").fillna(0)
 
-    ws.append([_cell(ws, f"{t('workbook_title', lang)} {result.year}", font=TITLE_FONT)])
+    row = book.row(ws, 0, [(f"{t('workbook_title', lang)} {result.year}", book.fmt(TITLE_FONT))])
     about = [
         (t("run_id", lang), result.run_id, None),
         (t("year", lang), result.year, None),
@@ -245,51 +312,46 @@ def _summary_sheet(
     block = _clean(pd.DataFrame([(k, v) for k, v, _ in about], columns=["key", "value"]))
     for (key, value), (_, raw, font) in zip(block.itertuples(index=False, name=None), about, strict=True):
         fmt = MONEY if isinstance(raw, float) else None
-        ws.append(
-            [
-                _cell(ws, key, font=BOLD),
-                _cell(ws, value, font=font, number_format=fmt, alignment=Alignment(horizontal="left")),
-            ]
-        )
+        row = book.row(ws, row, [(key, book.fmt(BOLD)), (value, book.fmt(font, LEFT, number_format=fmt))])
 
     for note in notes:  # a table too long for its sheet
-        ws.append([_cell(ws, note, font=WARN_FONT)])
+        row = book.row(ws, row, [(note, book.fmt(WARN_FONT))])
 
-    _block(ws, t("by_program", lang), charts.program_totals(cases, lang), lang, total=True)
-    _block(ws, t("by_level", lang), charts.level_totals(cases, lang), lang, total=True)
+    row = _block(book, ws, row, t("by_program", lang), charts.program_totals(cases, lang), lang, total=True)
+    row = _block(book, ws, row, t("by_level", lang), charts.level_totals(cases, lang), lang, total=True)
 
-    ws.append([])
-    ws.append([_cell(ws, t("rule_outcomes", lang), font=SECTION_FONT)])
+    row += 1
+    row = book.row(ws, row, [(t("rule_outcomes", lang), book.fmt(SECTION_FONT))])
     counts = charts.outcome_counts(run)
     if not run.get("rules"):
-        ws.append([_cell(ws, t("no_rules", lang))])
+        row = book.row(ws, row, [(t("no_rules", lang), None)])
     else:
         for code in ("found", "clean", "skipped", "error"):
-            ws.append([_cell(ws, i18n.status(code, lang), font=BOLD), _cell(ws, counts[code])])
-        ws.append([_cell(ws, i18n.column("mis_tuned", lang), font=BOLD), _cell(ws, counts["mis_tuned"])])
-        _block(ws, None, charts.outcome_table(run, lang), lang)
+            row = book.row(ws, row, [(i18n.status(code, lang), book.fmt(BOLD)), (counts[code], None)])
+        row = book.row(ws, row, [(i18n.column("mis_tuned", lang), book.fmt(BOLD)), (counts["mis_tuned"], None)])
+        row = _block(book, ws, row, None, charts.outcome_table(run, lang), lang)
     broken = run.get("broken_rule_files") or []
     if broken:
-        _block(ws, t("broken_rules", lang), pd.DataFrame({"error": broken}), lang)
+        row = _block(book, ws, row, t("broken_rules", lang), pd.DataFrame({"error": broken}), lang)
     if trend is not None:
         trend = trend.assign(program=[i18n.program(p, lang) for p in trend["program"]])
-        _block(ws, t("history", lang), trend, lang)
+        row = _block(book, ws, row, t("history", lang), trend, lang)
 
 
-def _block(ws, title: str | None, frame: pd.DataFrame, lang: str, total: bool = False) -> None:
-    """A small table on the Summary sheet, after a blank row and its title; optionally a total row."""
-    ws.append([])
+def _block(book: _Book, ws, row: int, title: str | None, frame: pd.DataFrame, lang: str,
+           total: bool = False) -> int:
+    """A small table on the Summary sheet, after a blank row and its title; optionally a total
+    row. Returns the next row."""
+    row += 1
     if title:
-        ws.append([_cell(ws, title, font=SECTION_FONT)])
-    ws.append(_header_row(ws, [i18n.column(c, lang) for c in frame.columns]))
-    for row in _rows(ws, frame):
-        ws.append(row)
+        row = book.row(ws, row, [(title, book.fmt(SECTION_FONT))])
+    row = book.header(ws, row, [i18n.column(c, lang) for c in frame.columns])
+    row = book.rows(ws, row, frame)
     if total:
         sums = [frame[c].sum() if c in ("cases", "amount_at_risk") else None for c in frame.columns]
         sums[0] = i18n.text("total", lang)
-        ws.append(
-            [
-                _cell(ws, v, font=BOLD, number_format=NUMBER_FORMATS.get(c))
-                for v, c in zip(sums, frame.columns, strict=True)
-            ]
+        row = book.row(
+            ws, row,
+            [(v, book.fmt(BOLD, number_format=NUMBER_FORMATS.get(c))) for v, c in zip(sums, frame.columns, strict=True)],
         )
+    return row
