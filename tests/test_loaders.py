@@ -241,3 +241,28 @@ def test_rows_are_loaded_in_the_order_of_the_file(ws, tmp_path):
     write(tmp_path / "deaths.csv", [DEATHS_HEADER] + [f"{make_id(i % 500 + 1)},{name},2023-01-01" for i, name in enumerate(names)])
     assert ws.load(tmp_path).tables["deaths"].rows_loaded == n
     assert [r[0] for r in ws.con.execute("SELECT name FROM deaths").fetchall()] == names
+
+
+@pytest.mark.parametrize("later", ["gbk", "bad bytes"])
+def test_a_file_utf8_only_at_its_start_is_read_as_a_whole(ws, tmp_path, monkeypatch, later):
+    """The encoding is guessed from the file's start; rows further on that are not UTF-8 make
+    fundwatch decide on the whole file, as if it had read it all at first."""
+    import fundwatch.load.encoding as encoding
+
+    monkeypatch.setattr(encoding, "CHUNK", 64)  # "the start" is the first 64 bytes here
+    # Past the header, more than Python's text reader decodes at once: DuckDB meets the bytes.
+    head = ["person_id,name,death_date"] + [f"{make_id(i)},Zhang San,2023-02-01" for i in range(1, 700)]
+    text = "\n".join(head) + "\n"
+    assert len(text.encode()) > 3 * 8192
+    tail = f"{make_id(9)},李四,2023-03-05\n".encode("gbk")
+    if later == "bad bytes":  # neither UTF-8 nor GBK in the end: charset detection decides
+        tail = f"{make_id(9)},Li Si,2023-03-05\n".encode() + b"\xff\xfe\xfd\n"
+    (tmp_path / "deaths.csv").write_bytes(text.encode() + tail)
+    report = ws.load(tmp_path)
+    names = [r[0] for r in ws.con.execute("SELECT name FROM deaths ORDER BY person_id").fetchall()]
+    if later == "gbk":
+        assert report.tables["deaths"].rows_loaded == 700
+        assert "李四" in names  # transcoded from GBK, not rejected as bad bytes
+    else:
+        table = report.tables["deaths"]
+        assert table.rows_loaded + table.rows_quarantined == 701  # nothing lost either way

@@ -137,6 +137,28 @@ def _header(text_path: Path) -> tuple[list[str], int, str]:
     raise LoadError([f"{text_path}: the file is empty (no header row)"])
 
 
+LONG_BLOCK = 256 << 10  # a line of 2 * LONG_BLOCK bytes or more holds a whole aligned block with no "\n"
+
+
+def _line_count(path: Path) -> tuple[int, int] | None:
+    """(physical lines, a bound on the longest line's bytes) by byte counts alone, several
+    times faster than `_line_scan`; None if a line may be 2 * LONG_BLOCK bytes or more (then
+    `_line_scan` measures it). Below that bound DuckDB's reader is sized alike. Empty lines
+    are not looked for: the caller knows there are none when its rows and rejected lines
+    account for every line (`_read_csv_as`)."""
+    newlines = size = 0
+    last = b""
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK_BYTES):  # a multiple of LONG_BLOCK: blocks are aligned in the file
+            for start in range(0, len(chunk) - LONG_BLOCK + 1, LONG_BLOCK):
+                if chunk.find(b"\n", start, start + LONG_BLOCK) < 0:
+                    return None
+            newlines += chunk.count(b"\n")
+            size += len(chunk)
+            last = chunk[-1:]
+    return newlines + (1 if size and last != b"\n" else 0), 2 * LONG_BLOCK - 2
+
+
 def _line_scan(path: Path, header_line: int) -> tuple[int, list[int], int]:
     """(number of physical lines, empty lines after the header, bytes in the longest line), by
     scanning bytes in chunks with numpy (no per-line Python). An empty line holds nothing, or
@@ -236,11 +258,36 @@ def _rejected(con, staging: str, text_path: Path, delim: str):
 
 def _read_csv(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
     try:
-        encoding = detect_encoding(path)
+        encoding = detect_encoding(path, whole=False)
+    except (OSError, LookupError) as e:
+        raise LoadError([f"{path}: cannot read the file: {e}"]) from e
+    raw = _read_csv_as(con, path, staging, tmpdir, encoding, guessed=encoding == "utf-8")
+    if raw is None:  # bytes past the part checked are not UTF-8: decide on the whole file
+        try:
+            encoding = detect_encoding(path)
+        except (OSError, LookupError) as e:
+            raise LoadError([f"{path}: cannot read the file: {e}"]) from e
+        raw = _read_csv_as(con, path, staging, tmpdir, encoding, guessed=False)
+    return raw
+
+
+def _read_csv_as(con, path: Path, staging: str, tmpdir: Path, encoding: str, guessed: bool) -> RawFile | None:
+    """The file read in `encoding`; None if that was `guessed` from the file's start and
+    DuckDB found rows that are not UTF-8."""
+    try:
         text_path = duckdb_path(as_utf8(path, encoding, tmpdir), tmpdir)
         headers, header_line, delim = _header(text_path)
-        physical, empty, longest = _line_scan(text_path, header_line)
-    except (OSError, UnicodeError, LookupError, csv.Error) as e:
+        counted = _line_count(text_path)
+        empty: list[int] | None = None  # empty lines after the header: found below only if there can be some
+        if counted is None:
+            physical, empty, longest = _line_scan(text_path, header_line)
+        else:
+            physical, longest = counted
+    except UnicodeError as e:
+        if guessed:  # the header's first read went past the part checked
+            return None
+        raise LoadError([f"{path}: cannot read the file: {e}"]) from e
+    except (OSError, LookupError, csv.Error) as e:
         raise LoadError([f"{path}: cannot read the file: {e}"]) from e
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
     p = _sql_str(str(text_path))
@@ -264,6 +311,11 @@ def _read_csv(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
             if too_long and line_size < MAX_LINE:  # a record of many long lines: once more, as large as allowed
                 line_size = MAX_LINE
                 continue
+            if guessed and con.execute(
+                f"SELECT count(*) FROM {staging}_rejects WHERE error_type = 'INVALID ENCODING'"
+            ).fetchall()[0][0]:
+                con.execute(f"DROP TABLE IF EXISTS {staging}_rows")
+                return None
             rejected = _rejected(con, staging, text_path, delim)
             break
         except (duckdb.InvalidInputException, duckdb.ConversionException) as e:
@@ -291,6 +343,10 @@ def _read_csv(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
     starts = {line for line, _, _, _ in rejected}
     n_rows = con.execute(f"SELECT count(*) FROM {staging}_rows").fetchall()[0][0]
     col_list = ", ".join(f"c{i}" for i in range(len(headers)))
+    if empty is None:
+        # Each row, rejected line and empty line takes a line of its own at least: when rows
+        # and rejected lines account for every line, none is empty.
+        empty = [] if header_line + n_rows + len(consumed) == physical else _line_scan(text_path, header_line)[1]
     skipped = sorted(set(empty) | consumed)
     if header_line + n_rows + len(skipped) == physical:
         # Every physical line is the header, a row, or skipped: the k-th row sits after the
