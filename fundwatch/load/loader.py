@@ -13,9 +13,11 @@ Semantics (also in the README):
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -82,8 +84,11 @@ def load_directory(ws, data_dir, *, mapping=None, force=False, progress=None) ->
         "SELECT table_name, rows_loaded, rows_quarantined FROM fw_table_versions").fetchall()}
 
     changed: dict[str, str] = {}
+    # hashlib lets go of the GIL while it hashes: the tables' files are hashed on every core.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        digests = dict(zip(found, pool.map(lambda files: content_hash(files, data_dir), found.values()), strict=True))
     for name, files in found.items():
-        digest = content_hash(files, data_dir)
+        digest = digests[name]
         if not force and current.get(name) == digest:
             loaded, quarantined = stored[name]
             report.tables[name] = TableLoad(name, "unchanged", [str(f) for f in files], rows_loaded=loaded,
