@@ -563,6 +563,32 @@ def test_xlsx_crash_leaves_no_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("lang", "unmask"), [("en", False), ("zh", False), ("en", True)])
+def test_write_outputs_masks_each_table_once_and_writes_what_the_writers_write_alone(
+    tmp_path, monkeypatch, lang, unmask
+):
+    import dataclasses
+
+    from fundwatch.report import outputs
+
+    result = dataclasses.replace(make_result(), history=HISTORY)
+    masked = []
+    real = outputs.mask_frame
+    monkeypatch.setattr(outputs, "mask_frame", lambda frame: masked.append(list(frame.columns)) or real(frame))
+    outputs.write_outputs(result, tmp_path / "out", lang=lang, unmask=unmask)
+    # Once for the cases, once for the hits: the csv, the workbook and the page share them.
+    assert masked == ([] if unmask else [CASES_CSV, outputs.HITS_CSV])
+    monkeypatch.undo()
+
+    page = write_html(result, tmp_path / "alone.html", lang=lang, unmask=unmask, history=HISTORY)
+    assert (tmp_path / "out" / "report.html").read_text(encoding="utf-8") == page.read_text(encoding="utf-8")
+    book = write_xlsx(result, tmp_path / "alone.xlsx", lang=lang, unmask=unmask, history=HISTORY)
+    shared, alone = openpyxl.load_workbook(tmp_path / "out" / "cases.xlsx"), openpyxl.load_workbook(book)
+    assert shared.sheetnames == alone.sheetnames
+    for name in alone.sheetnames:
+        assert list(shared[name].iter_rows(values_only=True)) == list(alone[name].iter_rows(values_only=True))
+
+
 def test_history_with_missing_columns_is_refused(tmp_path):
     with pytest.raises(ValueError, match="amount_at_risk"):
         write_html(make_result(), tmp_path / "r.html", history=HISTORY.drop(columns=["amount_at_risk"]))

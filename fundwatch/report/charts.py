@@ -63,16 +63,24 @@ NOT_PERSONAL = ("case_id", "region_code")
 # ---------------------------------------------------------------- the tables
 
 
-def export_tables(result, lang: str, unmask: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+def export_tables(
+    result, lang: str, unmask: bool, tables: tuple[pd.DataFrame, pd.DataFrame] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(cases best first, hits) with the columns of cases.csv and rule_hits.csv, summaries in
-    `lang`, IDs masked unless `unmask`. Columns the cases lack (region_code, say) are empty."""
+    `lang`, IDs masked unless `unmask`. Columns the cases lack (region_code, say) are empty.
+
+    `tables` is (case_table, hit_table) of this result for the same `lang` and `unmask`, when
+    the caller has them already: masking every text cell is the costly part."""
     raw = result.cases
     absent = [c for c in [*CASES_CSV, "summary_zh"] if c not in raw.columns]
     if absent:
         raw = raw.assign(**{c: None for c in absent})
         result = dataclasses.replace(result, cases=raw)
-    cases = case_table(result, lang, unmask)
-    hits = hit_table(result, lang, unmask)
+    if tables is not None:
+        cases, hits = (t.copy() for t in tables)  # shallow under copy-on-write; written to below
+    else:
+        cases = case_table(result, lang, unmask)
+        hits = hit_table(result, lang, unmask)
     if not unmask:
         for col in NOT_PERSONAL:
             cases[col] = raw.loc[cases.index, col]

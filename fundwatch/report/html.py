@@ -90,11 +90,13 @@ def write_html(
     `history` (year, program, cases, amount_at_risk) draws the trend across years; `top` is
     how many of the best-ranked cases are listed with their evidence.
     """
+    return _write(path, lambda: render_html(result, lang=lang, unmask=unmask, history=history, top=top))
+
+
+def _write(path, render) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
-        tmp.write_text(
-            render_html(result, lang=lang, unmask=unmask, history=history, top=top), encoding="utf-8"
-        )
+        tmp.write_text(render(), encoding="utf-8")
     return path
 
 
@@ -105,10 +107,31 @@ def render_html(
     i18n.check_lang(lang)
     if top < 0:
         raise ValueError(f"top must be 0 or more, not {top}")
-    t = i18n.text
     trend = charts.history_frame(history, result.year, result.cases) if history is not None else None
     result = masked_run(result, unmask)
     cases, hits = charts.export_tables(result, lang, unmask)
+    return _page(result, lang=lang, unmask=unmask, trend=trend, top=top, cases=cases, hits=hits)
+
+
+def _write_page(
+    result, path, *, lang: str, unmask: bool, trend: pd.DataFrame | None, cases: pd.DataFrame, hits: pd.DataFrame,
+    top: int = 50,
+) -> Path:
+    """write_html after its masking (see _page); write_outputs calls this with the tables it
+    masked once for all of its files."""
+    return _write(path, lambda: _page(result, lang=lang, unmask=unmask, trend=trend, top=top, cases=cases,
+                                      hits=hits))
+
+
+def _page(
+    result, *, lang: str, unmask: bool, trend: pd.DataFrame | None, top: int, cases: pd.DataFrame, hits: pd.DataFrame
+) -> str:
+    """render_html after its masking: `result` with its run masked (masked_run), `cases` and
+    `hits` from charts.export_tables, `trend` from charts.history_frame (or None)."""
+    i18n.check_lang(lang)
+    if top < 0:
+        raise ValueError(f"top must be 0 or more, not {top}")
+    t = i18n.text
     run = result.run or {}
 
     sections = [

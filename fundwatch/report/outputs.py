@@ -40,8 +40,9 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
     cases.csv, rule_hits.csv and run.json always; cases.xlsx and report.html unless
     `reports=False`. The trend across years is the scan's `history` (from the run history).
     """
-    from fundwatch.report.html import write_html
-    from fundwatch.report.xlsx import write_xlsx
+    from fundwatch.report import charts
+    from fundwatch.report.html import _write_page
+    from fundwatch.report.xlsx import _write_workbook
 
     outdir = Path(outdir)
     paths = {"cases": outdir / "cases.csv", "rule_hits": outdir / "rule_hits.csv"}
@@ -50,15 +51,24 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
     paths["run"] = outdir / "run.json"
     # run.json quotes rule errors, which may quote a value (DuckDB: "Could not convert string
     # '110105...'"): masked like the other files unless unmask.
-    run = dict(masked_run(result, unmask).run)
+    masked = masked_run(result, unmask)
+    run = dict(masked.run)
     run["outputs"] = {"dir": str(outdir), "lang": lang, "ids_unmasked": unmask,
                       "files": [p.name for p in paths.values()]}
-    history = result.history if reports else None
     with publish_together(outdir) as stage:
-        write_csv(case_table(result, lang, unmask), stage(paths["cases"]))
-        write_csv(hit_table(result, lang, unmask), stage(paths["rule_hits"]))
+        # Each table is masked once, here, for every file (masking is the costly part); the
+        # workbook and the page get these tables in place of the ones write_xlsx and
+        # write_html would mask again.
+        cases, hits = case_table(result, lang, unmask), hit_table(result, lang, unmask)
+        write_csv(cases, stage(paths["cases"]))
+        write_csv(hits, stage(paths["rule_hits"]))
         if reports:
-            write_xlsx(result, stage(paths["xlsx"]), lang=lang, unmask=unmask, history=history)
-            write_html(result, stage(paths["html"]), lang=lang, unmask=unmask, history=history)
+            history = result.history
+            trend = charts.history_frame(history, result.year, result.cases) if history is not None else None
+            cases, hits = charts.export_tables(masked, lang, unmask, tables=(cases, hits))
+            _write_workbook(masked, stage(paths["xlsx"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
+                            hits=hits)
+            _write_page(masked, stage(paths["html"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
+                        hits=hits)
         write_json(run, stage(paths["run"]))
     return paths

@@ -86,10 +86,21 @@ def write_xlsx(
     Summary sheet. IDs are masked unless `unmask`.
     """
     i18n.check_lang(lang)
-    path = Path(path)
     trend = charts.history_frame(history, result.year, result.cases) if history is not None else None
     result = masked_run(result, unmask)
     cases, hits = charts.export_tables(result, lang, unmask)
+    return _write_workbook(result, path, lang=lang, unmask=unmask, trend=trend, cases=cases, hits=hits)
+
+
+def _write_workbook(
+    result, path, *, lang: str, unmask: bool, trend: pd.DataFrame | None, cases: pd.DataFrame, hits: pd.DataFrame
+) -> Path:
+    """write_xlsx after its masking: `result` with its run masked (masked_run), `cases` and
+    `hits` from charts.export_tables, `trend` from charts.history_frame (or None).
+
+    write_outputs calls this with the tables it masked once for all of its files."""
+    i18n.check_lang(lang)
+    path = Path(path)
     hits = _by_case_rank(hits, cases)
 
     summary_name = i18n.text("summary_sheet", lang)
