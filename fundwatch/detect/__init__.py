@@ -8,8 +8,9 @@ PyOD detector) fitted on a sample and applied in batches, a 0-1 `outlier_score` 
 within the programme, and a plain explanation in English and Chinese for each flagged entity.
 """
 
+from fundwatch.detect.detectors import preload
 from fundwatch.detect.features import FEATURE_SETS
 from fundwatch.detect.score import score_outliers
 from fundwatch.detect.settings import DETECTORS, Settings, parse_settings
 
-__all__ = ["score_outliers", "FEATURE_SETS", "DETECTORS", "Settings", "parse_settings"]
+__all__ = ["score_outliers", "preload", "FEATURE_SETS", "DETECTORS", "Settings", "parse_settings"]

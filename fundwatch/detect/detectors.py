@@ -1,13 +1,17 @@
 """The detectors, all with PyOD's conventions: fit(X) sets decision_scores_ and threshold_
 (from contamination); decision_function(X) scores new rows, higher = more abnormal.
 
-`iforest` is PyOD's IForest (scikit-learn's isolation forest); `ecod`, `hbos` and `copod`
+`iforest` is PyOD's IForest (scikit-learn's isolation forest; fundwatch/detect/forest.py scores
+it faster, with the same results); `ecod`, `hbos` and `copod`
 are PyOD's; `ensemble` averages the four after calibrating each to its own fit scores.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
+import threading
 
 import numpy as np
 
@@ -19,11 +23,38 @@ def threads() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+_preload: threading.Thread | None = None
+_preload_lock = threading.Lock()
+
+
+def preload() -> None:
+    """Start importing scikit-learn and PyOD (about two seconds) on a background thread, so
+    that the import overlaps other work (the feature SQL, or a scan's rules); make_detector
+    waits for it. Safe to call any number of times, from anywhere."""
+    global _preload
+    with _preload_lock:
+        if _preload is None:
+            _preload = threading.Thread(target=_import, name="fundwatch-preload", daemon=True)
+            _preload.start()
+
+
+def _import() -> None:
+    with contextlib.suppress(Exception):  # make_detector's own import raises it where it is needed
+        importlib.import_module("fundwatch.detect.forest")
+
+
+def _wait_preload() -> None:
+    # The detector's own import waits for the background one rather than racing it.
+    if _preload is not None:
+        _preload.join()
+
+
 def make_detector(name: str, settings, n_rows: int):
     """A new, unfitted detector for `n_rows` fit rows."""
+    _wait_preload()
     c = settings.contamination
     if name == "iforest":
-        from pyod.models.iforest import IForest
+        from fundwatch.detect.forest import IForest  # PyOD's, scoring distinct rows on threads
 
         m = settings.max_samples
         m = min(m, n_rows) if isinstance(m, int) else m  # a small programme: every tree sees every row

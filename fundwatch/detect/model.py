@@ -11,18 +11,16 @@ random sample alone, so that outlier_score keeps meaning "share of the programme
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from fundwatch.detect.calibrate import Calibration
-from fundwatch.detect.detectors import make_detector, threads
+from fundwatch.detect.detectors import make_detector
 from fundwatch.detect.peers import directional_z
 
 FIT_ROWS = "fw_detect_fit_rows"
-PARALLEL_ROWS = 20_000  # a batch at least this long is scored in pieces, one thread each
 EXTREME_Z = 3.0
 EXTREME_SHARE = 0.05  # of fit_sample, spread over the features
 
@@ -52,19 +50,13 @@ class Model:
     calibration: Calibration | None = None
     threshold: float = np.inf
     fit_rows: int = 0
-    pieces: int = 1  # threads scoring a long batch: only for a detector whose row scores are independent
 
     def score(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(outlier_score in 0-1, flagged) for rows of robust z-scores."""
         if self.detector is None:
             return np.zeros(len(z)), np.zeros(len(z), dtype=bool)
-        x = transform(z, self.directions)[:, self.keep]
-        k = self.pieces if len(x) >= PARALLEL_ROWS else 1
-        if k > 1:  # a row's score never depends on the other rows: pieces give the same scores
-            with ThreadPoolExecutor(k) as pool:  # the trees' apply releases the GIL
-                raw = np.concatenate(list(pool.map(self.detector.decision_function, np.array_split(x, k))))
-        else:
-            raw = self.detector.decision_function(x)
+        # The isolation forest scores distinct rows, on threads (fundwatch/detect/forest.py).
+        raw = self.detector.decision_function(transform(z, self.directions)[:, self.keep])
         return self.calibration(raw), raw > self.threshold
 
 
@@ -107,8 +99,7 @@ def fit_model(engine, table: str, fs, n: int, s) -> Model:
     order = np.lexsort(X.T[::-1])
     X = X[order]
     keep = X.max(axis=0) > X.min(axis=0)
-    # An isolation forest scores each row on its own; ECOD and COPOD rank rows among the batch.
-    model = Model(directions, keep, fit_rows=len(X), pieces=threads() if s.detector == "iforest" else 1)
+    model = Model(directions, keep, fit_rows=len(X))
     if not keep.any():
         return model
     model.detector = make_detector(s.detector, s, len(X)).fit(X[:, keep])

@@ -15,6 +15,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from fundwatch.detect.detectors import preload
 from fundwatch.detect.explain import sentence, top_features
 from fundwatch.detect.features import FEATURE_SETS
 from fundwatch.detect.model import fit_model
@@ -58,6 +59,8 @@ def score_outliers(
     """
     s = parse_settings(settings)
     present = set(present)
+    if s.enabled:
+        preload()  # scikit-learn and PyOD import while the first feature set's SQL runs
     frames, report = [], []
     for fs in feature_sets:
         t0 = time.monotonic()
