@@ -351,6 +351,25 @@ def test_xlsx_strips_characters_xml_cannot_hold(tmp_path):
     assert "bell and form feed" in cell_texts(wb)
 
 
+def test_xlsx_cuts_text_longer_than_a_cell_holds(tmp_path):
+    from fundwatch.report.xlsx import MAX_CELL_TEXT
+
+    result = make_result()
+    result.cases.loc[0, "summary"] = "x" * (MAX_CELL_TEXT + 100)
+    texts = cell_texts(openpyxl.load_workbook(write_xlsx(result, tmp_path / "cases.xlsx")))
+    assert "x" * MAX_CELL_TEXT in texts and not [t for t in texts if len(t) > MAX_CELL_TEXT]
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_neutralise_is_the_same_for_string_and_object_columns(dtype):
+    from fundwatch.report.files import neutralise
+
+    values = ["=1", " =1", "  +x", "\t-", "\rA", "@a", "ok", "", None, " ", "-", "a=b", "\u3000=1", " \t="]
+    out = neutralise(pd.DataFrame({"c": pd.Series(values, dtype=dtype)}))["c"].tolist()
+    assert [None if v is None or v != v else v for v in out] == [
+        "'=1", "' =1", "'  +x", "'\t-", "'\rA", "'@a", "ok", "", None, " ", "'-", "a=b", "\u3000=1", "' \t="]
+
+
 def test_xlsx_in_chinese(tmp_path):
     wb = openpyxl.load_workbook(write_xlsx(make_result(), tmp_path / "cases.xlsx", lang="zh"))
     assert wb.sheetnames == ["汇总", "低保", "补贴救助", "公租房", "跨项目", "规则命中"]

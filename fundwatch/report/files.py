@@ -32,7 +32,10 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             s = out[col]
-            risky = s.map(_risky).astype(bool)
+            if isinstance(s.dtype, pd.StringDtype):  # text or missing: _risky, vectorised
+                risky = s.str.lstrip(" ").str.startswith(FORMULA_START, na=False).astype(bool)
+            else:
+                risky = s.map(_risky).astype(bool)
             if risky.any():
                 out[col] = out[col].astype(object)
                 out.loc[risky, col] = "'" + s[risky].astype(str)

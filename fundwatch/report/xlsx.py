@@ -165,10 +165,19 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
         s = out[col]
         if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
             continue
-        is_text = s.map(lambda v: isinstance(v, str)).astype(bool)
+        if isinstance(s.dtype, pd.StringDtype):
+            is_text = s.notna()  # every value of a string column is text or missing
+        else:
+            is_text = s.map(lambda v: isinstance(v, str)).astype(bool)
         if not is_text.any():
             continue
-        text = s[is_text].str.replace(ILLEGAL_CHARACTERS_RE, "", regex=True).str.slice(0, MAX_CELL_TEXT)
+        text = s[is_text]
+        # Rewritten only where needed (rarely): one search over the column instead of a regex
+        # replace per cell.
+        if ILLEGAL_CHARACTERS_RE.search("\n".join(text.tolist())):
+            text = text.str.replace(ILLEGAL_CHARACTERS_RE, "", regex=True)
+        if text.str.len().max() > MAX_CELL_TEXT:
+            text = text.str.slice(0, MAX_CELL_TEXT)
         out[col] = s.astype(object)
         # Only text is neutralised: a negative number stays a number.
         out.loc[is_text, col] = neutralise(text.to_frame(col))[col]
@@ -242,10 +251,21 @@ class _Book:
         formats = [self.fmt(*s, number_format=NUMBER_FORMATS.get(c)) for s, c in zip(styles, frame.columns,
                                                                                       strict=True)]
         cells = list(zip(range(len(formats)), formats, styles, strict=True))
-        write = self.write
-        for values in _clean(frame).itertuples(index=False, name=None):
+        clean = _clean(frame)
+        columns = [clean.iloc[:, i].tolist() for i in range(clean.shape[1])]  # Python scalars
+        write, write_string, write_number, write_blank = self.write, ws.write_string, ws.write_number, ws.write_blank
+        for values in zip(*columns, strict=True):
             for (col, fmt, style), value in zip(cells, values, strict=True):
-                write(ws, row, col, value, fmt, style=style)
+                # The common types inline (the same as `write` does with them), the rest through `write`.
+                kind = type(value)
+                if kind is str and value:
+                    write_string(row, col, value, fmt)
+                elif kind is float and value == value or kind is int:
+                    write_number(row, col, value, fmt)
+                elif kind is float:  # NaN: missing
+                    write_blank(row, col, None, fmt)
+                else:
+                    write(ws, row, col, value, fmt, style=style)
             row += 1
         return row
 
