@@ -614,6 +614,36 @@ def test_history_with_missing_columns_is_refused(tmp_path):
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_charts_draw_once_to_the_image_savefig_would_save(monkeypatch, lang):
+    # charts._png renders with one canvas draw instead of savefig's layout pass plus draw.
+    import io
+
+    import numpy as np
+    from matplotlib.image import imread
+
+    def savefig_png(fig):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
+        return buf.getvalue()
+
+    result = make_result()
+    cases, _ = charts.export_tables(result, lang, False)
+    drawings = [
+        lambda: charts.program_chart(charts.program_totals(cases), lang),
+        lambda: charts.township_chart(charts.township_totals(result.cases), lang),
+        lambda: charts.rule_chart(charts.rule_hit_counts(result.hits), lang),
+        lambda: charts.trend_chart(charts.history_frame(HISTORY, YEAR, result.cases), lang),
+    ]
+    for draw in drawings:
+        once = draw()
+        monkeypatch.setattr(charts, "_png", savefig_png)
+        saved = draw()
+        monkeypatch.undo()
+        assert once.startswith(PNG_SIGNATURE)
+        assert np.array_equal(imread(io.BytesIO(once)), imread(io.BytesIO(saved)))
+
+
 def test_charts_leave_matplotlib_global_state_alone(tmp_path):
     code = (
         "import sys, matplotlib\n"

@@ -321,8 +321,17 @@ def _figure(lang: str, width: float, height: float):
 
 
 def _png(fig) -> bytes:
+    """The figure as a PNG at 110 dpi on white, drawn once.
+
+    Not fig.savefig: with a layout engine, savefig first draws the whole figure with
+    rendering disabled to run the layout, then draws it again to render, and the second
+    draw runs the constrained layout again. One canvas draw runs the layout and renders
+    the same image (Figure.draw executes the layout engine) for less work: text layout
+    and tick building dominate these charts."""
+    fig.set_dpi(110)
+    fig.patch.set_facecolor("white")
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None}, facecolor="white")
+    fig.canvas.print_png(buf, metadata={"Software": None})
     return buf.getvalue()
 
 
