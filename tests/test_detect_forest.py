@@ -14,7 +14,7 @@ def test_unique_rows_gives_back_every_row():
     u, inverse = forest.unique_rows(x)
     assert len(u) == 3  # 0.0 and -0.0 compare equal, as in a tree's test; NaN rows group together
     np.testing.assert_array_equal(u[inverse], np.where(x == 0, 0.0, x))
-    assert list(inverse) == [0, 1, 0, 0, 1, 2]
+    assert list(inverse) == [0, 1, 0, 0, 1, 2]  # distinct rows in order: (0, 1), (2, NaN), (3, 3)
 
 
 def _data(n: int, seed: int) -> np.ndarray:

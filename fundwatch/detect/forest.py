@@ -2,7 +2,7 @@
 
 An isolation forest scores each row on its own (the trees a row falls through, summed in
 the trees' order), so the scores of a set of rows can be computed on its distinct rows only,
-and in pieces on several threads (the trees' apply releases the GIL). Both give bit-identical
+in sorted order, and in pieces on several threads (the trees' apply releases the GIL). Both give bit-identical
 scores; programmes hold many entities with identical features (most sit at their peers'
 median), and the fit scores its rows twice (scikit-learn's offset_, then PyOD's
 decision_scores_). The trees themselves are built exactly as PyOD builds them.
@@ -28,13 +28,14 @@ PARALLEL_ROWS = 4_000  # distinct rows from which scoring is split over threads
 
 
 def unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct rows of x, index into them of each row of x): x == u[inverse].
+    """(distinct rows of x in lexicographic order, index into them of each row of x): x == u[inverse].
 
     Rows are equal when every value compares equal (0.0 == -0.0; NaN equals NaN), which is
-    what a tree's `value <= threshold` tests cannot tell apart.
+    what a tree's `value <= threshold` tests cannot tell apart. In order, neighbouring rows
+    take mostly the same paths down a tree: scoring them is about twice as fast (cache).
     """
     frame = pd.DataFrame(x)
-    inverse = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+    inverse = frame.groupby(list(frame.columns), sort=True, dropna=False).ngroup().to_numpy()
     first = np.empty(int(inverse.max()) + 1, dtype=np.int64)
     first[inverse[::-1]] = np.arange(len(x) - 1, -1, -1)  # the first row of each group
     return x[first], inverse
