@@ -196,3 +196,23 @@ def test_list_parameter_expands_inside_in():
     sql = render(tree, {"types": ["government", "soe"]}, "duckdb")
     assert "IN ('government', 'soe')" in sql
     assert "IN ('government', 'soe')" in render(tree, {"types": ["government", "soe"]}, "spark")
+
+
+def test_year_filter_is_run_as_a_date_range_with_the_same_rows():
+    """`year(col) = :year` becomes a range (row groups outside the year can be skipped); the
+    rows are those year() picks, at the year's edges and for NULL too."""
+    import duckdb
+
+    from fundwatch.rules.render import parse, render, scan_values
+
+    tree = parse("SELECT d FROM t WHERE year(t.d) = :year AND :year = year(d)", "test")
+    sql = render(tree, scan_values(2023), "duckdb")
+    assert "YEAR(" not in sql.upper() and "'2024-01-01'" in sql
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE t AS SELECT * FROM (VALUES (DATE '2022-12-31'), (DATE '2023-01-01'),
+        (DATE '2023-12-31'), (DATE '2024-01-01'), (NULL)) v(d)""")
+    got = sorted(r[0].isoformat() for r in con.execute(sql).fetchall())
+    assert got == ["2023-01-01", "2023-12-31"]
+    # Anything but a column compared with :year is left as it was.
+    other = render(parse("SELECT d FROM t WHERE year(d + 1) = :year OR year(d) = 2023", "test"), scan_values(2023))
+    assert other.upper().count("YEAR(") == 2

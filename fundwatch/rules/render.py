@@ -91,6 +91,8 @@ def bind(tree: exp.Expression, values: dict, empty_tables: set[str] = frozenset(
     """Replace placeholders by literals; read `empty_tables` (optional inputs not loaded) as empty."""
 
     def replace(node):
+        if (year_range := _year_as_range(node, values)) is not None:
+            return year_range
         if isinstance(node, exp.Table) and node.name in empty_tables and not node.args.get("db"):
             empty = sqlglot.parse_one(f"SELECT * FROM {node.name} WHERE 1 = 0")
             return exp.Subquery(this=empty, alias=exp.TableAlias(this=exp.to_identifier(node.alias_or_name)))
@@ -106,6 +108,28 @@ def bind(tree: exp.Expression, values: dict, empty_tables: set[str] = frozenset(
         return node
 
     return tree.copy().transform(replace)
+
+
+def _year_as_range(node, values: dict) -> exp.Expression | None:
+    """`year(col) = :year` as `col >= 'Y-01-01' AND col < 'Y+1-01-01'`: the same rows, but a
+    range the engine can check against each row group's min and max and skip the groups
+    outside the year (DuckDB's zone maps, Parquet statistics on Spark) instead of computing
+    year() for every row."""
+    if not isinstance(node, exp.EQ):
+        return None
+    sides = (node.this, node.expression)
+    for fn, other in (sides, sides[::-1]):
+        if (
+            isinstance(fn, exp.Year)
+            and isinstance(fn.this, exp.Column)
+            and isinstance(other, exp.Placeholder)
+            and other.name == "year"
+            and isinstance(values.get("year"), int)
+        ):
+            year, col = values["year"], fn.this
+            start, end = literal(dt.date(year, 1, 1)), literal(dt.date(year + 1, 1, 1))
+            return exp.Paren(this=exp.and_(exp.GTE(this=col.copy(), expression=start), exp.LT(this=col.copy(), expression=end)))
+    return None
 
 
 def render(tree: exp.Expression, values: dict, dialect: str = "duckdb", empty_tables: set[str] = frozenset()) -> str:
