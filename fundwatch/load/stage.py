@@ -13,7 +13,7 @@ from fundwatch.contract.tables import TableSpec
 from fundwatch.load.headers import HeaderMap
 from fundwatch.load.ids import ric_digits_sql, ric_place_join_sql, ric_reason_sql, uscc_reason_sql
 from fundwatch.load.readers import RawFile
-from fundwatch.load.values import bounded_sql, clean_sql, reason_sql, value_sql
+from fundwatch.load.values import already_clean_sql, bounded_sql, clean_sql, reason_sql, value_sql
 
 
 @dataclass
@@ -63,8 +63,20 @@ def stage_file(
     def k(c):
         return _q("k_" + c.name)
 
-    trimmed = ", ".join(f"{_trim_sql(_q('raw_' + c.name))} AS {_q('t_' + c.name)}" for c in present)
-    cleaned = ", ".join(f"{clean_sql(_q('t_' + c.name), c, trimmed=True)} AS {k(c)}" for c in present)
+    # Values already clean (nearly all IDs and amounts) skip trimming and cleaning: g_<name> says so.
+    shape = {c.name: already_clean_sql(_q("raw_" + c.name), c) for c in present}
+    flags = "".join(f", {sql} AS {_q('g_' + name)}" for name, sql in shape.items() if sql)
+
+    def unless_clean(c, if_clean: str, otherwise: str) -> str:
+        return f"CASE WHEN {_q('g_' + c.name)} THEN {if_clean} ELSE {otherwise} END" if shape[c.name] else otherwise
+
+    trimmed = ", ".join(
+        f"{unless_clean(c, 'NULL', _trim_sql(_q('raw_' + c.name)))} AS {_q('t_' + c.name)}" for c in present
+    )
+    cleaned = ", ".join(
+        f"{unless_clean(c, _q('raw_' + c.name), clean_sql(_q('t_' + c.name), c, trimmed=True))} AS {k(c)}"
+        for c in present
+    )
     checks, digits, joins = [], [], []  # digits: an ID's 17 digits as a number, and its county span
     for c in present:
         if c.kind == "person_id":
@@ -112,7 +124,8 @@ def stage_file(
         WITH src AS (
             SELECT *, {src}, {skip} AS __skip
             FROM {raw.staging}),
-        trimmed AS (SELECT *{', ' + trimmed if trimmed else ''} FROM src WHERE __skip IS NULL),
+        shaped AS (SELECT *{flags} FROM src WHERE __skip IS NULL),
+        trimmed AS (SELECT *{', ' + trimmed if trimmed else ''} FROM shaped),
         cleaned AS (SELECT *{', ' + cleaned if cleaned else ''} FROM trimmed),
         numbered AS (SELECT cleaned.*{''.join(', ' + d for d in digits)} FROM cleaned {' '.join(joins)}),
         checked AS (SELECT *{''.join(', ' + c for c in checks)} FROM numbered),

@@ -66,6 +66,25 @@ def clean_sql(raw: str, spec: ColumnSpec, *, trimmed: bool = False) -> str:
     return base
 
 
+# Text of these shapes is what clean_sql(trim(text)) makes of it already (nothing to trim,
+# no noise, not a NULL word, upper case): the loader skips trimming and cleaning for it. Only
+# kinds whose cleaning costs more than this one pattern (IDs are upper-cased with spaces
+# removed; money has its noise looked for by a pattern of its own). tests/test_load_values.py
+# holds the claim.
+CLEAN_SHAPES = {
+    "person_id": "[0-9]{17}[0-9X]",
+    "credit_code": "[0-9A-Z]{18}",
+    "money": "-?[0-9]+(\\.[0-9]+)?",
+    "number": "-?[0-9]+(\\.[0-9]+)?",
+}
+
+
+def already_clean_sql(raw: str, spec: ColumnSpec) -> str | None:
+    """True when raw text `raw` is already clean (CLEAN_SHAPES); None for the other kinds."""
+    pattern = CLEAN_SHAPES.get(spec.kind)
+    return None if pattern is None else f"coalesce(regexp_full_match({raw}, '{pattern}'), false)"
+
+
 def _date_sql(c: str) -> str:
     # Most exports write ISO dates, which a plain cast reads (also YYYY/MM/DD and a time part).
     # Otherwise unify separators (年月日 . -> -) and try the two shapes left, or an Excel serial.
