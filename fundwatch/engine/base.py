@@ -65,5 +65,15 @@ class Engine(ABC):
         (types from BATCH_TYPES). Row order is not kept: sort the result.
         """
 
+    def workers(self, n: int) -> list[Engine]:
+        """Up to `n` engines that may run queries at the same time, on the same data, one per
+        thread (this engine first). One by default: an engine that parallelises each query
+        on its own (Spark) gains nothing from more. Close the others with `close_workers`."""
+        return [self]
+
+    def close_workers(self, engines: list[Engine]) -> None:
+        """Release the engines `workers` gave, except this one."""
+        del engines  # nothing to release: by default `workers` gives this engine only
+
     def row_count(self, name: str) -> int:
         return int(self.query(f"SELECT count(*) AS n FROM {name}")["n"].iloc[0])

@@ -19,6 +19,16 @@ class DuckDBEngine(Engine):
     def query(self, sql: str, dialect: str = "duckdb") -> pd.DataFrame:
         return self.con.execute(self.translate(sql, dialect)).df()
 
+    def workers(self, n: int) -> list[DuckDBEngine]:
+        # A cursor is a connection of its own to the same database: it sees the committed
+        # tables (not this connection's temporary ones) and runs its query beside the others.
+        return [self] + [DuckDBEngine(self.con.cursor()) for _ in range(max(0, n - 1))]
+
+    def close_workers(self, engines: list[DuckDBEngine]) -> None:
+        for engine in engines:
+            if engine is not self:
+                engine.con.close()
+
     def register(self, name: str, frame) -> None:
         self.con.register(name, frame)
 

@@ -7,8 +7,11 @@ nothing), skipped (an input table is missing: never shown as clean) or error.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import queue
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -97,38 +100,86 @@ def run_rule(engine, rule, tree, year: int, params: dict, present: set[str] | No
     return engine.query(render(tree, values, "duckdb", absent))
 
 
+CONCURRENT_QUERIES = 2  # rules run side by side: a short rule alone leaves cores idle
+
+
+def side_by_side(engine, jobs: list) -> list:
+    """Each job (a function of an engine) run on one of `engine.workers()`, up to
+    CONCURRENT_QUERIES at a time; results in the order of `jobs`."""
+    engines = engine.workers(CONCURRENT_QUERIES)
+    try:
+        if len(engines) == 1:
+            return [job(engine) for job in jobs]
+        free: queue.SimpleQueue = queue.SimpleQueue()
+        for e in engines:
+            free.put(e)
+
+        def run(job):
+            e = free.get()
+            try:
+                return job(e)
+            finally:
+                free.put(e)
+
+        with ThreadPoolExecutor(len(engines), thread_name_prefix="fundwatch-rule") as pool:
+            return list(pool.map(run, jobs))
+    finally:
+        engine.close_workers(engines)
+
+
+def _rule_job(rule, tree, year: int, params: dict, present: set[str]):
+    def job(engine):
+        started = time.monotonic()
+        try:
+            hits = hits_frame(rule, run_rule(engine, rule, tree, year, params, present))
+        except Exception as e:  # one broken rule must not stop the others; the outcome says why
+            return None, f"{type(e).__name__}: {e}", time.monotonic() - started
+        return hits, "", time.monotonic() - started
+
+    return job
+
+
 def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None, mis_tuned_share=None):
     """Run `rules` (default: all) for `year`; returns (hits DataFrame, list of RuleOutcome)."""
     share_limit = mis_tuned_share if mis_tuned_share is not None else config.mis_tuned_share
-    frames, outcomes, populations = [], [], {}
-    for rule in rules if rules is not None else list(ruleset):
-        started = time.monotonic()
+    selected = list(rules if rules is not None else ruleset)
+    outcomes: list[RuleOutcome | None] = [None] * len(selected)
+    runnable: list[int] = []
+    for i, rule in enumerate(selected):
         missing = [t for t in rule.inputs if t not in present]
         if missing:
-            outcomes.append(RuleOutcome(rule.id, "skipped", missing=missing))
+            outcomes[i] = RuleOutcome(rule.id, "skipped", missing=missing)
             continue
         state, why = support(rule, ruleset.trees[rule.id], engine.dialect)
         if state == "no":
-            outcomes.append(RuleOutcome(rule.id, "skipped", message=why, missing=[f"support on {engine.dialect} ({why})"]))
+            outcomes[i] = RuleOutcome(rule.id, "skipped", message=why, missing=[f"support on {engine.dialect} ({why})"])
             continue
-        try:
-            result = run_rule(engine, rule, ruleset.trees[rule.id], year, config.rule_params(rule), present)
-            hits = hits_frame(rule, result)
-        except Exception as e:  # one broken rule must not stop the others; the outcome says why
-            outcomes.append(RuleOutcome(rule.id, "error", message=f"{type(e).__name__}: {e}",
-                                        seconds=time.monotonic() - started))
+        runnable.append(i)
+    # One population query per programme and entity type, not per rule; all of them beside the rules.
+    keys = list(dict.fromkeys((selected[i].program, selected[i].entity_type) for i in runnable))
+    jobs = [_rule_job(selected[i], ruleset.trees[selected[i].id], year, config.rule_params(selected[i]), present)
+            for i in runnable]
+    jobs += [functools.partial(_population_job, key, year, present) for key in keys]
+    done = side_by_side(engine, jobs)
+    populations = dict(zip(keys, done[len(runnable):], strict=True))
+    frames = []
+    for i, (hits, error, seconds) in zip(runnable, done[: len(runnable)], strict=True):
+        rule = selected[i]
+        if hits is None:
+            outcomes[i] = RuleOutcome(rule.id, "error", message=error, seconds=seconds)
             continue
         n = hits["entity_id"].nunique()
-        outcome = RuleOutcome(rule.id, "found" if n else "clean", hits=n, seconds=time.monotonic() - started)
-        key = (rule.program, rule.entity_type)
-        if key not in populations:  # one query per programme and entity type, not per rule
-            populations[key] = population(engine, rule.program, rule.entity_type, year, present)
-        pop = populations[key]
+        outcome = RuleOutcome(rule.id, "found" if n else "clean", hits=n, seconds=seconds)
+        pop = populations[(rule.program, rule.entity_type)]
         if pop:
             outcome.share = n / pop
             outcome.mis_tuned = outcome.share > share_limit and n >= MIN_HITS_FOR_MIS_TUNED
-        outcomes.append(outcome)
+        outcomes[i] = outcome
         frames.append(hits)
     frames = [f for f in frames if not f.empty]
     hits = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=HIT_COLUMNS)
     return hits, outcomes
+
+
+def _population_job(key, year: int, present: set[str], engine) -> int | None:
+    return population(engine, key[0], key[1], year, present)
