@@ -56,3 +56,23 @@ def test_rules_flag_nothing_outside_the_ground_truth(hits_by_year, year):
     extra = sorted((rule, entity) for rule, entity in hits_by_year[year]
                    if (rule, entity) not in known and entity not in planted_entities)
     assert not extra, extra[:20]
+
+
+def test_rules_side_by_side_give_what_one_at_a_time_gives(monkeypatch):
+    """Rules run two at a time (a cursor each): the same hits, outcomes in the catalogue's order."""
+    import fundwatch.rules.runner as runner
+    from fundwatch.config import Config
+    from fundwatch.rules import load_rules
+
+    ruleset = load_rules()
+    with Workspace() as ws:
+        ws.load(SAMPLE)
+        present = set(ws.loaded_tables())
+        runs = {}
+        for n in (1, 2):
+            monkeypatch.setattr(runner, "CONCURRENT_QUERIES", n)
+            hits, outcomes = runner.run_rules(ws.engine, ruleset, YEARS[-1], present, Config())
+            runs[n] = (hits.to_dict("records"), [(o.rule_id, o.status, o.hits, o.share) for o in outcomes])
+    assert runs[1] == runs[2]
+    assert [r for r, *_ in runs[2][1]] == [r.id for r in ruleset]
+    assert sum(h for _, _, h, _ in runs[2][1]) > 0
