@@ -17,7 +17,7 @@ import os
 import shutil
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -83,18 +83,28 @@ def load_directory(ws, data_dir, *, mapping=None, force=False, progress=None) ->
     stored = {r[0]: r[1:] for r in con.execute(
         "SELECT table_name, rows_loaded, rows_quarantined FROM fw_table_versions").fetchall()}
 
-    changed: dict[str, str] = {}
-    # hashlib lets go of the GIL while it hashes: the tables' files are hashed on every core.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        digests = dict(zip(found, pool.map(lambda files: content_hash(files, data_dir), found.values()), strict=True))
-    for name, files in found.items():
-        digest = digests[name]
-        if not force and current.get(name) == digest:
-            loaded, quarantined = stored[name]
-            report.tables[name] = TableLoad(name, "unchanged", [str(f) for f in files], rows_loaded=loaded,
-                                            rows_quarantined=quarantined)
-        else:
-            changed[name] = digest
+    # Files are hashed on other threads (hashlib lets go of the GIL). A table with a loaded
+    # version is waited for, to leave it unread if unchanged; a new one is hashed while it is read.
+    hashing = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="fundwatch-hash")
+    compare = sorted(found, key=lambda name: name not in current)  # those to compare first
+    digests = {name: hashing.submit(content_hash, found[name], data_dir) for name in compare}
+    changed: dict[str, Future] = {}
+    try:
+        for name, files in found.items():
+            if not force and name in current and current[name] == digests[name].result():
+                loaded, quarantined = stored[name]
+                report.tables[name] = TableLoad(name, "unchanged", [str(f) for f in files], rows_loaded=loaded,
+                                                rows_quarantined=quarantined)
+            else:
+                changed[name] = digests[name]
+        return _load_changed(ws, data_dir, found, changed, user_mapping, load_id, report, started, progress)
+    finally:
+        hashing.shutdown(wait=True, cancel_futures=True)
+
+
+def _load_changed(ws, data_dir, found, changed, user_mapping, load_id, report, started, progress) -> LoadReport:
+    """Read, check and type the changed tables, then replace them in one transaction."""
+    con = ws.con
 
     from fundwatch.workspace import private_temp_folder
 
@@ -126,12 +136,13 @@ def load_directory(ws, data_dir, *, mapping=None, force=False, progress=None) ->
                 drop_staging(con, raw.staging)
         if problems:
             raise LoadError(problems)
+        digest = {name: future.result() for name, future in changed.items()}
         # Phase 2: replace every changed table in one transaction.
         con.execute("BEGIN TRANSACTION")
         try:
             for name in sorted(staged):
                 report.tables[name] = _replace_table(
-                    con, load_id, name, staged[name], changed[name], str(data_dir)
+                    con, load_id, name, staged[name], digest[name], str(data_dir)
                 )
             con.execute(
                 "INSERT INTO fw_loads VALUES (?, ?, ?, now(), ?, ?, ?)",
