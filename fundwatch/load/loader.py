@@ -180,8 +180,9 @@ def _replace_table(con, load_id, name, files: list[StagedFile], digest, source) 
     tl = TableLoad(name, "loaded", [str(sf.raw.path) for sf in files])
     for sf in files:
         path = str(sf.raw.path)
-        # In the order of the file (typing wrote the rows in any order).
-        con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {sf.typed} WHERE NOT __bad ORDER BY __line")
+        # In the order of the file (typing may have written the rows in any order).
+        order = "" if sf.in_order else " ORDER BY __line"
+        con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {sf.typed} WHERE NOT __bad{order}")
         con.execute(
             f"""INSERT INTO fw_quarantine
             SELECT ?, ?, ?, __line, __problems[1]."column", __problems[1].raw, __problems[1].reason,

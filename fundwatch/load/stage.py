@@ -26,6 +26,7 @@ class StagedFile:
     good: int
     bad: int
     unknown: list[str] = field(default_factory=list)  # headers that map to no column
+    in_order: bool = True  # typed rows are in the file's order (else read them ORDER BY __line)
 
 
 def _q(name: str) -> str:
@@ -116,6 +117,9 @@ def stage_file(
         f"'{h.replace(chr(39), chr(39) * 2)}', c{i}" for i, h in enumerate(raw.headers)
     ) + ")"
     # The list of problems and the raw row as JSON are built for bad rows only: most rows are good.
+    # With no join in the typing, rows are written in file order on every core anyway (and
+    # then need no sort): only the ID check's join costs order.
+    ordered = ordered or not joins
     preserve = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     if not ordered:
         con.execute("SET preserve_insertion_order = false")
@@ -152,4 +156,4 @@ def stage_file(
     # Rows read = loaded + quarantined + repeated headers; blank rows, like blank lines, are
     # counted apart (StagedFile.blank_rows), so the balance holds for every file.
     rows_read = counts[0] - counts[1] + len(raw.bad_shape)
-    return StagedFile(raw, typed, rows_read, counts[1], counts[2], good, bad)
+    return StagedFile(raw, typed, rows_read, counts[1], counts[2], good, bad, in_order=ordered)
