@@ -157,11 +157,6 @@ def _scan(ws, year: int, *, present: set[str] | None = None, config: Config | No
     run_id = started_at.strftime("R%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
     timings = {}
 
-    if outliers:
-        from fundwatch.detect import parse_settings, preload
-
-        if parse_settings(config.outliers).enabled:
-            preload()  # scikit-learn and PyOD (about two seconds) are imported while the rules run
     if progress:
         progress(f"running {len(ruleset)} rules for {year}")
     t = time.monotonic()
