@@ -102,7 +102,7 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
         log.emit(result.load_report.format(), event="load_report")
     paths = write_outputs(result, outdir, lang=lang, unmask=unmask)
     _print_outcomes(result)
-    table = case_table(result, lang, unmask=False).head(top)
+    table = case_table(result, lang, unmask=False, top=top)
     click.echo(f"\n{len(result.cases)} cases for {year} (run {result.run_id}); top {len(table)}:")
     if not table.empty:
         show = table[["rank", "case_id", "program", "entity_id", "risk_score", "amount_at_risk", "rule_ids", "summary"]]

@@ -19,8 +19,9 @@ HITS_CSV = ["case_id", "rule_id", "rule_version", "program", "entity_type", "ent
             "amount_at_risk", "matched_on", "evidence", "summary"]
 
 
-def case_table(result, lang: str = "en", unmask: bool = False):
-    cases = result.cases.copy()
+def case_table(result, lang: str = "en", unmask: bool = False, top: int | None = None):
+    """The cases as cases.csv has them; `top`: the first `top` only (masked alone, not all)."""
+    cases = (result.cases if top is None else result.cases.head(top)).copy()
     if lang == "zh":
         cases["summary"] = cases["summary_zh"]
     cases = cases[CASES_CSV]
