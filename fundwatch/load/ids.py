@@ -69,22 +69,46 @@ def ric_year_sql(v: str) -> str:
     return f"try_cast(substr({v}, 7, 4) AS INTEGER)"
 
 
-def ric_place_join_sql(v: str, alias: str) -> str:
-    """A LEFT JOIN that finds the county span holding ID `v`'s birth-place code in its birth
-    year (at most one: spans do not overlap); `alias`.code IS NOT NULL is then the place
-    check of `ric_reason_sql`. One hash join, cheaper than the correlated EXISTS."""
+COUNTY_TYPE = "fw_ref_cn_county"  # an ENUM of the county codes: a cast finds a code's index without a join
+
+
+@functools.cache
+def _place_masks(spans: tuple[tuple[str, int | None, int | None], ...]) -> tuple[str, int, int]:
+    """(a SQL list of one BIGINT per county code, in code order, first and last year held).
+    Bit y - first of a code's number: the code was a county in year y; bit last - first + 1:
+    in every year before `first`; bit last - first + 2: in every year after `last`."""
+    years = [y for _, start, end in spans for y in (start, end) if y is not None] or [2000]
+    first, last = min(years), max(years)
+    if last - first + 2 > 62:
+        raise ValueError("county spans cover too many years for one BIGINT per code")
+    masks: dict[str, int] = {}
+    for code, start, end in spans:
+        m = masks.get(code, 0)
+        for y in range(first if start is None else start, (last if end is None else end) + 1):
+            m |= 1 << (y - first)
+        m |= (1 << (last - first + 1)) if start is None else 0
+        m |= (1 << (last - first + 2)) if end is None else 0
+        masks[code] = m
+    return "[" + ", ".join(str(masks[c]) for c in sorted(masks)) + "]::BIGINT[]", first, last
+
+
+def ric_place_sql(con, v: str) -> str:
+    """True when the birth-place code of ID `v` (17 digits and a check character) was a county
+    in its birth year: a lookup in one number per code, found by an ENUM cast, no join (a join
+    would keep DuckDB from typing rows in file order on every core). Equal to the join on
+    merged spans (tests/test_ids.py)."""
+    spans = tuple(con.execute(f"SELECT code, start_year, end_year FROM {SPAN_TABLE} ORDER BY ALL").fetchall())
+    masks, first, last = _place_masks(spans)
     year = ric_year_sql(v)
-    return (
-        f"LEFT JOIN {SPAN_TABLE} AS {alias} ON {alias}.code = substr({v}, 1, 6)"
-        f" AND ({alias}.start_year IS NULL OR {year} >= {alias}.start_year)"
-        f" AND ({alias}.end_year IS NULL OR {year} <= {alias}.end_year)"
-    )
+    bit = f"CASE WHEN {year} < {first} THEN {last - first + 1} WHEN {year} > {last} THEN {last - first + 2} ELSE {year} - {first} END"
+    index = f"enum_code(try_cast(substr({v}, 1, 6) AS {COUNTY_TYPE})) + 1"
+    return f"coalesce(((list_extract({masks}, {index}) >> ({bit})) & 1) = 1, false)"
 
 
 def ric_reason_sql(v: str, digits: str | None = None, place: str | None = None) -> str:
     """Reason code why the cleaned (trimmed, upper-cased) ID `v` is invalid, NULL if valid.
     For speed, `digits`: a column holding `ric_digits_sql(v)`; `place`: a column that says
-    whether the birth place was a county in the birth year (see `ric_place_join_sql`)."""
+    whether the birth place was a county in the birth year (see `ric_place_sql`)."""
     birth = f"try_strptime(substr({v}, 7, 8), '%Y%m%d')"
     year = ric_year_sql(v)
     if place is None:
@@ -156,3 +180,5 @@ def install_reference_tables(con) -> None:
         spans = pd.DataFrame(merge_spans(rows), columns=["code", "start_year", "end_year"])
         spans = spans.astype({"start_year": "Int32", "end_year": "Int32"})  # noqa: F841 - replacement scan
         con.execute(f"CREATE TABLE {SPAN_TABLE} AS SELECT * FROM spans")
+    if not con.execute("SELECT count(*) FROM duckdb_types() WHERE type_name = ?", [COUNTY_TYPE]).fetchall()[0][0]:
+        con.execute(f"CREATE TYPE {COUNTY_TYPE} AS ENUM (SELECT DISTINCT code FROM {SPAN_TABLE} ORDER BY code)")

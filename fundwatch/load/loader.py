@@ -119,21 +119,16 @@ def _load_changed(ws, data_dir, found, changed, user_mapping, load_id, report, s
             for fi, path in enumerate(found[name]):
                 if progress:
                     progress(f"reading {path}")
+                staging = f"_fw_stage_{ti}_{fi}"
+                read.append(staging)
                 try:
-                    raw = read_file(con, path, f"_fw_stage_{ti}_{fi}", tmpdir)
+                    sf = read_file(con, path, staging, tmpdir, _typer(con, path, spec, user_mapping))
                 except LoadError as e:
                     problems.extend(e.problems)
                     continue
-                read.append(raw.staging)
-                headers = map_headers(path, raw.headers, spec, user_mapping)
-                if headers.problems:
-                    problems.extend(headers.problems)
-                    continue
-                sf = stage_file(con, raw, spec, headers, ordered=False)
-                sf.unknown = headers.unknown
                 staged.setdefault(name, []).append(sf)
-                # The typed table holds all that is kept: the raw text goes now, not at the end.
-                drop_staging(con, raw.staging)
+                # The typed table holds all that is kept: any raw text goes now, not at the end.
+                drop_staging(con, staging)
         if problems:
             raise LoadError(problems)
         digest = {name: future.result() for name, future in changed.items()}
@@ -162,14 +157,26 @@ def _load_changed(ws, data_dir, found, changed, user_mapping, load_id, report, s
     except FundwatchError:
         raise
     finally:
-        for files in staged.values():
-            for sf in files:
-                con.execute(f"DROP TABLE IF EXISTS {sf.typed}")
-        for staging in read:
+        for staging in read:  # typed tables too, also one a failed read left behind
             drop_staging(con, staging)
+            con.execute(f"DROP TABLE IF EXISTS {staging}_typed")
         shutil.rmtree(tmpdir, ignore_errors=True)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _typer(con, path: Path, spec, user_mapping):
+    """What read_file calls with the file's raw rows: map the headers, then type the rows."""
+
+    def typer(raw) -> StagedFile:
+        headers = map_headers(path, raw.headers, spec, user_mapping)
+        if headers.problems:
+            raise LoadError(headers.problems)
+        sf = stage_file(con, raw, spec, headers)
+        sf.unknown = headers.unknown
+        return sf
+
+    return typer
 
 
 def _replace_table(con, load_id, name, files: list[StagedFile], digest, source) -> TableLoad:
@@ -180,9 +187,8 @@ def _replace_table(con, load_id, name, files: list[StagedFile], digest, source) 
     tl = TableLoad(name, "loaded", [str(sf.raw.path) for sf in files])
     for sf in files:
         path = str(sf.raw.path)
-        # In the order of the file (typing may have written the rows in any order).
-        order = "" if sf.in_order else " ORDER BY __line"
-        con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {sf.typed} WHERE NOT __bad{order}")
+        # Typed rows are in the order of the file.
+        con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {sf.typed} WHERE NOT __bad")
         con.execute(
             f"""INSERT INTO fw_quarantine
             SELECT ?, ?, ?, __line, __problems[1]."column", __problems[1].raw, __problems[1].reason,

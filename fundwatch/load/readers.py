@@ -43,13 +43,15 @@ csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE))
 @dataclass
 class RawFile:
     path: Path
-    staging: str  # name of the temporary view of c0..cN and __line (drop with drop_staging)
+    staging: str  # name of the staging table of c0..cN and __line, and prefix of its helpers (drop_staging)
     headers: list[str]
     header_line: int
     encoding: str = ""
     blank_lines: int = 0
     # (line, raw text, reason) of lines that are no row: wrong width, broken quotes, too long
     bad_shape: list[tuple[int, str, str]] = field(default_factory=list)
+    source: str | None = None  # what the typing reads, if not `staging`: a CSV is typed as it is read
+    numbered: bool = True  # the source has __line; else its reader numbers the typed rows after
 
 
 def _sql_str(s: str) -> str:
@@ -72,14 +74,17 @@ def duckdb_path(path: Path, tmpdir: Path) -> Path:
     return Path(name)
 
 
-def read_file(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
+def read_file(con, path: Path, staging: str, tmpdir: Path, typer):
+    """The file's rows typed by `typer(raw: RawFile) -> StagedFile` (the loader's header
+    mapping and fundwatch/load/stage.py): a CSV is typed as DuckDB reads it, with no table of
+    raw text in between; an Excel or Parquet file is read into a staging table first."""
     kind = FORMATS.get(path.suffix.lower())
     if kind == "csv":
-        return _read_csv(con, path, staging, tmpdir)
+        return _read_csv(con, path, staging, tmpdir, typer)
     if kind == "xlsx":
-        return _read_xlsx(con, path, staging)
+        return typer(_read_xlsx(con, path, staging))
     if kind == "parquet":
-        return _read_parquet(con, path, staging, tmpdir)
+        return typer(_read_parquet(con, path, staging, tmpdir))
     raise LoadError([f"{path}: unsupported file type {path.suffix!r} (expected .csv, .xlsx or .parquet)"])
 
 
@@ -256,24 +261,24 @@ def _rejected(con, staging: str, text_path: Path, delim: str):
     return out
 
 
-def _read_csv(con, path: Path, staging: str, tmpdir: Path) -> RawFile:
+def _read_csv(con, path: Path, staging: str, tmpdir: Path, typer):
     try:
         encoding = detect_encoding(path, whole=False)
     except (OSError, LookupError) as e:
         raise LoadError([f"{path}: cannot read the file: {e}"]) from e
-    raw = _read_csv_as(con, path, staging, tmpdir, encoding, guessed=encoding == "utf-8")
-    if raw is None:  # bytes past the part checked are not UTF-8: decide on the whole file
+    staged = _read_csv_as(con, path, staging, tmpdir, encoding, typer, guessed=encoding == "utf-8")
+    if staged is None:  # bytes past the part checked are not UTF-8: decide on the whole file
         try:
             encoding = detect_encoding(path)
         except (OSError, LookupError) as e:
             raise LoadError([f"{path}: cannot read the file: {e}"]) from e
-        raw = _read_csv_as(con, path, staging, tmpdir, encoding, guessed=False)
-    return raw
+        staged = _read_csv_as(con, path, staging, tmpdir, encoding, typer, guessed=False)
+    return staged
 
 
-def _read_csv_as(con, path: Path, staging: str, tmpdir: Path, encoding: str, guessed: bool) -> RawFile | None:
-    """The file read in `encoding`; None if that was `guessed` from the file's start and
-    DuckDB found rows that are not UTF-8."""
+def _read_csv_as(con, path: Path, staging: str, tmpdir: Path, encoding: str, typer, guessed: bool):
+    """The file read in `encoding` and typed; None if that was `guessed` from the file's start
+    and DuckDB found rows that are not UTF-8."""
     try:
         text_path = duckdb_path(as_utf8(path, encoding, tmpdir), tmpdir)
         headers, header_line, delim = _header(text_path)
@@ -295,26 +300,27 @@ def _read_csv_as(con, path: Path, staging: str, tmpdir: Path, encoding: str, gue
     while line_size < min(2 * longest + 1024, MAX_LINE):
         line_size *= 2
     while True:
-        # DuckDB's native reader; rows of the wrong width go to a rejects table with their
-        # byte position. Insertion order is preserved, so a row's rowid is its order in the file.
+        # DuckDB's native reader, read by the typing itself; rows of the wrong width go to a
+        # rejects table with their byte position. The typing keeps the reader's order, so a
+        # typed row's rowid is its place among the rows read.
+        source = f"""read_csv({p}, header=false, skip={header_line}, columns={{{cols}}},
+            delim={_sql_str(delim)}, quote='"', escape='"', auto_detect=false, ignore_errors=true,
+            store_rejects=true, rejects_table='{staging}_rejects', rejects_scan='{staging}_scans',
+            max_line_size={line_size}, buffer_size={4 * line_size})"""
+        raw = RawFile(path, staging, headers, header_line, encoding, source=source, numbered=False)
         try:
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE {staging}_rows AS SELECT * FROM read_csv({p},
-                header=false, skip={header_line}, columns={{{cols}}}, delim={_sql_str(delim)}, quote='"',
-                escape='"', auto_detect=false, ignore_errors=true, store_rejects=true,
-                rejects_table='{staging}_rejects', rejects_scan='{staging}_scans', max_line_size={line_size},
-                buffer_size={4 * line_size})"""
-            )
+            staged = typer(raw)
             too_long = con.execute(
                 f"SELECT count(*) FROM {staging}_rejects WHERE error_type = 'LINE SIZE OVER MAXIMUM'"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             if too_long and line_size < MAX_LINE:  # a record of many long lines: once more, as large as allowed
+                con.execute(f"DROP TABLE IF EXISTS {staged.typed}")
                 line_size = MAX_LINE
                 continue
             if guessed and con.execute(
                 f"SELECT count(*) FROM {staging}_rejects WHERE error_type = 'INVALID ENCODING'"
             ).fetchall()[0][0]:
-                con.execute(f"DROP TABLE IF EXISTS {staging}_rows")
+                con.execute(f"DROP TABLE IF EXISTS {staged.typed}")
                 return None
             rejected = _rejected(con, staging, text_path, delim)
             break
@@ -326,28 +332,29 @@ def _read_csv_as(con, path: Path, staging: str, tmpdir: Path, encoding: str, gue
     whitespace = 0
     bad_shape: list[tuple[int, str, str]] = []
     consumed: set[int] = set()  # physical lines of rejected records
-    for line, span, raw, reason in rejected:
+    for line, span, text, reason in rejected:
         consumed.update(range(line, line + span))
-        if not raw.strip():
+        if not text.strip():
             whitespace += 1
         elif reason == "bad_quotes" and span > 1:
             # A quote left open swallows the lines after it: each of them was meant as a
             # row, so each is kept, and counted, as one (a blank one as a blank line).
-            for j, part in enumerate(raw.split("\n")):
+            for j, part in enumerate(text.split("\n")):
                 if part.strip():
                     bad_shape.append((line + j, part.rstrip("\r"), reason))
                 else:
                     whitespace += 1
         else:
-            bad_shape.append((line, raw, reason))
+            bad_shape.append((line, text, reason))
     starts = {line for line, _, _, _ in rejected}
-    n_rows = con.execute(f"SELECT count(*) FROM {staging}_rows").fetchall()[0][0]
-    col_list = ", ".join(f"c{i}" for i in range(len(headers)))
+    typed = staged.typed
+    n_rows = con.execute(f"SELECT count(*) FROM {typed}").fetchall()[0][0]
     if empty is None:
         # Each row, rejected line and empty line takes a line of its own at least: when rows
         # and rejected lines account for every line, none is empty.
         empty = [] if header_line + n_rows + len(consumed) == physical else _line_scan(text_path, header_line)[1]
     skipped = sorted(set(empty) | consumed)
+    # Only quarantined rows need their line: they are few, numbered here from their rowid.
     if header_line + n_rows + len(skipped) == physical:
         # Every physical line is the header, a row, or skipped: the k-th row sits after the
         # header and the skipped lines before it. Offsets change at each skipped line.
@@ -360,18 +367,16 @@ def _read_csv_as(con, path: Path, staging: str, tmpdir: Path, encoding: str, gue
         if len(segments) <= FEW_SEGMENTS:
             # Few skipped lines (none, in a clean file): the offset is a short CASE, no join.
             whens = " ".join(f"WHEN rowid >= {k} THEN {o}" for k, o in sorted(segments.items(), reverse=True))
-            con.execute(
-                f"""CREATE OR REPLACE TEMP VIEW {staging} AS
-                SELECT {col_list}, rowid + CASE {whens} END AS __line FROM {staging}_rows"""
-            )
+            con.execute(f"UPDATE {typed} SET __line = rowid + CASE {whens} END WHERE __bad")
         else:
             frame = pd.DataFrame(list(segments.items()), columns=["k_start", "line_offset"])  # noqa: F841
             con.execute(f"CREATE OR REPLACE TEMP TABLE {staging}_segments AS SELECT * FROM frame")
             con.execute(
-                f"""CREATE OR REPLACE TEMP VIEW {staging} AS
-                SELECT {col_list}, r.k + s.line_offset AS __line
-                FROM (SELECT rowid AS k, * FROM {staging}_rows) r
-                ASOF JOIN {staging}_segments s ON r.k >= s.k_start"""
+                f"""UPDATE {typed} SET __line = m.line
+                FROM (SELECT b.k, b.k + s.line_offset AS line
+                      FROM (SELECT rowid AS k FROM {typed} WHERE __bad) b
+                      ASOF JOIN {staging}_segments s ON b.k >= s.k_start) m
+                WHERE {typed}.rowid = m.k"""
             )
         blank = len(set(empty) - consumed) + whitespace  # an empty line a broken quote swallowed counts once
     else:
@@ -380,14 +385,19 @@ def _read_csv_as(con, path: Path, staging: str, tmpdir: Path, encoding: str, gue
             empty_records = _line_numbers_by_python(con, text_path, header_line, delim, staging, starts)
         except csv.Error as e:
             raise LoadError([f"{path}: cannot read as CSV: {e}"]) from e
-        # A LEFT JOIN: should the two readers ever disagree, a row loses its line number, never itself.
-        con.execute(
-            f"""CREATE OR REPLACE TEMP VIEW {staging} AS
-            SELECT {', '.join(f'r.c{i}' for i in range(len(headers)))}, d.line AS __line
-            FROM (SELECT rowid AS k, * FROM {staging}_rows) r LEFT JOIN {staging}_data_lines d USING (k)"""
-        )
+        # Should the two readers ever disagree, a row keeps no line number, never is it lost.
+        con.execute(f"UPDATE {typed} SET __line = d.line FROM {staging}_data_lines d WHERE {typed}.rowid = d.k AND __bad")
         blank = empty_records + whitespace
-    return RawFile(path, staging, headers, header_line, encoding, blank, bad_shape)
+    raw.blank_lines, raw.bad_shape = blank, bad_shape
+    staged.rows_read += len(bad_shape)
+    if staged.blank_rows + staged.repeated_headers:
+        drop_skipped(con, typed)  # counted, and the quarantined rows numbered: rowids may change now
+    return staged
+
+
+def drop_skipped(con, typed: str) -> None:
+    """Remove the skipped rows (blank, repeated header) from a typed table, once they are counted."""
+    con.execute(f"DELETE FROM {typed} WHERE __skip IS NOT NULL")
 
 
 def drop_staging(con, staging: str) -> None:

@@ -11,22 +11,21 @@ from dataclasses import dataclass, field
 
 from fundwatch.contract.tables import TableSpec
 from fundwatch.load.headers import HeaderMap
-from fundwatch.load.ids import ric_digits_sql, ric_place_join_sql, ric_reason_sql, uscc_reason_sql
-from fundwatch.load.readers import RawFile
+from fundwatch.load.ids import ric_digits_sql, ric_place_sql, ric_reason_sql, uscc_reason_sql
+from fundwatch.load.readers import RawFile, drop_skipped
 from fundwatch.load.values import already_clean_sql, bounded_sql, clean_sql, reason_sql, value_sql
 
 
 @dataclass
 class StagedFile:
     raw: RawFile
-    typed: str  # temp table: contract columns + __line + __problems
+    typed: str  # temp table, in the source's order: contract columns + __line, __bad, __skip, __problems
     rows_read: int
     blank_rows: int  # rows whose every field is empty (besides blank lines)
     repeated_headers: int
     good: int
     bad: int
     unknown: list[str] = field(default_factory=list)  # headers that map to no column
-    in_order: bool = True  # typed rows are in the file's order (else read them ORDER BY __line)
 
 
 def _q(name: str) -> str:
@@ -39,14 +38,13 @@ def _trim_sql(x: str) -> str:
     return f"CASE WHEN starts_with({x}, ' ') OR ends_with({x}, ' ') OR strlen({x}) <> length({x}) THEN trim({x}) ELSE {x} END"
 
 
-def stage_file(
-    con, raw: RawFile, spec: TableSpec, headers: HeaderMap, check_ids: bool = True, ordered: bool = True
-) -> StagedFile:
-    """Type and judge a staging table. `check_ids=False` (rule tests) keeps IDs as cleaned text.
+def stage_file(con, raw: RawFile, spec: TableSpec, headers: HeaderMap, check_ids: bool = True) -> StagedFile:
+    """Type and judge the rows of `raw.source` (a staging table, or the CSV reader itself).
+    `check_ids=False` (rule tests) keeps IDs as cleaned text.
 
-    `ordered=False`: the typed rows may come in any order (read them ORDER BY __line). The
-    ID check's join keeps DuckDB from writing them in order in parallel: in order, the
-    write runs on one thread (scale-10 subsidy_payments: 1.33 s against 0.85 s, same CPU)."""
+    The typed table holds the source's rows in its order. A source without line numbers
+    (`raw.numbered` false: a CSV read as it is typed) keeps its skipped rows and NULL lines
+    here: its reader numbers the quarantined rows, then drops the skipped ones."""
     typed = raw.staging + "_typed"
     present = [c for c in spec.columns if c.name in headers.columns]
     src = ", ".join(f"c{headers.columns[c.name]} AS {_q('raw_' + c.name)}" for c in present)
@@ -78,15 +76,13 @@ def stage_file(
         f"{unless_clean(c, _q('raw_' + c.name), clean_sql(_q('t_' + c.name), c, trimmed=True))} AS {k(c)}"
         for c in present
     )
-    checks, digits, joins = [], [], []  # digits: an ID's 17 digits as a number, and its county span
+    checks, digits = [], []  # digits: an ID's 17 digits as a number, and whether its birth place was a county
     for c in present:
         if c.kind == "person_id":
             if check_ids:
-                span = _q("l_" + c.name)
                 reason = ric_reason_sql(k(c), _q("n_" + c.name), _q("pl_" + c.name))
                 digits.append(f"{ric_digits_sql(k(c))} AS {_q('n_' + c.name)}")
-                digits.append(f"{span}.code IS NOT NULL AS {_q('pl_' + c.name)}")
-                joins.append(ric_place_join_sql("cleaned." + k(c), span))
+                digits.append(f"{ric_place_sql(con, k(c))} AS {_q('pl_' + c.name)}")
             checks.append(f"{reason if check_ids else 'NULL'} AS {_q('chk_' + c.name)}")
         elif c.kind == "credit_code":
             checks.append(f"{uscc_reason_sql(k(c)) if check_ids else 'NULL'} AS {_q('chk_' + c.name)}")
@@ -117,43 +113,36 @@ def stage_file(
         f"'{h.replace(chr(39), chr(39) * 2)}', c{i}" for i, h in enumerate(raw.headers)
     ) + ")"
     # The list of problems and the raw row as JSON are built for bad rows only: most rows are good.
-    # With no join in the typing, rows are written in file order on every core anyway (and
-    # then need no sort): only the ID check's join costs order.
-    ordered = ordered or not joins
-    preserve = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
-    if not ordered:
-        con.execute("SET preserve_insertion_order = false")
-    try:
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE {typed} AS
-        WITH src AS (
-            SELECT *, {src}, {skip} AS __skip
-            FROM {raw.staging}),
-        shaped AS (SELECT *{flags} FROM src WHERE __skip IS NULL),
-        trimmed AS (SELECT *{', ' + trimmed if trimmed else ''} FROM shaped),
-        cleaned AS (SELECT *{', ' + cleaned if cleaned else ''} FROM trimmed),
-        numbered AS (SELECT cleaned.*{''.join(', ' + d for d in digits)} FROM cleaned {' '.join(joins)}),
-        checked AS (SELECT *{''.join(', ' + c for c in checks)} FROM numbered),
-        parsed AS (SELECT *, {', '.join(values)} FROM checked),
-        valued AS (SELECT *, {', '.join(bounded)} FROM parsed),
-        judged AS (SELECT *, {judged} FROM valued),
-        flagged AS (SELECT *, ({any_bad}) AS __bad FROM judged)
-        SELECT {out_cols}, __line, __bad,
-               CASE WHEN __bad THEN {raw_json} END AS __raw_row,
-               CASE WHEN __bad THEN list_filter([{problems}], lambda p: p IS NOT NULL) END AS __problems
-        FROM flagged""")
-    finally:
-        if not ordered:
-            con.execute(f"SET preserve_insertion_order = {'true' if preserve else 'false'}")
-    counts = con.execute(
-        f"""SELECT count(*), count(*) FILTER (WHERE __skip = 'blank'), count(*) FILTER (WHERE __skip = 'header')
-            FROM (SELECT {skip} AS __skip FROM {raw.staging})"""
+    # No join in the typing: DuckDB writes the rows in the source's order, on every core.
+    # Skipped rows (blank, repeated header) are typed too and dropped after: with every row of
+    # the source kept, a row's rowid is its place in the source (the CSV reader's line numbers).
+    line = "" if raw.numbered else ", CAST(NULL AS BIGINT) AS __line"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {typed} AS
+    WITH src AS (
+        SELECT *{line}, {src}, {skip} AS __skip
+        FROM {raw.source or raw.staging}),
+    shaped AS (SELECT *{flags} FROM src),
+    trimmed AS (SELECT *{', ' + trimmed if trimmed else ''} FROM shaped),
+    cleaned AS (SELECT *{', ' + cleaned if cleaned else ''} FROM trimmed),
+    numbered AS (SELECT *{''.join(', ' + d for d in digits)} FROM cleaned),
+    checked AS (SELECT *{''.join(', ' + c for c in checks)} FROM numbered),
+    parsed AS (SELECT *, {', '.join(values)} FROM checked),
+    valued AS (SELECT *, {', '.join(bounded)} FROM parsed),
+    judged AS (SELECT *, {judged} FROM valued),
+    flagged AS (SELECT *, __skip IS NULL AND ({any_bad}) AS __bad FROM judged)
+    SELECT {out_cols}, __line, __bad, __skip,
+           CASE WHEN __bad THEN {raw_json} END AS __raw_row,
+           CASE WHEN __bad THEN list_filter([{problems}], lambda p: p IS NOT NULL) END AS __problems
+    FROM flagged""")
+    total, blank, header, good, bad = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE __skip = 'blank'), count(*) FILTER (WHERE __skip = 'header'),
+                   count(*) FILTER (WHERE __skip IS NULL AND NOT __bad), count(*) FILTER (WHERE __bad)
+            FROM {typed}"""
     ).fetchall()[0]
-    good, bad = con.execute(
-        f"SELECT count(*) FILTER (WHERE NOT __bad), count(*) FILTER (WHERE __bad) FROM {typed}"
-    ).fetchall()[0]
-    if good + bad != counts[0] - counts[1] - counts[2]:  # a join in the typing may never add or drop a row
-        raise RuntimeError(f"{raw.path}: {counts[0] - counts[1] - counts[2]} rows staged as {good + bad}")
+    if raw.numbered and blank + header:
+        drop_skipped(con, typed)
     # Rows read = loaded + quarantined + repeated headers; blank rows, like blank lines, are
     # counted apart (StagedFile.blank_rows), so the balance holds for every file.
-    rows_read = counts[0] - counts[1] + len(raw.bad_shape)
-    return StagedFile(raw, typed, rows_read, counts[1], counts[2], good, bad, in_order=ordered)
+    rows_read = total - blank + len(raw.bad_shape)
+    return StagedFile(raw, typed, rows_read, blank, header, good, bad)
+
