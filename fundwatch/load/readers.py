@@ -1,8 +1,10 @@
-"""Read one input file into a staging table of text columns with its source line numbers.
+"""Read one input file as rows of text columns with their source line numbers, for typing.
 
-Every format ends the same way: a temporary DuckDB table `c0..cN VARCHAR, __line BIGINT`
-plus the header row as written. Typing, header mapping and validation happen later, in
-SQL, the same for all formats (fundwatch/load/stage.py).
+Every format gives the same rows: `c0..cN VARCHAR` plus the header row as written. Typing,
+header mapping and validation are SQL, the same for all formats (fundwatch/load/stage.py).
+An Excel or Parquet file is read into a staging table with `__line` first; a CSV is typed
+as DuckDB's reader reads it (no table of raw text), and its quarantined rows are numbered
+after, from what the reader rejected.
 """
 
 from __future__ import annotations

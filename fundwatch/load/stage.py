@@ -1,4 +1,5 @@
-"""Turn a staging table of raw text into typed rows and quarantined rows, in one SQL pass.
+"""Turn rows of raw text (a staging table, or a CSV as it is read) into typed rows and
+quarantined rows, in one SQL pass.
 
 Each column goes through three steps (fundwatch/load/values.py): clean the text, parse the
 value, judge why it is unusable. A row with any unusable value is quarantined whole, with
