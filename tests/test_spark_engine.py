@@ -140,3 +140,29 @@ def test_a_local_master_gets_two_shuffle_partitions_per_core_and_a_cluster_its_o
     assert local_defaults("local[*]") == {"spark.sql.shuffle.partitions": str(2 * os.cpu_count())}
     for cluster in ("yarn", "spark://host:7077", "k8s://https://api:443", None, "local-cluster[2,1,1024]"):
         assert local_defaults(cluster) == {}
+
+
+WITHOUT_VENV_ON_PATH = textwrap.dedent(
+    """
+    import numpy as np, pandas as pd
+    from fundwatch.engine.spark_engine import SparkEngine, spark_session
+
+    engine = SparkEngine(spark_session("local[1]", conf={"spark.ui.enabled": "false"}))
+    engine.spark.sparkContext.setLogLevel("OFF")
+    engine.spark.range(0, 10).selectExpr("CAST(id AS BIGINT) AS i").createOrReplaceTempView("t")
+    out = engine.map_batches("SELECT i FROM t", lambda b: pd.DataFrame({"i": b["i"].to_numpy(dtype=np.int64)}),
+                             [("i", "BIGINT")], 100)
+    print(sorted(out["i"].tolist()))
+    """
+)
+
+
+def test_a_local_spark_runs_its_python_workers_with_this_interpreter(tmp_path):
+    """As a nightly job runs it: the venv's interpreter called by its path, the venv not on
+    PATH. The workers must still be this interpreter (with pandas), not `python3` from PATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")}
+    env["PATH"] = "/usr/bin:/bin"
+    proc = subprocess.run([sys.executable, "-c", WITHOUT_VENV_ON_PATH], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == str(list(range(10)))

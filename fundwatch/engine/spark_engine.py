@@ -60,6 +60,10 @@ def spark_session(master: str | None = None, app_name: str = "fundwatch", conf: 
         builder = builder.master(master)
     if (master or "").startswith("local"):
         builder = builder.config("spark.pyspark.python", sys.executable)
+        # PySpark starts its Python workers with PYSPARK_PYTHON, else `python3` from PATH, and
+        # does not read the setting above for them: a nightly job that runs the venv's
+        # fundwatch without activating the venv would get workers without pandas.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in {**SESSION_CONF, **local_defaults(master), **(conf or {})}.items():
         builder = builder.config(key, str(value))
     return builder.getOrCreate()
