@@ -18,7 +18,7 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 LOC_TABLE = "fw_ref_cn_loc"
-SPAN_TABLE = "fw_ref_cn_loc_spans"  # the same years per code, overlapping ranges merged: one row matches
+SPAN_TABLE = "fw_ref_cn_loc_spans"  # the same years per code, overlapping ranges merged (ric_place_sql reads it)
 
 
 @functools.cache
@@ -95,8 +95,8 @@ def _place_masks(spans: tuple[tuple[str, int | None, int | None], ...]) -> tuple
 def ric_place_sql(con, v: str) -> str:
     """True when the birth-place code of ID `v` (17 digits and a check character) was a county
     in its birth year: a lookup in one number per code, found by an ENUM cast, no join (a join
-    would keep DuckDB from typing rows in file order on every core). Equal to the join on
-    merged spans (tests/test_ids.py)."""
+    would keep DuckDB from typing rows in file order on every core). tests/test_ids.py holds
+    it equal to python-stdnum on both sides of every county's range boundaries."""
     spans = tuple(con.execute(f"SELECT code, start_year, end_year FROM {SPAN_TABLE} ORDER BY ALL").fetchall())
     masks, first, last = _place_masks(spans)
     year = ric_year_sql(v)
@@ -171,7 +171,7 @@ def _exists(con, table: str) -> bool:
 
 
 def install_reference_tables(con) -> None:
-    """Create the county-code tables the ID check joins against (idempotent)."""
+    """Create the county-code tables and the ENUM of codes the ID check looks up (idempotent)."""
     if not _exists(con, LOC_TABLE):
         codes = county_codes()  # noqa: F841 - read by DuckDB's replacement scan below
         con.execute(f"CREATE TABLE {LOC_TABLE} AS SELECT * FROM codes")
