@@ -141,3 +141,62 @@ def test_statistical_cases_without_any_rule_hit():
     cases, _ = build_cases(pd.DataFrame(columns=HIT_COLUMNS), outliers, 2023, Scoring(), key=b"test")
     assert list(cases["entity_id"]) == ["H1"] and cases["rule_ids"].iloc[0] == ""
     assert cases["summary"].iloc[0] == "H1 stands out" and 0 < cases["risk_score"].iloc[0] < 100
+
+
+def test_cases_do_not_depend_on_the_order_of_hits_or_outliers():
+    """A rule's rows come in no set order (DuckDB, several threads), so the same hits in another
+    order must give the same cases: ties on level and amount go to the smaller rule_id, then
+    entity_id, then evidence; an entity's outlier scores that tie go to the smaller programme."""
+    import numpy as np
+
+    from fundwatch.cases.build import build_cases
+    from fundwatch.cases.score import Scoring
+    from fundwatch.rules.runner import HIT_COLUMNS
+
+    def hit(rule_id, program, entity_type, entity_id, level, amount, evidence):
+        ev = json.dumps(evidence)
+        return dict(zip(HIT_COLUMNS, [rule_id, "1", program, entity_type, entity_id, 2023, level, amount,
+                                      "person_id", ev, f"{rule_id} {entity_id} {ev}", f"{rule_id} {ev}"],
+                        strict=True))
+
+    p, q = make_id(3), make_id(4)
+    hits = pd.DataFrame([
+        # One person, two rules tied on level and amount: the smaller rule_id describes the case.
+        hit("subsidy.paid_after_death", "subsidy", "person", p, "critical", 1200.0, {"death_date": "2022-11-03"}),
+        hit("subsidy.duplicate_payment", "subsidy", "person", p, "critical", 1200.0, {"payment_ids": ["P1", "P2"]}),
+        hit("subsidy.over_entitlement", "subsidy", "person", p, "medium", 0.1, {"basis_quantity": 1}),
+        hit("subsidy.over_entitlement", "subsidy", "person", p, "medium", 0.2, {"basis_quantity": 2}),
+        hit("subsidy.over_entitlement", "subsidy", "person", p, "medium", 0.3, {"basis_quantity": 3}),
+        # One household, one rule twice with the same level and amount: the smaller evidence wins.
+        hit("dibao.public_staff", "dibao", "household", "H2", "high", 500.0, {"person_id": make_id(5)}),
+        hit("dibao.public_staff", "dibao", "household", "H2", "high", 500.0, {"person_id": make_id(6)}),
+        # A cross-programme person: same rule, level and amount from two entities; smaller entity_id wins.
+        hit("dibao.public_staff", "dibao", "household", "H9", "high", 700.0, {"person_id": q}),
+        hit("dibao.public_staff", "dibao", "household", "H8", "high", 700.0, {"person_id": q}),
+        hit("cooperative.dividend_over_surplus", "cooperative", "cooperative", "C1", "high", 700.0,
+            {"person_id": q}),
+    ])
+    outliers = pd.DataFrame({
+        "entity_type": ["household", "household", "person", "person"], "entity_id": ["H7", "H7", p, p],
+        "program": ["housing", "dibao", "subsidy", "housing"], "outlier_score": [0.95, 0.95, 0.9, 0.9],
+        "flagged": [True, True, True, True], "amount_at_risk": [300.0, 300.0, 0.0, 0.0],
+        "explanation": ["housing H7", "dibao H7", "subsidy p", "housing p"],
+        "explanation_zh": ["住房", "低保", "补贴", "住房"]})
+
+    def cases_of(h, o):
+        cases, _ = build_cases(h.reset_index(drop=True), o.reset_index(drop=True), 2023, Scoring(), key=b"k")
+        return cases
+
+    rng = np.random.default_rng(7)
+    first = cases_of(hits, outliers)
+    for order, o_order in [(np.arange(len(hits))[::-1], np.arange(len(outliers))[::-1]),
+                           (rng.permutation(len(hits)), rng.permutation(len(outliers)))]:
+        pd.testing.assert_frame_equal(cases_of(hits.iloc[order], outliers.iloc[o_order]), first)
+
+    c = first.set_index("entity_id")
+    assert c.loc[p, "summary"].startswith("subsidy.duplicate_payment ")
+    assert "(+2 more signals: subsidy.over_entitlement, subsidy.paid_after_death)" in c.loc[p, "summary"]
+    assert "Also statistically unusual: housing p" in c.loc[p, "summary"]
+    assert c.loc["H2", "summary"].startswith(f'dibao.public_staff H2 {{"person_id": "{make_id(5)}"}}')
+    assert c.loc[q, "program"] == "cross" and c.loc[q, "summary"].startswith("cooperative.dividend_over_surplus C1 ")
+    assert c.loc["H7", "program"] == "dibao" and c.loc["H7", "summary"] == "dibao H7"

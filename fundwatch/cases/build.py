@@ -79,12 +79,18 @@ def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, sc
 
 def _rule_cases(hits: pd.DataFrame, year: int) -> pd.DataFrame:
     """One row per case_id of `hits`, set-wise (no loop over hits): its top hit (highest level,
-    then amount, then first found) describes it; the amount is the largest of its rules' totals."""
+    then amount, then the smallest rule_id, entity_id and evidence) describes it; the amount is
+    the largest of its rules' totals.
+
+    Nothing here may depend on the order of the rows of `hits`: a rule query's rows come in no
+    set order (DuckDB's differs between runs), and the same hits must give the same cases."""
     if hits.empty:
         return pd.DataFrame()
-    h = hits.assign(_level=hits["level"].map(LEVEL_ORDER), _pos=range(len(hits)))
-    h = h.sort_values(["case_id", "_level", "amount_at_risk", "_pos"], ascending=[True, False, False, True],
-                      kind="stable")
+    h = hits.assign(_level=hits["level"].map(LEVEL_ORDER))
+    # A total order on what a hit says (rows equal in all of these describe a case alike), so the
+    # top hit and every per-case sum below see the hits in the same order whatever order they came in.
+    h = h.sort_values(["case_id", "_level", "amount_at_risk", "rule_id", "entity_id", "evidence"],
+                      ascending=[True, False, False, True, True, True], kind="stable")
     top = h.drop_duplicates("case_id").set_index("case_id")
     per_rule = h.groupby(["case_id", "rule_id"], sort=True).agg(amount=("amount_at_risk", "sum"),
                                                                 level=("_level", "max")).reset_index()
@@ -118,11 +124,14 @@ def _merge_outliers(cases: pd.DataFrame, outliers: pd.DataFrame | None, year: in
         cases["outlier_score"] = pd.Series([None] * len(cases), dtype="float64")
         return cases
     # Only the scores that can matter get a case_id (hashing millions of entities is slow): those
-    # of entities named by a rule case or flagged. Then one row per entity, its highest score.
+    # of entities named by a rule case or flagged. Then one row per entity, its highest score;
+    # of equal scores (one entity in two programmes) the first programme, whatever the row order.
     flagged_ids = outliers["entity_id"][outliers["flagged"].to_numpy(dtype=bool)] if "flagged" in outliers else outliers["entity_id"]
     wanted = set(flagged_ids) | (set(cases["entity_id"].astype(str)) if not cases.empty else set())
     o = outliers[outliers["entity_id"].isin(wanted)]
-    o = o.sort_values("outlier_score", ascending=False).drop_duplicates(["entity_type", "entity_id"]).copy()
+    o = o.sort_values(["outlier_score", "entity_type", "entity_id", "program", "explanation"],
+                      ascending=[False, True, True, True, True], kind="stable")
+    o = o.drop_duplicates(["entity_type", "entity_id"]).copy()
     o["case_id"] = [case_id(t, e, year, key) for t, e in zip(o["entity_type"], o["entity_id"], strict=True)]
     flagged = o[o["flagged"]] if "flagged" in o else o
     if cases.empty:
