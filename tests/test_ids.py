@@ -50,14 +50,25 @@ def con():
     c.close()
 
 
+def ric_reasons(con, ids: list[str]) -> list[tuple[str, str | None]]:
+    """(id, reason) for each of `ids`, checked as the loader checks it (stage.py): the digits
+    as one number and the county's years (an ENUM lookup) in columns of their own."""
+    con.register("ric_ids", pd.DataFrame({"v": ids}))
+    try:
+        return con.execute(
+            f"""SELECT v, {ric_reason_sql('v', 'n', 'place')}
+            FROM (SELECT v, {ric_digits_sql('v')} AS n, {ric_place_sql(con, 'v')} AS place FROM ric_ids) f"""
+        ).fetchall()
+    finally:
+        con.unregister("ric_ids")
+
+
 def test_resident_id_check_equals_python_stdnum(con):
     rng = random.Random(11643)
     codes = county_codes()["code"].tolist()
     valid = [_valid_ric(rng, codes) for _ in range(5000)]
     ids = valid + [_mutate(rng, rng.choice(valid), "0123456789X") for _ in range(15000)]
-    frame = pd.DataFrame({"v": ids})  # noqa: F841 - read by DuckDB
-    # A join inside the check may reorder rows: carry the value along.
-    sql_ok = dict(con.execute(f"SELECT v, {ric_reason_sql('v')} IS NULL FROM frame").fetchall())
+    sql_ok = {v: reason is None for v, reason in ric_reasons(con, ids)}
     ref_ok = {v: ric.is_valid(v) for v in ids}
     disagree = [(v, sql_ok[v], r) for v, r in ref_ok.items() if sql_ok[v] != r]
     assert not disagree, disagree[:10]
@@ -80,13 +91,9 @@ def test_resident_id_check_as_the_loader_runs_it_equals_python_stdnum(con):
             body = f"{code}{year:04d}0615{rng.randint(0, 999):03d}"
             ids.append(body + ric.calc_check_digit(body + "0"))
     ids += [_mutate(rng, rng.choice(ids), "0123456789X") for _ in range(5000)]
-    frame = pd.DataFrame({"v": ids})  # noqa: F841 - read by DuckDB
-    rows = con.execute(
-        f"""SELECT v, {ric_reason_sql('v', 'n', 'place')} IS NULL
-        FROM (SELECT v, {ric_digits_sql('v')} AS n, {ric_place_sql(con, 'v')} AS place FROM frame) f"""
-    ).fetchall()
+    rows = ric_reasons(con, ids)
     assert len(rows) == len(ids)
-    sql_ok = dict(rows)
+    sql_ok = {v: reason is None for v, reason in rows}
     disagree = [(v, sql_ok[v]) for v in set(ids) if sql_ok[v] != ric.is_valid(v)]
     assert not disagree, disagree[:10]
     assert 0 < sum(sql_ok.values()) < len(sql_ok)
@@ -120,4 +127,4 @@ def test_credit_code_check_equals_python_stdnum(con):
     ("11010519800101123Y", "bad_id_format"),
 ])
 def test_resident_id_reasons(con, value, reason):
-    assert con.execute(f"SELECT {ric_reason_sql('v')} FROM (SELECT ? AS v)", [value]).fetchall()[0][0] == reason
+    assert ric_reasons(con, [value]) == [(value, reason)]

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from fundwatch.contract.tables import ColumnSpec
 from fundwatch.load.stage import _trim_sql
-from fundwatch.load.values import CLEAN_SHAPES, already_clean_sql, clean_sql
+from fundwatch.load.values import CLEAN_SHAPES, already_clean_sql, clean_sql, reason_sql, value_sql
 
 CON = duckdb.connect()
 
@@ -49,3 +49,14 @@ def test_text_of_the_shape_is_recognised(kind, data):
         [text],
     ).fetchall()[0]
     assert shaped and cleaned == text
+
+
+@pytest.mark.parametrize("kind", ["person_id", "credit_code"])
+def test_ids_are_not_typed_here(kind):
+    """stage.py checks IDs in columns of its own; value_sql and reason_sql refuse them rather
+    than pass an ID unchecked."""
+    spec = ColumnSpec("v", kind)
+    with pytest.raises(ValueError, match="checked by fundwatch.load.stage"):
+        value_sql("v", spec)
+    with pytest.raises(ValueError, match="checked by fundwatch.load.stage"):
+        reason_sql("v", "p", spec)

@@ -49,19 +49,14 @@ def county_codes() -> pd.DataFrame:
 
 def ric_digits_sql(v: str) -> str:
     """The first 17 characters of an ID as one integer (NULL unless digits), for
-    `ric_reason_sql(v, digits=...)`: computed once in a column of its own."""
+    `ric_reason_sql(v, digits, ...)`: computed once in a column of its own."""
     return f"try_cast(substr({v}, 1, 17) AS BIGINT)"
 
 
-def ric_checksum_sql(v: str, digits: str | None = None) -> str:
-    """The check character of an ID whose first 17 characters are digits. With `digits` (a
-    column of `ric_digits_sql`), by arithmetic on that integer, much faster than 17
-    substrings; without, from the substrings (within a CASE an inline integer would be
-    computed 17 times over)."""
-    if digits is None:
-        terms = " + ".join(f"try_cast(substr({v}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(RIC_WEIGHTS))
-    else:
-        terms = " + ".join(f"(({digits} // {10 ** (16 - i)}) % 10) * {w}" for i, w in enumerate(RIC_WEIGHTS))
+def ric_checksum_sql(digits: str) -> str:
+    """The check character of an ID whose first 17 characters are digits, from `digits` (a
+    column of `ric_digits_sql`) by arithmetic on that integer, much faster than 17 substrings."""
+    terms = " + ".join(f"(({digits} // {10 ** (16 - i)}) % 10) * {w}" for i, w in enumerate(RIC_WEIGHTS))
     return f"substr('{RIC_CHECK}', (({terms}) % 11) + 1, 1)"
 
 
@@ -105,18 +100,13 @@ def ric_place_sql(con, v: str) -> str:
     return f"coalesce(((list_extract({masks}, {index}) >> ({bit})) & 1) = 1, false)"
 
 
-def ric_reason_sql(v: str, digits: str | None = None, place: str | None = None) -> str:
+def ric_reason_sql(v: str, digits: str, place: str) -> str:
     """Reason code why the cleaned (trimmed, upper-cased) ID `v` is invalid, NULL if valid.
-    For speed, `digits`: a column holding `ric_digits_sql(v)`; `place`: a column that says
-    whether the birth place was a county in the birth year (see `ric_place_sql`)."""
+    `digits`: a column holding `ric_digits_sql(v)`; `place`: a column holding `ric_place_sql`
+    of `v` (whether the birth place was a county in the birth year), as the loader computes
+    them in columns of their own (stage.py)."""
     birth = f"try_strptime(substr({v}, 7, 8), '%Y%m%d')"
     year = ric_year_sql(v)
-    if place is None:
-        place = (
-            f"EXISTS (SELECT 1 FROM {LOC_TABLE} l WHERE l.code = substr({v}, 1, 6)"
-            f" AND (l.start_year IS NULL OR {year} >= l.start_year)"
-            f" AND (l.end_year IS NULL OR {year} <= l.end_year))"
-        )
     # An ID of the right shape (nearly all) matches one pattern and skips the other two: a
     # value of 17 digits and a digit or X is neither an Excel number nor 15 digits long.
     shape = f"regexp_full_match({v}, '[0-9]{{17}}[0-9X]')"
@@ -126,7 +116,7 @@ def ric_reason_sql(v: str, digits: str | None = None, place: str | None = None) 
             WHEN regexp_full_match({v}, '[0-9](\\.[0-9]+)?E\\+?[0-9]+|[0-9]+\\.[0-9]+') THEN 'excel_mangled_id'
             WHEN regexp_full_match({v}, '[0-9]{{15}}') THEN 'legacy_id'
             ELSE 'bad_id_format' END
-        WHEN substr({v}, 18, 1) <> {ric_checksum_sql(v, digits)} THEN 'bad_check_digit'
+        WHEN substr({v}, 18, 1) <> {ric_checksum_sql(digits)} THEN 'bad_check_digit'
         WHEN {birth} IS NULL OR {year} < 1 THEN 'bad_birth_date'
         WHEN NOT {place} THEN 'unknown_birth_place'
     END"""

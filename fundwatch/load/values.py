@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from fundwatch.contract.aliases import ENUM_ALIASES
 from fundwatch.contract.tables import ColumnSpec
-from fundwatch.load.ids import ric_reason_sql, uscc_reason_sql
 
 REASONS = {
     "missing_required": "a required value is empty",
@@ -127,13 +126,20 @@ def _enum_sql(c: str, spec: ColumnSpec) -> str:
     return f"CASE {c} {whens} END"
 
 
+# Resident IDs and credit codes are judged by the loader itself (stage.py), with the checks of
+# fundwatch.load.ids in columns of their own; value_sql and reason_sql do not know them.
+_CHECKED_IN_STAGE = ("person_id", "credit_code")
+
+
+def _not_an_id(spec: ColumnSpec) -> None:
+    if spec.kind in _CHECKED_IN_STAGE:
+        raise ValueError(f"{spec.name}: {spec.kind} values are checked by fundwatch.load.stage, not here")
+
+
 def value_sql(c: str, spec: ColumnSpec) -> str:
-    """The typed value of clean text `c`; NULL where it cannot be parsed."""
+    """The typed value of clean text `c`; NULL where it cannot be parsed. Not for IDs (stage.py)."""
+    _not_an_id(spec)
     k = spec.kind
-    if k == "person_id":
-        return f"CASE WHEN ({ric_reason_sql(c)}) IS NULL THEN {c} END"
-    if k == "credit_code":
-        return f"CASE WHEN ({uscc_reason_sql(c)}) IS NULL THEN {c} END"
     if k == "date":
         return _date_sql(c)
     if k == "period":
@@ -174,14 +180,8 @@ _PARSE_FAILURE = {
 
 
 def reason_sql(c: str, v: str, spec: ColumnSpec) -> str:
-    """Why clean text `c` with parsed value `v` cannot be used; NULL when it can."""
+    """Why clean text `c` with parsed value `v` cannot be used; NULL when it can. Not for IDs (stage.py)."""
+    _not_an_id(spec)
     missing = f"WHEN {c} IS NULL THEN 'missing_required'" if spec.required else f"WHEN {c} IS NULL THEN NULL"
-    if spec.kind == "person_id":
-        detail = f"ELSE ({ric_reason_sql(c)})"
-    elif spec.kind == "credit_code":
-        detail = f"ELSE ({uscc_reason_sql(c)})"
-    elif spec.kind in _PARSE_FAILURE:
-        detail = f"WHEN {v} IS NULL THEN '{_PARSE_FAILURE[spec.kind]}'"
-    else:
-        detail = ""
+    detail = f"WHEN {v} IS NULL THEN '{_PARSE_FAILURE[spec.kind]}'" if spec.kind in _PARSE_FAILURE else ""
     return f"CASE {missing} {detail} END"
