@@ -189,6 +189,23 @@ def test_blank_dates_in_evidence_do_not_break_hits():
     assert "employed by — (soe)" in hits.iloc[1]["summary_en"]
 
 
+def test_hits_come_in_entity_order_whatever_order_the_query_gave():
+    import pandas as pd
+
+    from fundwatch.rules.runner import hits_frame
+
+    rule = load_rules()["dibao.public_staff"]
+    result = pd.DataFrame({"entity_id": ["H3", "H1", "H2", "H1"], "year": [2023] * 4,
+                           "amount_at_risk": [3.0, 1.0, 2.0, 1.5], "payments": [3, 1, 2, 1],
+                           "person_id": ["P3", "P1", "P2", "P0"], "employer": ["a", "b", "c", "d"],
+                           "employer_type": ["soe"] * 4, "staff_members": [1] * 4})
+    forward = hits_frame(rule, result)
+    backward = hits_frame(rule, result.iloc[::-1].reset_index(drop=True))
+    pd.testing.assert_frame_equal(forward, backward)
+    assert list(forward["entity_id"]) == ["H1", "H1", "H2", "H3"]
+    assert forward["evidence"].iloc[0] < forward["evidence"].iloc[1]  # same entity: by evidence
+
+
 def test_list_parameter_expands_inside_in():
     from fundwatch.rules.render import parse, render
 

@@ -63,7 +63,7 @@ def _jsonable(v):
 
 
 def hits_frame(rule, result: pd.DataFrame) -> pd.DataFrame:
-    """The rule's raw result as hit rows: fixed columns plus its evidence as JSON."""
+    """The rule's raw result as hit rows: fixed columns plus its evidence as JSON, in entity order."""
     if result.empty:
         return pd.DataFrame(columns=HIT_COLUMNS)
     records = result.to_dict("records")
@@ -82,7 +82,9 @@ def hits_frame(rule, result: pd.DataFrame) -> pd.DataFrame:
         "summary_en": [render_summary(rule.summary["en"], r) for r in records],
         "summary_zh": [render_summary(rule.summary["zh"], r) for r in records],
     })
-    return out[HIT_COLUMNS]
+    # In entity order: a query's rows come in no set order, and rule_hits.csv should not change
+    # between two runs on the same data.
+    return out[HIT_COLUMNS].sort_values(["entity_id", "year", "evidence"], kind="stable", ignore_index=True)
 
 
 MIN_HITS_FOR_MIS_TUNED = 3  # one or two hits among a handful of agencies is not a tuning problem
