@@ -58,3 +58,28 @@ def test_every_programme_of_the_sample_world_is_scored(scored):
         flagged = scores[scores["flagged"]]
         assert flagged["explanation"].str.contains("stands out from its peers").all()
         assert flagged["explanation_zh"].str.contains("与同类相比异常").all()
+
+
+def test_feature_sets_side_by_side_score_what_one_at_a_time_scores(tmp_path, monkeypatch):
+    """Feature sets run two at a time (a cursor each): the same scores and explanations, and
+    the status report in the feature sets' order."""
+    import fundwatch.detect.score as score
+    from fundwatch.detect.features import FEATURE_SETS
+
+    generate_world(tmp_path, scale=0.1, seed=3)
+    with Workspace() as ws:
+        ws.load(tmp_path)
+        present = set(ws.loaded_tables())
+        runs = {}
+        for n in (1, 2):
+            monkeypatch.setattr(score, "CONCURRENT_SETS", n)
+            runs[n] = score_outliers(ws.engine, 2023, present)
+        # No feature table is left behind by either run.
+        assert not ws.con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'fw_detect_%'").fetchall()
+    (one, report_one), (two, report_two) = runs[1], runs[2]
+    assert len(one) > 0 and one["flagged"].any()
+    pd.testing.assert_frame_equal(one, two)
+    assert [(r["program"], r["entity_type"], r["status"], r["entities"]) for r in report_one] == [
+        (r["program"], r["entity_type"], r["status"], r["entities"]) for r in report_two
+    ]
+    assert [(r["program"], r["entity_type"]) for r in report_two] == [(f.program, f.entity_type) for f in FEATURE_SETS]

@@ -20,6 +20,7 @@ from fundwatch.detect.explain import sentence, top_features
 from fundwatch.detect.features import FEATURE_SETS
 from fundwatch.detect.model import fit_model
 from fundwatch.detect.settings import Settings, parse_settings
+from fundwatch.engine.side_by_side import side_by_side
 from fundwatch.rules.render import parse, render
 
 COLUMNS = [
@@ -61,32 +62,46 @@ def score_outliers(
     present = set(present)
     if s.enabled:
         preload()  # scikit-learn and PyOD import while the first feature set's SQL runs
-    frames, report = [], []
-    for fs in feature_sets:
-        t0 = time.monotonic()
-        info = {
-            "program": fs.program,
-            "entity_type": fs.entity_type,
-            "status": "skipped",
-            "entities": 0,
-            "flagged": 0,
-            "reason": "",
-            "seconds": 0.0,
-        }
-        missing = fs.missing(present)
-        if not s.enabled:
-            info["reason"] = "outlier detection is turned off ([outliers] enabled = false)"
-        elif missing:
-            info["reason"] = f"missing {', '.join(missing)}"
-        else:
-            frame, more = score_feature_set(engine, fs, int(year), present, s)
-            info.update(more)
-            if len(frame):
-                frames.append(frame)
-        info["seconds"] = round(time.monotonic() - t0, 3)
-        report.append(info)
+    # Two feature sets at a time: one set's single-threaded parts (numbering its rows, fitting
+    # small forests, explanations) leave a core that the other's SQL takes. Each set has its
+    # own tables and seed, so the scores are those of one set at a time.
+    done = side_by_side(
+        engine,
+        [functools.partial(_score_set, fs, int(year), present, s) for fs in feature_sets],
+        CONCURRENT_SETS,
+        name="fundwatch-outliers",
+    )
+    frames = [frame for frame, _ in done if len(frame)]
     out = pd.concat(frames, ignore_index=True) if frames else empty_frame()
-    return out[COLUMNS], report
+    return out[COLUMNS], [info for _, info in done]
+
+
+CONCURRENT_SETS = 2
+
+
+def _score_set(fs, year: int, present: set[str], s: Settings, engine) -> tuple[pd.DataFrame, dict]:
+    """(scores, status) of one feature set, on `engine`."""
+    t0 = time.monotonic()
+    info = {
+        "program": fs.program,
+        "entity_type": fs.entity_type,
+        "status": "skipped",
+        "entities": 0,
+        "flagged": 0,
+        "reason": "",
+        "seconds": 0.0,
+    }
+    frame = pd.DataFrame()
+    missing = fs.missing(present)
+    if not s.enabled:
+        info["reason"] = "outlier detection is turned off ([outliers] enabled = false)"
+    elif missing:
+        info["reason"] = f"missing {', '.join(missing)}"
+    else:
+        frame, more = score_feature_set(engine, fs, year, present, s)
+        info.update(more)
+    info["seconds"] = round(time.monotonic() - t0, 3)
+    return frame, info
 
 
 def feature_sql(fs, year: int, settings: Settings, present: set[str], dialect: str = "duckdb") -> str:

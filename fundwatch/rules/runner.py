@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import queue
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pandas as pd
 
+from fundwatch.engine.side_by_side import side_by_side
 from fundwatch.rules.engines import override_tree, support
 from fundwatch.rules.populations import population
 from fundwatch.rules.render import render, scan_values
@@ -105,30 +104,6 @@ def run_rule(engine, rule, tree, year: int, params: dict, present: set[str] | No
 CONCURRENT_QUERIES = 2  # rules run side by side: a short rule alone leaves cores idle
 
 
-def side_by_side(engine, jobs: list) -> list:
-    """Each job (a function of an engine) run on one of `engine.workers()`, up to
-    CONCURRENT_QUERIES at a time; results in the order of `jobs`."""
-    engines = engine.workers(CONCURRENT_QUERIES)
-    try:
-        if len(engines) == 1:
-            return [job(engine) for job in jobs]
-        free: queue.SimpleQueue = queue.SimpleQueue()
-        for e in engines:
-            free.put(e)
-
-        def run(job):
-            e = free.get()
-            try:
-                return job(e)
-            finally:
-                free.put(e)
-
-        with ThreadPoolExecutor(len(engines), thread_name_prefix="fundwatch-rule") as pool:
-            return list(pool.map(run, jobs))
-    finally:
-        engine.close_workers(engines)
-
-
 def _rule_job(rule, tree, year: int, params: dict, present: set[str]):
     def job(engine):
         started = time.monotonic()
@@ -162,7 +137,7 @@ def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None,
     jobs = [_rule_job(selected[i], ruleset.trees[selected[i].id], year, config.rule_params(selected[i]), present)
             for i in runnable]
     jobs += [functools.partial(_population_job, key, year, present) for key in keys]
-    done = side_by_side(engine, jobs)
+    done = side_by_side(engine, jobs, CONCURRENT_QUERIES, name="fundwatch-rule")
     populations = dict(zip(keys, done[len(runnable):], strict=True))
     frames = []
     for i, (hits, error, seconds) in zip(runnable, done[: len(runnable)], strict=True):
