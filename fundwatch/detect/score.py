@@ -5,6 +5,8 @@ Memory stays bounded whatever the number of entities: the features are materiali
 workspace table (fw_detect_<program>_<entity_type>, dropped afterwards), the detector sees at
 most `fit_sample` rows, and the fitted model scores `batch_size` rows at a time where they are
 (`engine.map_batches`: streamed through this process on DuckDB, on the executors on Spark).
+On DuckDB two feature sets run at a time (CONCURRENT_SETS), so the bound is two sets' worth;
+DuckDB's memory_limit holds for both together.
 """
 
 from __future__ import annotations
