@@ -179,9 +179,9 @@ def build(w: World) -> World:
     w.fin = cooperative.financials(w)
 
     # Scenarios: anomalies, look-alikes and statistical outliers, with their ground truth.
-    from fundwatch.sample import plant_coop, plant_dibao, plant_housing, plant_subsidy
+    from fundwatch.sample import plant_coop, plant_cross, plant_dibao, plant_housing, plant_subsidy
 
-    for mod in (plant_dibao, plant_subsidy, plant_housing, plant_coop):
+    for mod in (plant_dibao, plant_subsidy, plant_housing, plant_coop, plant_cross):
         mod.plant(w)
     _merge_pending(w)
     _coop_roles(w)
