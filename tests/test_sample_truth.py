@@ -1,5 +1,6 @@
-"""On the bundled sample world, every planted rule-detectable anomaly is found by its rule and
-no planted look-alike is flagged by the rule it imitates (reads the generator's ground truth)."""
+"""On the bundled sample world, every planted rule-detectable anomaly is found by its rule,
+no planted look-alike is flagged by the rule it imitates (reads the generator's ground truth),
+and a person planted behind two programmes' hits makes one cross-programme case."""
 
 from pathlib import Path
 
@@ -11,18 +12,26 @@ from fundwatch.workspace import Workspace
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 TRUTH = pd.read_csv(SAMPLE / "ground_truth.csv", dtype=str, keep_default_na=False)
 YEARS = sorted(int(y) for y in TRUTH["year"].unique())
+# Cross-programme scenarios (fundwatch/sample/plant_cross.py): one truth row per programme's
+# hit, all of a case sharing the scenario name and year.
+CROSS = TRUTH[TRUTH["scenario"].str.startswith("cross_")]
 
 
 @pytest.fixture(scope="module")
-def hits_by_year():
+def scans():
     with Workspace() as ws:
         ws.load(SAMPLE)
         out = {}
         for year in YEARS:
             result = ws.scan(year, outliers=False)
             assert not [o for o in result.outcomes if o.status == "error"], result.outcome_frame
-            out[year] = set(zip(result.hits["rule_id"], result.hits["entity_id"], strict=True))
+            out[year] = result
         return out
+
+
+@pytest.fixture(scope="module")
+def hits_by_year(scans):
+    return {year: set(zip(r.hits["rule_id"], r.hits["entity_id"], strict=True)) for year, r in scans.items()}
 
 
 def test_truth_covers_every_rule_of_the_catalogue():
@@ -78,3 +87,53 @@ def test_rules_side_by_side_give_what_one_at_a_time_gives(monkeypatch):
     assert runs[1] == runs[2]
     assert [r for r, *_ in runs[2][1]] == [r.id for r in ruleset]
     assert sum(h for _, _, h, _ in runs[2][1]) > 0
+
+
+def _people_of(entity_type: str, entity_id: str) -> set[str]:
+    """The people behind a truth row's entity: a household's members, a lease's tenant and co-residents."""
+    def read(table):
+        return pd.read_csv(SAMPLE / f"{table}.csv", dtype=str, keep_default_na=False)
+
+    if entity_type == "person":
+        return {entity_id}
+    if entity_type == "household":
+        m = read("dibao_members")
+        return set(m.person_id[m.household_id == entity_id])
+    if entity_type == "tenancy":
+        t, m = read("housing_tenancies"), read("housing_members")
+        return set(t.person_id[t.tenancy_id == entity_id]) | set(m.person_id[m.tenancy_id == entity_id])
+    raise AssertionError(f"no people for a {entity_type}")
+
+
+def test_a_cross_programme_person_is_planted_in_the_readme_year():
+    assert not CROSS.empty, "the sample world plants no person behind two programmes"
+    for (scenario, year), rows in CROSS.groupby(["scenario", "year"]):
+        assert rows["kind"].eq("anomaly").all() and rows["rule_id"].ne("").all(), scenario
+        assert rows["program"].nunique() >= 2, (scenario, year, rows["program"].tolist())
+    assert "2023" in set(CROSS["year"])
+
+
+def test_cross_programme_person_forms_one_cross_case(scans):
+    assert not CROSS.empty, "the sample world plants no person behind two programmes"
+    planted = {}
+    for (scenario, year), rows in CROSS.groupby(["scenario", "year"]):
+        common = set.intersection(*(_people_of(r.entity_type, r.entity_id) for r in rows.itertuples()))
+        assert len(common) == 1, (scenario, year, common)
+        planted[(int(year), common.pop())] = rows
+    for (year, person), rows in planted.items():
+        cases = scans[year].cases
+        mine = cases[(cases["entity_type"] == "person") & (cases["entity_id"] == person)]
+        assert len(mine) == 1, (year, rows["scenario"].iat[0], mine)
+        case = mine.iloc[0]
+        assert case["program"] == "cross"
+        assert set(case["rule_ids"].split(";")) == set(rows["rule_id"])
+        assert set(case["programs"].split(";")) == set(rows["program"])
+        # The programme entities' hits moved into the person's case: none is a case of its own.
+        assert not cases["entity_id"].isin(rows["entity_id"]).any()
+        hits = scans[year].hits
+        theirs = hits[hits["entity_id"].isin(rows["entity_id"])]
+        assert set(theirs["case_id"]) == {case["case_id"]}
+    # And the scan makes no cross case the ground truth does not plant.
+    found = {(year, e) for year, r in scans.items()
+             for e in r.cases.loc[r.cases["program"] == "cross", "entity_id"]}
+    assert found == set(planted)
