@@ -14,6 +14,15 @@ def make_id(n: int, birth: str = "19800101", county: str = "110105") -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
+def one_then_two_at_a_time(monkeypatch, module, constant: str, run) -> dict:
+    """{n: run()} with `module.constant` (how many jobs run side by side) set to 1, then 2."""
+    out = {}
+    for n in (1, 2):
+        monkeypatch.setattr(module, constant, n)
+        out[n] = run()
+    return out
+
+
 def make_code(n: int) -> str:
     """A valid unified social credit code."""
     body = f"93330122{n:09d}"

@@ -65,15 +65,14 @@ def test_feature_sets_side_by_side_score_what_one_at_a_time_scores(tmp_path, mon
     the status report in the feature sets' order."""
     import fundwatch.detect.score as score
     from fundwatch.detect.features import FEATURE_SETS
+    from tests.conftest import one_then_two_at_a_time
 
     generate_world(tmp_path, scale=0.1, seed=3)
     with Workspace() as ws:
         ws.load(tmp_path)
         present = set(ws.loaded_tables())
-        runs = {}
-        for n in (1, 2):
-            monkeypatch.setattr(score, "CONCURRENT_SETS", n)
-            runs[n] = score_outliers(ws.engine, 2023, present)
+        runs = one_then_two_at_a_time(monkeypatch, score, "CONCURRENT_SETS",
+                                      lambda: score_outliers(ws.engine, 2023, present))
         # No feature table is left behind by either run.
         assert not ws.con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'fw_detect_%'").fetchall()
     (one, report_one), (two, report_two) = runs[1], runs[2]

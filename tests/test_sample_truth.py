@@ -68,25 +68,25 @@ def test_rules_flag_nothing_outside_the_ground_truth(hits_by_year, year):
 
 
 def test_rules_side_by_side_give_what_one_at_a_time_gives(monkeypatch):
-    """Rules run two at a time (a cursor each): the same hits, outcomes in the catalogue's order."""
+    """Rules run two at a time (a cursor each): the same hits in the same order, outcomes in
+    the catalogue's order."""
     import fundwatch.rules.runner as runner
     from fundwatch.config import Config
     from fundwatch.rules import load_rules
+    from tests.conftest import one_then_two_at_a_time
 
     ruleset = load_rules()
     with Workspace() as ws:
         ws.load(SAMPLE)
         present = set(ws.loaded_tables())
-        runs = {}
-        for n in (1, 2):
-            monkeypatch.setattr(runner, "CONCURRENT_QUERIES", n)
-            hits, outcomes = runner.run_rules(ws.engine, ruleset, YEARS[-1], present, Config())
-            # A rule's rows come in no set order (DuckDB aggregates on several threads): compare as sets.
-            rows = sorted(hits.to_dict("records"), key=lambda r: (r["rule_id"], r["entity_id"], r["evidence"]))
-            runs[n] = (rows, [(o.rule_id, o.status, o.hits, o.share) for o in outcomes])
-    assert runs[1] == runs[2]
-    assert [r for r, *_ in runs[2][1]] == [r.id for r in ruleset]
-    assert sum(h for _, _, h, _ in runs[2][1]) > 0
+        runs = one_then_two_at_a_time(monkeypatch, runner, "CONCURRENT_QUERIES",
+                                      lambda: runner.run_rules(ws.engine, ruleset, YEARS[-1], present, Config()))
+    (hits_one, outcomes_one), (hits_two, outcomes_two) = runs[1], runs[2]
+    pd.testing.assert_frame_equal(hits_one, hits_two)
+    assert [(o.rule_id, o.status, o.hits, o.share) for o in outcomes_one] == [
+        (o.rule_id, o.status, o.hits, o.share) for o in outcomes_two]
+    assert [o.rule_id for o in outcomes_two] == [r.id for r in ruleset]
+    assert sum(o.hits for o in outcomes_two) > 0
 
 
 def _people_of(entity_type: str, entity_id: str) -> set[str]:
