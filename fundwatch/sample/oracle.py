@@ -33,6 +33,8 @@ CREATE VIEW leases AS SELECT lp.person_id, t.tenancy_id, t.start_date, coalesce(
   FROM lp JOIN housing_tenancies t USING (tenancy_id);
 """
 STAFF = "('government', 'institution', 'soe')"
+# Dates, as in docs/rule-catalogue.md: an end_date is the last day in the role (inclusive); a
+# deregistration_date or dissolved_date is the first day without (exclusive); dead from death_date.
 ACTIVE = "{a}.start_date <= {d} AND ({a}.end_date IS NULL OR {a}.end_date >= {d})"
 
 RULES = {
@@ -97,9 +99,9 @@ RULES = {
         SELECT DISTINCT agency_code, year(received_date) FROM d
         WHERE coalesce(done, DATE '2099-12-31') > received_date + 180 AND received_date + 180 <= DATE '2024-12-31'""",
     "housing.owns_property": """SELECT DISTINCT tenancy_id, y FROM rl JOIN properties pr USING (person_id) WHERE pr.usage = 'residential'
-        AND pr.registration_date <= rl.pe AND (pr.deregistration_date IS NULL OR pr.deregistration_date >= rl.ps)""",
+        AND pr.registration_date <= rl.pe AND (pr.deregistration_date IS NULL OR pr.deregistration_date > rl.ps)""",
     "housing.vehicle": """SELECT DISTINCT tenancy_id, y FROM rl JOIN vehicles v USING (person_id) WHERE v.purchase_price > 100000
-        AND v.registration_date <= rl.pe AND (v.deregistration_date IS NULL OR v.deregistration_date >= rl.ps)""",
+        AND v.registration_date <= rl.pe AND (v.deregistration_date IS NULL OR v.deregistration_date > rl.ps)""",
     "housing.public_staff_income": f"""SELECT DISTINCT tenancy_id, y FROM rl JOIN civil_servants c USING (person_id)
         WHERE c.employer_type IN {STAFF} AND c.monthly_salary > 5000 AND c.start_date <= rl.pe AND (c.end_date IS NULL OR c.end_date >= rl.ps)""",
     "housing.arrears": """WITH u AS (SELECT tenancy_id, y, year(ps) * 12 + month(ps) AS m FROM rent WHERE coalesce(rent_paid, 0) < rent_due),
@@ -144,9 +146,9 @@ RULES = {
         WHERE f.subsidies_received > 0 AND c.dissolved_date BETWEEN make_date(f.year, 1, 1) AND make_date(f.year + 1, 12, 31)""",
     "cooperative.official_legal_rep": """SELECT DISTINCT c.coop_id, yr.y FROM cooperatives c JOIN civil_servants s ON s.person_id = c.legal_rep_id,
           (SELECT range AS y FROM range(2022, 2025)) yr
-        WHERE c.registered_date <= make_date(yr.y, 12, 31) AND (c.dissolved_date IS NULL OR c.dissolved_date >= make_date(yr.y, 1, 1))
+        WHERE c.registered_date <= make_date(yr.y, 12, 31) AND (c.dissolved_date IS NULL OR c.dissolved_date > make_date(yr.y, 1, 1))
           AND s.start_date <= make_date(yr.y, 12, 31) AND (s.end_date IS NULL OR s.end_date >= make_date(yr.y, 1, 1))
-          AND greatest(s.start_date, c.registered_date) <= least(coalesce(s.end_date, DATE '2099-12-31'), coalesce(c.dissolved_date, DATE '2099-12-31'))""",
+          AND greatest(s.start_date, c.registered_date) <= least(coalesce(s.end_date, DATE '2099-12-31'), coalesce(c.dissolved_date - 1, DATE '2099-12-31'))""",
 }
 
 
