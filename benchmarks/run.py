@@ -10,17 +10,21 @@ Stages (each on the real code path: the scan's own progress messages mark the bo
     rules      every rule of the catalogue
     outliers   features and isolation-forest scoring
     cases      case building, history, run record
-    exports    cases.csv, rule_hits.csv, run.json
+    exports    cases.csv, rule_hits.csv, cases.xlsx, report.html, run.json
     pandas     three representative rules written in pandas as an analyst would, on
                DataFrames already in memory; compared with the same three fundwatch rules
-               (each side run three times, its best time kept)
+               (each side run three times, its best time kept). The pandas versions are a
+               first notebook draft: they find the same entities on this world, but do less
+               than the rules (the head of the enrolment in force and one-person households
+               for payments after death, the amount above the entitlement for duplicates,
+               evidence, summaries and each rule's share of its population)
 
 CPU seconds are the process's CPU time during each stage, DuckDB's threads included: against
-the stage's seconds they show how many cores it kept busy. Peak memory is the process's peak resident set during each stage (Linux: VmHWM, reset
-between stages through /proc/self/clear_refs); with --memory-limit the peak of the scan
-(rules, outliers, cases) and of the whole pipeline are printed against the limit. The five
-slowest rules are printed too. Results are written as JSON so runs can be compared between
-commits.
+the stage's seconds they show how many cores it kept busy. Peak memory is the process's peak
+resident set during each stage (Linux: VmHWM, reset between stages through
+/proc/self/clear_refs); with --memory-limit the peak of the scan (rules, outliers, cases)
+and of the whole pipeline are printed against the limit. The five slowest rules are printed
+too. Results are written as JSON so runs can be compared between commits.
 """
 
 from __future__ import annotations
