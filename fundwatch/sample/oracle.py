@@ -141,7 +141,7 @@ RULES = {
     "cooperative.deceased_member": """SELECT DISTINCT d.coop_id, d.year FROM coop_dividends d JOIN deaths x USING (person_id)
         WHERE x.death_date < make_date(d.year, 1, 1)""",
     "cooperative.public_staff_member": f"""SELECT DISTINCT d.coop_id, d.year FROM coop_dividends d JOIN civil_servants c USING (person_id)
-        WHERE c.employer_type IN {STAFF} AND {ACTIVE.format(a="c", d="d.pay_date")}""",
+        WHERE c.employer_type IN {STAFF} AND {ACTIVE.format(a="c", d="coalesce(d.pay_date, make_date(d.year, 12, 31))")}""",
     "cooperative.dissolved_after_subsidy": """SELECT DISTINCT c.coop_id, year(c.dissolved_date) FROM cooperatives c JOIN coop_financials f USING (coop_id)
         WHERE f.subsidies_received > 0 AND c.dissolved_date BETWEEN make_date(f.year, 1, 1) AND make_date(f.year + 1, 12, 31)""",
     "cooperative.official_legal_rep": """SELECT DISTINCT c.coop_id, yr.y FROM cooperatives c JOIN civil_servants s ON s.person_id = c.legal_rep_id,
@@ -168,10 +168,15 @@ def connect(data_dir) -> duckdb.DuckDBPyConnection:
             con.execute(
                 f"CREATE VIEW {name} AS SELECT * FROM read_csv('{csv}', header = true, columns = {{{cols}}})"
             )
+    create_views(con)
+    return con
+
+
+def create_views(con) -> None:
+    """The helper views the queries above read, over the contract tables already in `con`."""
     for stmt in _VIEWS.strip().split(";\n"):
         if stmt.strip():
             con.execute(stmt)
-    return con
 
 
 def hits(data_dir) -> pd.DataFrame:
