@@ -51,3 +51,40 @@ def test_public_staff_member_dividend_without_pay_date_is_judged_on_the_year_end
     found, expected = rule_and_oracle("cooperative.public_staff_member", data, 2023)
     assert found == {"C1", "C2", "C5"}
     assert expected == found
+
+
+COOPS = [
+    # One row per cooperative: the post must share a day with the cooperative's days in the year.
+    {"coop_id": "C1", "name": "富民种植合作社", "registered_date": "2019-04-01", "dissolved_date": "2023-03-01",
+     "legal_rep_id": "P1"},
+    {"coop_id": "C2", "name": "兴农养殖合作社", "registered_date": "2023-11-01", "legal_rep_id": "P2"},
+    {"coop_id": "C3", "name": "丰收果蔬合作社", "registered_date": "2019-04-01", "dissolved_date": "2023-03-01",
+     "legal_rep_id": "P3"},
+    # Two rows under one coop_id (e.g. a re-registration): the rule judges the code once, with the
+    # earliest registered_date, the earliest dissolved_date and the smallest legal_rep_id.
+    {"coop_id": "C4", "name": "绿源茶叶合作社", "registered_date": "2015-04-01", "dissolved_date": "2021-06-01",
+     "legal_rep_id": "P4"},
+    {"coop_id": "C4", "name": "绿源茶叶合作社", "registered_date": "2022-03-01", "legal_rep_id": "P4"},
+    {"coop_id": "C5", "name": "金穗粮食合作社", "registered_date": "2019-04-01", "legal_rep_id": "P6"},
+    {"coop_id": "C5", "name": "金穗粮食合作社", "registered_date": "2019-04-01", "legal_rep_id": "P5"},
+]
+POSTS = [
+    {"person_id": "P1", "employer": "县农业农村局", "employer_type": "government", "position": "科员",
+     "start_date": "2023-02-28"},
+    {"person_id": "P2", "employer": "东村村委会", "employer_type": "village_cadre", "position": "村主任",
+     "start_date": "2018-01-01", "end_date": "2023-10-31"},
+    {"person_id": "P3", "employer": "县林业局", "employer_type": "government", "position": "科员",
+     "start_date": "2023-03-01"},
+    {"person_id": "P4", "employer": "县林业局", "employer_type": "government", "position": "科员",
+     "start_date": "2012-07-01"},
+    {"person_id": "P6", "employer": "镇财政所", "employer_type": "institution", "position": "会计",
+     "start_date": "2012-07-01"},
+]
+
+
+def test_official_legal_rep_post_must_overlap_the_cooperatives_days_in_the_year():
+    found, expected = rule_and_oracle(
+        "cooperative.official_legal_rep", {"cooperatives": COOPS, "civil_servants": POSTS}, 2023
+    )
+    assert found == {"C1"}
+    assert expected == found

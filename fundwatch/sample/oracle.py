@@ -144,11 +144,14 @@ RULES = {
         WHERE c.employer_type IN {STAFF} AND {ACTIVE.format(a="c", d="coalesce(d.pay_date, make_date(d.year, 12, 31))")}""",
     "cooperative.dissolved_after_subsidy": """SELECT DISTINCT c.coop_id, year(c.dissolved_date) FROM cooperatives c JOIN coop_financials f USING (coop_id)
         WHERE f.subsidies_received > 0 AND c.dissolved_date BETWEEN make_date(f.year, 1, 1) AND make_date(f.year + 1, 12, 31)""",
-    "cooperative.official_legal_rep": """SELECT DISTINCT c.coop_id, yr.y FROM cooperatives c JOIN civil_servants s ON s.person_id = c.legal_rep_id,
+    # One judgement per coop_id, as the rule makes it (earliest registered_date and dissolved_date,
+    # smallest legal_rep_id); the post must share a day with the cooperative's days in the year.
+    "cooperative.official_legal_rep": """WITH c AS (SELECT coop_id, min(legal_rep_id) AS rep, min(registered_date) AS reg,
+          min(dissolved_date) AS dis FROM cooperatives WHERE legal_rep_id IS NOT NULL GROUP BY coop_id)
+        SELECT DISTINCT c.coop_id, yr.y FROM c JOIN civil_servants s ON s.person_id = c.rep,
           (SELECT range AS y FROM range(2022, 2025)) yr
-        WHERE c.registered_date <= make_date(yr.y, 12, 31) AND (c.dissolved_date IS NULL OR c.dissolved_date > make_date(yr.y, 1, 1))
-          AND s.start_date <= make_date(yr.y, 12, 31) AND (s.end_date IS NULL OR s.end_date >= make_date(yr.y, 1, 1))
-          AND greatest(s.start_date, c.registered_date) <= least(coalesce(s.end_date, DATE '2099-12-31'), coalesce(c.dissolved_date - 1, DATE '2099-12-31'))""",
+        WHERE greatest(c.reg, s.start_date, make_date(yr.y, 1, 1))
+          <= least(coalesce(c.dis - 1, DATE '2099-12-31'), coalesce(s.end_date, DATE '2099-12-31'), make_date(yr.y, 12, 31))""",
 }
 
 
