@@ -5,6 +5,8 @@ the rules' embedded tests)."""
 
 from __future__ import annotations
 
+import pytest
+
 from fundwatch.config import Config
 from fundwatch.rules import load_rules
 from fundwatch.rules.runner import hits_frame, run_rule
@@ -87,4 +89,32 @@ def test_official_legal_rep_post_must_overlap_the_cooperatives_days_in_the_year(
         "cooperative.official_legal_rep", {"cooperatives": COOPS, "civil_servants": POSTS}, 2023
     )
     assert found == {"C1"}
+    assert expected == found
+
+
+LEASES = {
+    "housing_tenancies": [
+        # P20's old lease has no end_date; its unit U20 was let again from 2023-04-01, so the old
+        # lease's last day is 2023-03-31: 31 days alongside the new lease (a handover, allowed).
+        {"tenancy_id": "T20", "unit_id": "U20", "person_id": "P20", "start_date": "2020-01-01",
+         "monthly_rent": "500.00"},
+        {"tenancy_id": "T21", "unit_id": "U20", "person_id": "P21", "start_date": "2023-04-01",
+         "monthly_rent": "500.00"},
+        {"tenancy_id": "T22", "unit_id": "U22", "person_id": "P20", "start_date": "2023-03-01",
+         "monthly_rent": "300.00"},
+        # One day more: 32 days, a double lease.
+        {"tenancy_id": "T23", "unit_id": "U23", "person_id": "P23", "start_date": "2020-01-01",
+         "monthly_rent": "500.00"},
+        {"tenancy_id": "T24", "unit_id": "U23", "person_id": "P24", "start_date": "2023-04-01",
+         "monthly_rent": "500.00"},
+        {"tenancy_id": "T25", "unit_id": "U25", "person_id": "P23", "start_date": "2023-02-28",
+         "monthly_rent": "300.00"},
+    ],
+}
+
+
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_double_lease_old_lease_ends_the_day_before_its_unit_is_let_again(year):
+    found, expected = rule_and_oracle("housing.double_lease", LEASES, year)
+    assert found == ({"P23"} if year == 2023 else set())
     assert expected == found

@@ -29,8 +29,11 @@ CREATE VIEW rent AS SELECT *, CAST(period || '-01' AS DATE) AS ps,
 CREATE VIEW lp AS SELECT tenancy_id, person_id FROM housing_tenancies UNION SELECT tenancy_id, person_id FROM housing_members;
 CREATE VIEW rl AS SELECT rent.*, lp.person_id FROM rent JOIN lp USING (tenancy_id);
 CREATE VIEW hhp AS SELECT m.person_id, h.* FROM dibao_members m JOIN dibao_households h USING (household_id);
-CREATE VIEW leases AS SELECT lp.person_id, t.tenancy_id, t.start_date, coalesce(t.end_date, DATE '2099-12-31') AS end_date
-  FROM lp JOIN housing_tenancies t USING (tenancy_id);
+CREATE VIEW nextlet AS SELECT t.tenancy_id, min(n.start_date) AS next_start FROM housing_tenancies t
+  JOIN housing_tenancies n ON n.unit_id = t.unit_id AND n.start_date > t.start_date AND n.tenancy_id <> t.tenancy_id GROUP BY 1;
+CREATE VIEW leases AS SELECT lp.person_id, t.tenancy_id, t.unit_id, t.start_date,
+  least(coalesce(t.end_date, DATE '2099-12-31'), coalesce(x.next_start - 1, DATE '2099-12-31')) AS end_date
+  FROM lp JOIN housing_tenancies t USING (tenancy_id) LEFT JOIN nextlet x USING (tenancy_id);
 """
 STAFF = "('government', 'institution', 'soe')"
 # Dates, as in docs/rule-catalogue.md: an end_date is the last day in the role (inclusive); a
@@ -120,10 +123,12 @@ RULES = {
           SELECT 1 FROM own JOIN lp ON lp.person_id = own.person_id WHERE own.acct = r.payer_account AND lp.tenancy_id = r.tenancy_id)
         UNION SELECT DISTINCT r1.tenancy_id, r1.y FROM r r1 JOIN r r2 ON r1.payer_account = r2.payer_account
           AND r1.period = r2.period AND r1.tenancy_id <> r2.tenancy_id""",
+    # A lease's last day is its end_date, or the day before its unit was let again; leases of two
+    # units overlapping more than 31 days (handover_days), counted up to the year's end.
     "housing.double_lease": """SELECT DISTINCT a.person_id, yr.y FROM leases a JOIN leases b ON a.person_id = b.person_id
-          AND a.tenancy_id < b.tenancy_id, (SELECT range AS y FROM range(2022, 2025)) yr
-        WHERE greatest(a.start_date, b.start_date) <= least(a.end_date, b.end_date)
-          AND greatest(a.start_date, b.start_date) <= make_date(yr.y, 12, 31) AND least(a.end_date, b.end_date) >= make_date(yr.y, 1, 1)""",
+          AND a.tenancy_id < b.tenancy_id AND a.unit_id <> b.unit_id, (SELECT range AS y FROM range(2022, 2025)) yr
+        WHERE greatest(a.start_date, b.start_date) <= make_date(yr.y, 12, 31) AND least(a.end_date, b.end_date) >= make_date(yr.y, 1, 1)
+          AND least(a.end_date, b.end_date, make_date(yr.y, 12, 31)) - greatest(a.start_date, b.start_date) + 1 > 31""",
     "housing.tenant_deceased": """SELECT DISTINCT r.tenancy_id, r.y FROM rent r JOIN housing_tenancies t USING (tenancy_id)
         JOIN deaths d ON d.person_id = t.person_id WHERE r.ps > date_trunc('month', d.death_date)""",
     "cooperative.shell": """SELECT DISTINCT coop_id, year FROM coop_financials
