@@ -75,5 +75,11 @@ class Engine(ABC):
         """Release the engines `workers` gave, except this one."""
         del engines  # nothing to release: by default `workers` gives this engine only
 
+    def interrupt(self) -> None:
+        """Stop the query this engine is running, from another thread (Ctrl-C, or a job beside
+        it failed); the query raises in its own thread and the engine stays usable. Nothing by
+        default: with one worker, the jobs run in the thread that is interrupted."""
+        return None
+
     def row_count(self, name: str) -> int:
         return int(self.query(f"SELECT count(*) AS n FROM {name}")["n"].iloc[0])

@@ -29,6 +29,9 @@ class DuckDBEngine(Engine):
             if engine is not self:
                 engine.con.close()
 
+    def interrupt(self) -> None:
+        self.con.interrupt()  # harmless when no query runs
+
     def register(self, name: str, frame) -> None:
         self.con.register(name, frame)
 

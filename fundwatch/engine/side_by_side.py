@@ -3,35 +3,63 @@
 One DuckDB query rarely keeps every core busy from start to end (a sort that ends on one
 thread, a short query, Python between queries); two side by side fill the gaps. An engine
 that parallelises each query itself (Spark) gives one worker, and the jobs run in turn.
+
+When a job fails, or the caller is interrupted (Ctrl-C, a Jupyter kernel interrupt), no
+further job starts and the queries still running are interrupted, so the error comes back
+at once instead of after every remaining job.
 """
 
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 
 def side_by_side(engine, jobs: list[Callable], at_once: int, name: str = "fundwatch-job") -> list:
     """Each job (a function of an engine) run on one of `engine.workers(at_once)`, at most
-    `at_once` at a time; results in the order of `jobs`. A job's exception is raised here
-    once the jobs already started have ended."""
+    `at_once` at a time; results in the order of `jobs`. The first job to fail (in the order
+    of `jobs`, among those that failed) raises here, once the others have stopped."""
     engines = engine.workers(at_once)
     try:
         if len(engines) == 1:
             return [job(engine) for job in jobs]
-        free: queue.SimpleQueue = queue.SimpleQueue()
-        for e in engines:
-            free.put(e)
-
-        def run(job):
-            e = free.get()
-            try:
-                return job(e)
-            finally:
-                free.put(e)
-
-        with ThreadPoolExecutor(len(engines), thread_name_prefix=name) as pool:
-            return list(pool.map(run, jobs))
+        return _on_threads(engines, jobs, name)
     finally:
         engine.close_workers(engines)
+
+
+def _on_threads(engines: list, jobs: list[Callable], name: str) -> list:
+    free: queue.SimpleQueue = queue.SimpleQueue()
+    for e in engines:
+        free.put(e)
+    stopping = threading.Event()
+
+    def run(job):
+        if stopping.is_set():  # a job failed or the caller was interrupted: start nothing more
+            return None
+        e = free.get()
+        try:
+            return job(e)
+        except BaseException:
+            stopping.set()
+            raise
+        finally:
+            free.put(e)
+
+    pool = ThreadPoolExecutor(len(engines), thread_name_prefix=name)
+    futures = [pool.submit(run, job) for job in jobs]
+    try:
+        wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in futures if f.done() and f.exception() is not None]
+        if failed:
+            raise failed[0].exception()
+        return [f.result() for f in futures]
+    except BaseException:
+        stopping.set()
+        for e in engines:
+            e.interrupt()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
