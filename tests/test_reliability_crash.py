@@ -294,17 +294,27 @@ def test_a_publish_killed_between_renames_is_completed_not_mixed(tmp_path, renam
     KILL_POINTS.append({"kind": "publish", "phase": f"after {renamed} of 3 renames"})
 
 
+def _temps_of(out: Path, proc: subprocess.Popen) -> list[Path]:
+    """`proc`'s temporary files in `out`, once it has written one (it prints "staging" just
+    before: on a busy machine the file comes some time after)."""
+    deadline = time.monotonic() + 60
+    while not (found := [p for p in out.iterdir() if f".fw{proc.pid}." in p.name]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
 def test_a_publish_killed_while_staging_leaves_the_old_set_and_no_lasting_temps(tmp_path):
     out = tmp_path / "out"
     assert publish(out, "old").wait() == 0
     proc = publish(out, "new", stage_pause=30)
     proc.stdout.readline()  # staging
-    time.sleep(0.3)
+    assert _temps_of(out, proc)
     proc.kill()
     proc.wait()
     assert contents(out) == {"a.csv": "old", "b.csv": "old", "run.json": "old"}
     live = publish(out, "live", stage_pause=30)  # a writer still at work keeps its temporary files
     live.stdout.readline()
+    assert _temps_of(out, live)
     assert recover(out) is False
     from fundwatch.report.files import sweep_stale
 
