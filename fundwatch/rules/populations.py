@@ -6,26 +6,36 @@ mis-tuned. Each query needs only the table it names.
 
 from __future__ import annotations
 
+import functools
+
+from fundwatch.rules.render import parse, render, scan_values
+
 POPULATIONS: dict[tuple[str, str], tuple[str, str]] = {
-    ("dibao", "household"): ("dibao_payments", "SELECT count(DISTINCT household_id) FROM dibao_payments WHERE period >= DATE '{year}-01-01' AND period < DATE '{next_year}-01-01'"),
+    ("dibao", "household"): ("dibao_payments", "SELECT count(DISTINCT household_id) FROM dibao_payments WHERE year(period) = :year"),
     ("dibao", "person"): ("dibao_members", "SELECT count(DISTINCT person_id) FROM dibao_members"),
-    ("subsidy", "person"): ("subsidy_payments", "SELECT count(DISTINCT person_id) FROM subsidy_payments WHERE period >= DATE '{year}-01-01' AND period < DATE '{next_year}-01-01'"),
-    ("subsidy", "agency"): ("subsidy_payments", "SELECT count(DISTINCT agency_code) FROM subsidy_payments WHERE period >= DATE '{year}-01-01' AND period < DATE '{next_year}-01-01'"),
+    ("subsidy", "person"): ("subsidy_payments", "SELECT count(DISTINCT person_id) FROM subsidy_payments WHERE year(period) = :year"),
+    ("subsidy", "agency"): ("subsidy_payments", "SELECT count(DISTINCT agency_code) FROM subsidy_payments WHERE year(period) = :year"),
     # Leases and cooperatives count only if they existed at some point of the year.
     ("housing", "tenancy"): ("housing_tenancies", "SELECT count(DISTINCT tenancy_id) FROM housing_tenancies "
-                             "WHERE year(start_date) <= {year} AND (end_date IS NULL OR year(end_date) >= {year})"),
+                             "WHERE year(start_date) <= :year AND (end_date IS NULL OR year(end_date) >= :year)"),
     ("housing", "person"): ("housing_tenancies", "SELECT count(DISTINCT person_id) FROM housing_tenancies "
-                            "WHERE year(start_date) <= {year} AND (end_date IS NULL OR year(end_date) >= {year})"),
+                            "WHERE year(start_date) <= :year AND (end_date IS NULL OR year(end_date) >= :year)"),
     ("cooperative", "cooperative"): ("cooperatives", "SELECT count(DISTINCT coop_id) FROM cooperatives "
-                                     "WHERE year(registered_date) <= {year} "
-                                     "AND (dissolved_date IS NULL OR year(dissolved_date) >= {year})"),
+                                     "WHERE year(registered_date) <= :year "
+                                     "AND (dissolved_date IS NULL OR year(dissolved_date) >= :year)"),
 }
+
+
+@functools.cache
+def _tree(sql: str):
+    return parse(sql, "fundwatch/rules/populations.py")
 
 
 def population(engine, program: str, entity_type: str, year: int, present: set[str]) -> int | None:
     entry = POPULATIONS.get((program, entity_type))
     if entry is None or entry[0] not in present:
         return None
-    # A range rather than year(period) = year: row groups outside the year are skipped.
-    frame = engine.query(entry[1].format(year=int(year), next_year=int(year) + 1))
+    # Rendered as a rule is: `year(period) = :year` runs as a date range (row groups outside
+    # the year are skipped).
+    frame = engine.query(render(_tree(entry[1]), scan_values(int(year))))
     return int(frame.iloc[0, 0])
