@@ -122,6 +122,18 @@ def floor_pass(data: Path) -> int:
     return rows
 
 
+def best_of(run, repeats: int = REPEATS):
+    """`run()` `repeats` times: (its last result, each run's seconds, the fastest run's CPU seconds)."""
+    runs, best_cpu = [], 0.0
+    for _ in range(repeats):
+        t, cpu = time.perf_counter(), time.process_time()
+        result = run()
+        runs.append(time.perf_counter() - t)
+        if runs[-1] == min(runs):
+            best_cpu = time.process_time() - cpu
+    return result, runs, best_cpu
+
+
 # --- the same three rules, as an analyst would write them in pandas ------------------------
 
 
@@ -197,13 +209,8 @@ def main(argv=None) -> dict:
     # measures whatever else the machine did at that moment as much as the code.
     rules = [ruleset[r] for r in PANDAS_RULES]
     present = set(ws.loaded_tables())
-    fundwatch_runs = []
-    for _ in range(REPEATS):
-        t, cpu = time.perf_counter(), time.process_time()
-        _, outcomes = run_rules(ws.engine, ruleset, args.year, present, Config(), rules=rules)
-        fundwatch_runs.append(time.perf_counter() - t)
-        if fundwatch_runs[-1] == min(fundwatch_runs):
-            fundwatch_cpu = time.process_time() - cpu
+    (_, outcomes), fundwatch_runs, fundwatch_cpu = best_of(
+        lambda: run_rules(ws.engine, ruleset, args.year, present, Config(), rules=rules))
     fundwatch_three = min(fundwatch_runs)
     frames = {
         name: ws.con.execute(f"SELECT * FROM {name}").df()
@@ -221,13 +228,7 @@ def main(argv=None) -> dict:
             if col in ("period", "pay_date", "start_date", "end_date", "death_date"):
                 frame[col] = pd.to_datetime(frame[col])
     _reset_peak()
-    pandas_runs = []
-    for _ in range(REPEATS):
-        t, cpu = time.perf_counter(), time.process_time()
-        pandas_counts = pandas_rules(frames, args.year)
-        pandas_runs.append(time.perf_counter() - t)
-        if pandas_runs[-1] == min(pandas_runs):
-            pandas_cpu = time.process_time() - cpu
+    pandas_counts, pandas_runs, pandas_cpu = best_of(lambda: pandas_rules(frames, args.year))
     pandas_three = min(pandas_runs)
     stages.results["pandas"] = {"seconds": pandas_three, "cpu_seconds": pandas_cpu, "peak_mb": _peak_mb()}
     ws.close()
