@@ -120,6 +120,30 @@ def test_every_person_id_and_credit_code_is_valid(world1):
     assert checked > 20_000
 
 
+def test_a_crowded_birthday_spills_into_spare_places_with_valid_unique_ids():
+    # A province-sized world has more people born on one day in the home county than it has
+    # order codes (499 per sex): the surplus is born in a neighbouring county instead.
+    import numpy as np
+
+    from fundwatch.sample import ids
+
+    n = 2_500
+    place = np.full(n, int(ids.HOME_COUNTY))
+    ymd = np.full(n, 19_800_101)
+    male = np.arange(n) % 2 == 0
+    place_out, order = ids.places_and_order_codes(place, ymd, male, np.random.default_rng(1))
+    resident = ids.resident_ids(place_out, ymd, order).to_pylist()
+    assert len(set(resident)) == n
+    assert all(ric.is_valid(r) for r in resident)
+    assert ((order % 2 == 1) == male).all() and order.min() >= 2 and order.max() <= 999
+    counts = pd.Series(place_out).value_counts()
+    assert counts[int(ids.HOME_COUNTY)] == 2 * (ids.MAX_RANK + 1)
+    assert set(counts.index) - {int(ids.HOME_COUNTY)} <= {int(c) for c in ids.SPARE_PLACES}
+    # Where every group fits, nobody moves.
+    few = ids.places_and_order_codes(place[:900], ymd[:900], male[:900], np.random.default_rng(1))[0]
+    assert (few == int(ids.HOME_COUNTY)).all()
+
+
 def test_parquet_output_is_typed_per_contract_and_deterministic(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     counts = generate_world(a, scale=0.05, seed=3, fmt="parquet")

@@ -92,18 +92,35 @@ def resident_ids(place: np.ndarray, birth_yyyymmdd: np.ndarray, order: np.ndarra
     return to_strings(mat)
 
 
-def order_codes(place: np.ndarray, birth_yyyymmdd: np.ndarray, male: np.ndarray, rng) -> np.ndarray:
-    """Unique order codes per (place, birth date): odd for men, even for women."""
+# The prefecture's other counties (all without a validity range in stdnum's cn/loc): where
+# the births go that one place has no order code left for, in a world of a province's size.
+SPARE_PLACES = ("522622", "522623", "522624", "522625", "522626", "522629", "522630", "522634",
+                "522635", "522636")
+MAX_RANK = 498  # order codes 002-999, men odd and women even: 499 of each a day per place
+
+
+def places_and_order_codes(
+    place: np.ndarray, birth_yyyymmdd: np.ndarray, male: np.ndarray, rng
+) -> tuple[np.ndarray, np.ndarray]:
+    """(birth place, order code) of each person, unique per (place, birth date, sex): odd codes
+    for men, even for women. Above scale ~100 a popular birthday in the home county has more
+    people than order codes: the surplus is born in the next of SPARE_PLACES instead. Nobody
+    moves in a world where every group fits (the ranks of those who stay do not change)."""
     from fundwatch.sample.util import group_ranks
 
-    key = (np.asarray(place, np.int64) * 100_000_000 + birth_yyyymmdd) * 2 + male
-    shuffled = rng.permutation(len(key))
-    ranks = np.empty(len(key), dtype=np.int64)
-    ranks[shuffled] = group_ranks(key[shuffled])
-    if len(ranks) and ranks.max() > 498:
-        raise ValueError("too many people born on one day in one place for 3-digit order codes")
-    # Keep clear of 000 and 001; men odd, women even.
-    return 2 * ranks + 2 + np.where(male, 1, 0)
+    place = np.array(place, dtype=np.int64)
+    shuffled = rng.permutation(len(place))
+    for spare in (*SPARE_PLACES, None):
+        key = (place * 100_000_000 + birth_yyyymmdd) * 2 + male
+        ranks = np.empty(len(key), dtype=np.int64)
+        ranks[shuffled] = group_ranks(key[shuffled])
+        surplus = ranks > MAX_RANK
+        if not surplus.any():
+            # Keep clear of 000 and 001; men odd, women even.
+            return place, 2 * ranks + 2 + np.where(male, 1, 0)
+        if spare is not None:
+            place[surplus] = int(spare)
+    raise ValueError("too many people born on one day for the home county and its spare places")
 
 
 def credit_codes(index, entity_type: np.ndarray, region: str = HOME_COUNTY, salt: int = 0) -> pa.Array:

@@ -195,7 +195,8 @@ def make_person_ids(people: pd.DataFrame, rng) -> pa.Array:
     d = (b - b.astype("datetime64[M]")).astype(np.int64) + 1
     ymd = y * 10_000 + m * 100 + d
     male = people.male.to_numpy()
-    return ids.resident_ids(place, ymd, ids.order_codes(place, ymd, male, rng))
+    place, order = ids.places_and_order_codes(place, ymd, male, rng)
+    return ids.resident_ids(place, ymd, order)
 
 
 def age_on(birth: np.ndarray, d) -> np.ndarray:
