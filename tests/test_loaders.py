@@ -190,6 +190,37 @@ def test_enum_values_in_chinese_and_unknown(ws, tmp_path):
     assert [(q[1], q[3]) for q in quarantine(ws)] == [("employer_type", "bad_enum")]
 
 
+def test_spans_that_close_before_they_open_load_and_are_reported(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    write(data / "civil_servants.csv", ["person_id,start_date,end_date", f"{make_id(1)},2020-01-01,2019-12-31",
+                                        f"{make_id(2)},2020-01-01,2020-01-01", f"{make_id(3)},2020-01-01,"])
+    write(data / "vehicles.csv", ["person_id,registration_date,deregistration_date",
+                                  f"{make_id(4)},2021-05-01,2021-04-30", f"{make_id(5)},2021-05-01,2021-05-01",
+                                  f"{make_id(6)},2021-05-01,2021-04-01"])
+    write(data / "deaths.csv", [DEATHS_HEADER, f"{make_id(1)},a,2023-01-01"])
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        for report in (ws.load(data), ws.load(data)):  # loaded, then unchanged
+            tables = report.tables
+            assert tables["civil_servants"].rows_loaded == 3 and tables["civil_servants"].rows_quarantined == 0
+            assert tables["civil_servants"].warnings == [("end_date before start_date", 1)]
+            assert tables["vehicles"].warnings == [("deregistration_date before registration_date", 2)]
+            assert tables["deaths"].warnings == []
+            text = report.format()
+            assert "civil_servants: 1 rows with end_date before start_date, loaded as they are" in text
+            assert "vehicles: 2 rows with deregistration_date before registration_date" in text
+            frame = report.to_frame().set_index("table")
+            assert frame.loc["vehicles", "warnings"] == "deregistration_date before registration_date (2)"
+            assert frame.loc["deaths", "warnings"] == ""
+
+
+def test_spans_name_two_date_columns_of_their_table():
+    from fundwatch.contract.tables import SPANS, TABLES
+
+    for table, columns in SPANS.items():
+        assert [TABLES[table].column(c).kind for c in columns] == ["date", "date"], table
+
+
 def test_files_that_are_not_tables_are_listed_as_ignored(ws, tmp_path):
     write(tmp_path / "deaths.csv", [DEATHS_HEADER, f"{make_id(1)},a,2023-01-01"])
     write(tmp_path / "notes.csv", ["a,b", "1,2"])

@@ -241,6 +241,9 @@ def test_spark_loader_types_and_quarantines_awkward_files_as_fundwatch_load_does
     (tmp_path / "fund_allocations" / "part2.csv").write_text(
         "allocation_id|agency_code|program_code|amount|received_date\n"
         f"A3|{make_code(3)[:-1]}0|FARM|5|2023-03-01\n", encoding="utf-8")
+    (tmp_path / "civil_servants.csv").write_text(
+        f"person_id,start_date,end_date\n{make_id(5)},2020-01-01,2019-06-30\n{make_id(6)},2020-01-01,\n",
+        encoding="utf-8")
     _write_parquets(tmp_path)
     quarantine, report = _compare_loads(tmp_path, spark)
     # The files really were awkward: every kind of problem they hold was found (on both engines).
@@ -248,6 +251,7 @@ def test_spark_loader_types_and_quarantines_awkward_files_as_fundwatch_load_does
             "bad_region_code", "legacy_id", "missing_required", "excel_mangled_id"} <= _reasons(quarantine)
     assert report.tables["subsidy_payments"].blank >= 3 and report.tables["subsidy_payments"].repeated_headers == 1
     assert report.ignored == ["notes.parquet"]
+    assert report.tables["civil_servants"].warnings == [("end_date before start_date", 1)]
 
 
 def test_spark_loader_refuses_what_it_cannot_read_naming_the_file(spark, tmp_path):

@@ -300,6 +300,19 @@ _TABLES = (
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in _TABLES}
 
+# The date columns that open and close each table's spans of time (a post, a role, an enrolment,
+# a lease, an ownership, a cooperative's life). A row that closes before it opens is loaded as it
+# is and counted in the load report (fundwatch/load/checks.py); the rules give it no days.
+SPANS: dict[str, tuple[str, str]] = {
+    "civil_servants": ("start_date", "end_date"),
+    "vehicles": ("registration_date", "deregistration_date"),
+    "business_roles": ("start_date", "end_date"),
+    "properties": ("registration_date", "deregistration_date"),
+    "dibao_households": ("start_date", "end_date"),
+    "housing_tenancies": ("start_date", "end_date"),
+    "cooperatives": ("registered_date", "dissolved_date"),
+}
+
 
 def table(name: str) -> TableSpec:
     try:

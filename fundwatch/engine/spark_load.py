@@ -342,5 +342,6 @@ def load_into_spark(engine, data_dir: str, *, mapping=None, progress=None) -> Lo
         for other in quarantine[1:]:
             q = q.unionByName(other)
         engine.register_frame(QUARANTINE, q)
+    report.add_warnings(engine)
     report.seconds = time.monotonic() - started
     return report

@@ -161,6 +161,7 @@ def _load_changed(ws, data_dir, found, changed, user_mapping, load_id, report, s
             drop_staging(con, staging)
             con.execute(f"DROP TABLE IF EXISTS {staging}_typed")
         shutil.rmtree(tmpdir, ignore_errors=True)
+    report.add_warnings(ws.engine)
     report.seconds = time.monotonic() - started
     return report
 

@@ -22,6 +22,8 @@ class TableLoad:
     repeated_headers: int = 0
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
     unknown_headers: list[str] = field(default_factory=list)
+    # Loaded rows an analyst should know about, e.g. ("end_date before start_date", 3) (checks.py)
+    warnings: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -54,10 +56,18 @@ class LoadReport:
                     "repeated_headers": t.repeated_headers,
                     "top_reasons": ", ".join(f"{r} ({n})" for r, n in t.top_reasons),
                     "unknown_headers": ", ".join(t.unknown_headers),
+                    "warnings": ", ".join(f"{w} ({n})" for w, n in t.warnings),
                 }
                 for t in self.tables.values()
             ]
         )
+
+    def add_warnings(self, engine) -> None:
+        """Count the loaded rows worth a warning in every table of the report (checks.py)."""
+        from fundwatch.load.checks import backwards_spans
+
+        for name, found in backwards_spans(engine, self.tables).items():
+            self.tables[name].warnings = [found]
 
     def format(self) -> str:
         """The report as text for a terminal or a log: masked, since a header may be an ID
@@ -71,13 +81,15 @@ class LoadReport:
             f"{self.rows_quarantined:,} quarantined, {self.seconds:.1f}s"
         ]
         if not frame.empty:
-            lines.append(frame.drop(columns=["unknown_headers"]).to_string(index=False))
+            lines.append(frame.drop(columns=["unknown_headers", "warnings"]).to_string(index=False))
         for t in self.tables.values():
             if t.unknown_headers:
                 lines.append(
                     f"  {t.table}: ignored unknown headers {', '.join(t.unknown_headers)} "
                     "(map them with --mapping if they matter)"
                 )
+            for what, n in t.warnings:
+                lines.append(f"  {t.table}: {n:,} rows with {what}, loaded as they are (the rules give them no days)")
         if self.ignored:
             lines.append("  not contract tables, ignored: " + ", ".join(self.ignored))
         return "\n".join(lines)
