@@ -102,6 +102,16 @@ def test_batches_and_fit_sample_do_not_change_scores_beyond_the_sample():
     assert not np.array_equal(full["outlier_score"].to_numpy(), two["outlier_score"].to_numpy())
 
 
+def test_no_frame_stays_registered_on_the_workspace_after_scoring(monkeypatch):
+    # One set at a time, so that every set runs on the workspace's own connection. The frames
+    # of the fit rows and of the explained rows are queryable for their queries only.
+    monkeypatch.setattr("fundwatch.detect.score.CONCURRENT_SETS", 1)
+    ws, present, _ = world(subsidy_world, seed=2, n=1300)
+    scores, _ = score_outliers(ws.engine, YEAR, present, {**FAST, "fit_sample": 300})
+    assert scores["flagged"].any()
+    assert ws.con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall() == []
+
+
 def test_a_deviation_too_rare_for_the_random_fit_sample_is_still_seen(monkeypatch):
     tables, planted = dibao_world(n=1500, seed=3)
     pay = tables["dibao_payments"]

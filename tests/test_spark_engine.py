@@ -39,6 +39,19 @@ def test_register_write_table_columns_and_drop(engine):
     engine.execute("DROP TABLE IF EXISTS fw_t_sum")  # dropping twice is fine
 
 
+def test_a_frame_registered_for_a_block_is_forgotten_after_it(engine):
+    with engine.registered("fw_t_block", pd.DataFrame({"k": [1, 2]})) as name:
+        assert engine.query(f"SELECT sum(k) AS s FROM {name}")["s"].iloc[0] == 3
+    assert not engine.table_exists("fw_t_block")
+    try:
+        with engine.registered("fw_t_block", pd.DataFrame({"k": [1]})):
+            raise KeyError("a failing query")
+    except KeyError:
+        pass
+    assert not engine.table_exists("fw_t_block")
+    engine.unregister("fw_t_block")  # forgetting what is not there is fine
+
+
 def tagger():
     # Made inside a function: Spark ships it to its Python workers by value (a test module
     # is not importable there; fundwatch's own functions are).

@@ -30,8 +30,8 @@ def attach_regions(engine, cases: pd.DataFrame, present: set[str]) -> pd.DataFra
         todo = (cases["entity_type"] == entity_type) & cases["region_code"].isna()
         if not todo.any() or not all(t in present for t in tables):
             continue
-        engine.register("_fw_case_ids", cases.loc[todo, ["entity_id"]].drop_duplicates())
-        found = engine.query(sql)
+        with engine.registered("_fw_case_ids", cases.loc[todo, ["entity_id"]].drop_duplicates()):
+            found = engine.query(sql)
         mapping = dict(zip(found["entity_id"], found["region_code"], strict=True))
         cases.loc[todo, "region_code"] = cases.loc[todo, "entity_id"].map(mapping)
     return cases

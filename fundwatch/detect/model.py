@@ -61,8 +61,8 @@ class Model:
 
 
 def _rows(engine, table: str, zcols: list[str], rows: np.ndarray) -> np.ndarray:
-    engine.register(FIT_ROWS, pd.DataFrame({"fw_row": rows.astype(np.int64)}))
-    frame = engine.query(f"SELECT {', '.join(zcols)} FROM {table} t JOIN {FIT_ROWS} r ON r.fw_row = t.fw_row")
+    with engine.registered(FIT_ROWS, pd.DataFrame({"fw_row": rows.astype(np.int64)})):
+        frame = engine.query(f"SELECT {', '.join(zcols)} FROM {table} t JOIN {FIT_ROWS} r ON r.fw_row = t.fw_row")
     return frame[zcols].to_numpy(dtype=float, na_value=np.nan)
 
 

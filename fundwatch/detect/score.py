@@ -215,12 +215,12 @@ def explain(engine, fs, table: str, year: int, frame: pd.DataFrame, flagged_rows
     en, zh = [None] * len(frame), [None] * len(frame)
     if not flagged_rows:
         return en, zh
-    engine.register(EXPLAIN_ROWS, pd.DataFrame({"fw_row": [r for r, _ in flagged_rows]}, dtype="int64"))
     cols = [c for f in fs.features for c in (f.name, f"{f.name}_med", f"{f.name}_peer")]
-    rows = engine.query(
-        f"SELECT t.fw_row, t.entity_id, {', '.join('t.' + c for c in cols)} FROM {table} t "
-        f"JOIN {EXPLAIN_ROWS} e ON e.fw_row = t.fw_row"
-    ).set_index("fw_row")
+    with engine.registered(EXPLAIN_ROWS, pd.DataFrame({"fw_row": [r for r, _ in flagged_rows]}, dtype="int64")):
+        rows = engine.query(
+            f"SELECT t.fw_row, t.entity_id, {', '.join('t.' + c for c in cols)} FROM {table} t "
+            f"JOIN {EXPLAIN_ROWS} e ON e.fw_row = t.fw_row"
+        ).set_index("fw_row")
     rows = rows.to_dict("index")
     for fw_row, top in flagged_rows:
         row = rows[fw_row]

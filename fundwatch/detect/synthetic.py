@@ -163,9 +163,9 @@ def subsidy_world(n: int = 600, seed: int = 0, townships: int = 3, year: int = 2
 def insert(engine, tables: dict[str, pd.DataFrame]) -> set[str]:
     """Append the frames to the workspace's contract tables; returns the table names."""
     for name, frame in tables.items():
-        engine.register("fw_synthetic_rows", frame)
         cols = ", ".join(frame.columns)
-        engine.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM fw_synthetic_rows")
+        with engine.registered("fw_synthetic_rows", frame):
+            engine.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM fw_synthetic_rows")
     return set(tables)
 
 

@@ -11,7 +11,8 @@ engine's dialect and sent with `query(sql, dialect="spark")`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 
@@ -42,6 +43,20 @@ class Engine(ABC):
     @abstractmethod
     def register(self, name: str, frame) -> None:
         """Make a pandas DataFrame (or pyarrow Table) queryable as a temporary table `name`."""
+
+    @abstractmethod
+    def unregister(self, name: str) -> None:
+        """Forget what `register` made queryable as `name` (nothing if it is not there)."""
+
+    @contextmanager
+    def registered(self, name: str, frame) -> Iterator[str]:
+        """`frame` queryable as `name` inside a `with` block only: the engine does not keep
+        the frame (and its memory) once the query that needed it has run."""
+        self.register(name, frame)
+        try:
+            yield name
+        finally:
+            self.unregister(name)
 
     @abstractmethod
     def write_table(self, name: str, sql: str) -> None:

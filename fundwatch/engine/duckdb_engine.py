@@ -35,6 +35,9 @@ class DuckDBEngine(Engine):
     def register(self, name: str, frame) -> None:
         self.con.register(name, frame)
 
+    def unregister(self, name: str) -> None:
+        self.con.unregister(name)
+
     def write_table(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
 

@@ -107,6 +107,10 @@ class SparkEngine(Engine):
         self._release(name)
         self.spark.createDataFrame(table).createOrReplaceTempView(name)
 
+    def unregister(self, name: str) -> None:
+        self._release(name)
+        self.spark.catalog.dropTempView(name)
+
     def register_frame(self, name: str, frame, keep=None) -> None:
         """Make a Spark DataFrame a view `name`; `keep`, a persisted frame it reads, is released with it."""
         self._release(name)
