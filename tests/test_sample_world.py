@@ -144,6 +144,21 @@ def test_a_crowded_birthday_spills_into_spare_places_with_valid_unique_ids():
     assert (few == int(ids.HOME_COUNTY)).all()
 
 
+@pytest.mark.parametrize("scale", [1, 16, 100, 300])
+def test_agency_scenarios_put_few_agencies_on_a_rule_in_one_year(scale):
+    # Two cases in three fall in the scanned year. A rule that fires on more than 5% of its
+    # entities, and on 3 or more, is reported as mis-tuned: a planted world must not be.
+    from fundwatch.rules.runner import MIN_HITS_FOR_MIS_TUNED
+    from fundwatch.sample import plant_subsidy, subsidy, world
+
+    w = world.World(7, scale)
+    w.agencies = subsidy.agencies(w)
+    cases = plant_subsidy.agency_cases(w)
+    in_one_year = -(-2 * cases // 3)
+    assert in_one_year < MIN_HITS_FOR_MIS_TUNED or in_one_year <= 0.05 * len(w.agencies)
+    assert cases >= min(3, w.n(3))  # every scale keeps its agency cases (scale 1: all three)
+
+
 def test_parquet_output_is_typed_per_contract_and_deterministic(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     counts = generate_world(a, scale=0.05, seed=3, fmt="parquet")
