@@ -1,5 +1,6 @@
 """Jobs run side by side (fundwatch/engine/side_by_side.py): a failure or an interrupt stops
-them at once: nothing more starts and the queries still running are interrupted."""
+them at once: nothing more starts and the queries still running are interrupted. A job that
+runs out of memory beside others runs again alone."""
 
 from __future__ import annotations
 
@@ -109,3 +110,31 @@ def test_results_come_in_the_order_of_the_jobs(engine):
         return run
 
     assert side_by_side(engine, [job(k) for k in range(5)], 2) == [0, 1, 2, 3, 4]
+
+
+def test_a_job_out_of_memory_beside_another_runs_again_alone(engine, capsys):
+    # DuckDB's own exception, raised while another job runs (two jobs share one memory limit).
+    busy, runs = threading.Event(), {"big": 0}
+
+    def other(e):
+        busy.set()
+        time.sleep(0.3)
+        busy.clear()
+        return int(e.query("SELECT 1 AS one")["one"].iloc[0])
+
+    def big(e):
+        runs["big"] += 1
+        if runs["big"] == 1:
+            assert busy.wait(5)  # `other` runs
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block of size 256.0 KiB")
+        assert not busy.is_set()  # alone now
+        return int(e.query("SELECT 2 AS two")["two"].iloc[0])
+
+    def never_enough(e):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate")
+
+    assert side_by_side(engine, [other, big], 2, name="test job", labels=["other", "big"]) == [1, 2]
+    assert runs["big"] == 2  # beside `other` (out of memory), then alone
+    assert "test job: big ran out of memory beside another; running it again alone" in capsys.readouterr().err
+    with pytest.raises(duckdb.OutOfMemoryException):
+        side_by_side(engine, [other, never_enough], 2)

@@ -72,6 +72,7 @@ def score_outliers(
         [functools.partial(_score_set, fs, int(year), present, s) for fs in feature_sets],
         CONCURRENT_SETS,
         name="fundwatch-outliers",
+        labels=[fs.key for fs in feature_sets],
     )
     frames = [frame for frame, _ in done if len(frame)]
     out = pd.concat(frames, ignore_index=True) if frames else empty_frame()
@@ -123,15 +124,15 @@ def score_feature_set(engine, fs, year: int, present: set[str], s: Settings) -> 
     # Scorable entities first (rows 1..n), in a fixed order, so that batches are row ranges.
     # Two steps, so that the engine never holds the peer medians and the sort at once (ten million
     # entities then fit in DuckDB's memory_limit of 2 GB instead of needing more).
-    engine.write_table(f"{table}_raw", feature_sql(fs, year, s, present))
-    engine.write_table(
-        table,
-        f"""SELECT row_number() OVER (ORDER BY CASE WHEN {usable} THEN 0 ELSE 1 END, entity_id) AS fw_row,
+    try:
+        engine.write_table(f"{table}_raw", feature_sql(fs, year, s, present))
+        engine.write_table(
+            table,
+            f"""SELECT row_number() OVER (ORDER BY CASE WHEN {usable} THEN 0 ELSE 1 END, entity_id) AS fw_row,
        CASE WHEN {usable} THEN 1 ELSE 0 END AS fw_usable, t.*
 FROM {table}_raw t""",
-    )
-    engine.execute(f"DROP TABLE IF EXISTS {table}_raw")
-    try:
+        )
+        engine.execute(f"DROP TABLE IF EXISTS {table}_raw")
         counts = engine.query(f"SELECT count(*) AS total, coalesce(sum(fw_usable), 0) AS usable FROM {table}")
         total, n = int(counts["total"].iloc[0]), int(counts["usable"].iloc[0])
         unscored = total - n
@@ -171,7 +172,8 @@ FROM {table}_raw t""",
             "flagged": int(frame["flagged"].sum()),
             "reason": (reason + note).lstrip("; "),
         }
-    finally:
+    finally:  # also when a step failed (the set may run again: side_by_side)
+        engine.execute(f"DROP TABLE IF EXISTS {table}_raw")
         engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 

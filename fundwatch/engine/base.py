@@ -44,6 +44,10 @@ class Engine(ABC):
     def register(self, name: str, frame) -> None:
         """Make a pandas DataFrame (or pyarrow Table) queryable as a temporary table `name`."""
 
+    def out_of_memory(self, exc: BaseException) -> bool:
+        """Whether `exc` says a query ran out of the engine's memory (then running it alone may do)."""
+        return False
+
     @abstractmethod
     def unregister(self, name: str) -> None:
         """Forget what `register` made queryable as `name` (nothing if it is not there)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 
 from fundwatch.engine.base import Engine
@@ -37,6 +38,9 @@ class DuckDBEngine(Engine):
 
     def unregister(self, name: str) -> None:
         self.con.unregister(name)
+
+    def out_of_memory(self, exc: BaseException) -> bool:
+        return isinstance(exc, duckdb.OutOfMemoryException)
 
     def write_table(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")

@@ -6,7 +6,9 @@ that parallelises each query itself (Spark) gives one worker, and the jobs run i
 
 When a job fails, or the caller is interrupted (Ctrl-C, a Jupyter kernel interrupt), no
 further job starts and the queries still running are interrupted, so the error comes back
-at once instead of after every remaining job.
+at once instead of after every remaining job. A job that runs out of memory beside others
+(`Engine.out_of_memory`: they share one memory limit) is not a failure yet: it runs again
+alone once the others are done, with the whole limit to itself; jobs must be safe to rerun.
 """
 
 from __future__ import annotations
@@ -16,18 +18,33 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
+from fundwatch import log
 
-def side_by_side(engine, jobs: list[Callable], at_once: int, name: str = "fundwatch-job") -> list:
+
+def side_by_side(
+    engine, jobs: list[Callable], at_once: int, name: str = "fundwatch-job", labels: list[str] | None = None
+) -> list:
     """Each job (a function of an engine) run on one of `engine.workers(at_once)`, at most
     `at_once` at a time; results in the order of `jobs`. The first job to fail (in the order
-    of `jobs`, among those that failed) raises here, once the others have stopped."""
+    of `jobs`, among those that failed) raises here, once the others have stopped. `labels`
+    name the jobs in messages."""
     engines = engine.workers(at_once)
     try:
         if len(engines) == 1:
             return [job(engine) for job in jobs]
-        return _on_threads(engines, jobs, name)
+        results = _on_threads(engines, jobs, name)
     finally:
         engine.close_workers(engines)
+    for i, result in enumerate(results):
+        if result is _SHORT_OF_MEMORY:
+            job = labels[i] if labels else f"{i + 1} of {len(jobs)}"
+            log.emit(f"{name}: {job} ran out of memory beside another; running it again alone "
+                     "(a higher --memory-limit saves the time)", level="warning", event="retry_alone")
+            results[i] = jobs[i](engine)  # alone now: a second failure is the job's own
+    return results
+
+
+_SHORT_OF_MEMORY = object()  # a job's result: it ran out of memory beside others
 
 
 def _on_threads(engines: list, jobs: list[Callable], name: str) -> list:
@@ -42,6 +59,11 @@ def _on_threads(engines: list, jobs: list[Callable], name: str) -> list:
         e = free.get()
         try:
             return job(e)
+        except Exception as exc:
+            if e.out_of_memory(exc) and not stopping.is_set():
+                return _SHORT_OF_MEMORY
+            stopping.set()
+            raise
         except BaseException:
             stopping.set()
             raise
