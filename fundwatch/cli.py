@@ -1,7 +1,7 @@
 """The `fundwatch` command: a thin layer over the Python API.
 
 Exit codes: 0 done; 1 done and --fail-on found cases at that level; 2 bad input or
-configuration; 3 internal error.
+configuration; 3 internal error; 4 out of memory within --memory-limit.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 import click
+import duckdb
 import pandas as pd
 
 from fundwatch import log
@@ -361,6 +362,12 @@ def main(argv=None) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         return 130
+    except duckdb.OutOfMemoryException as e:
+        first = str(e).splitlines()[0]
+        log.emit(f"error: DuckDB ran out of memory within its limit ({first}). Run again with a higher "
+                 "limit (a global option, before the command: fundwatch --memory-limit 4GB scan ...) or "
+                 "without one. No case list was written.", level="error", event="out_of_memory")
+        return 4
     except Exception:
         log.emit("internal error (please report it):\n" + traceback.format_exc(), level="error", event="crash")
         return 3

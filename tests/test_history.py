@@ -200,3 +200,22 @@ def test_cases_do_not_depend_on_the_order_of_hits_or_outliers():
     assert c.loc["H2", "summary"].startswith(f'dibao.public_staff H2 {{"person_id": "{make_id(5)}"}}')
     assert c.loc[q, "program"] == "cross" and c.loc[q, "summary"].startswith("cooperative.dividend_over_surplus C1 ")
     assert c.loc["H7", "program"] == "dibao" and c.loc["H7", "summary"] == "dibao H7"
+
+
+def test_out_of_memory_exits_4_saying_how_and_leaves_previous_outputs(tmp_path, monkeypatch, capsys):
+    import duckdb
+
+    data = tmp_path / "data"
+    write_world(data)
+    assert scan(tmp_path, data)[0] == 0
+    before = (tmp_path / "out" / "cases.csv").read_bytes()
+
+    def short_of_memory(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block of size 256.0 KiB (1 GiB used)")
+
+    monkeypatch.setattr("fundwatch.detect.score_outliers", short_of_memory)
+    assert main(["--workspace", str(tmp_path / "ws.duckdb"), "--memory-limit", "1GB", "scan", "--year", "2023",
+                 "--out", str(tmp_path / "out")]) == 4
+    err = capsys.readouterr().err
+    assert "ran out of memory" in err and "fundwatch --memory-limit 4GB scan" in err and "Traceback" not in err
+    assert (tmp_path / "out" / "cases.csv").read_bytes() == before
