@@ -112,6 +112,29 @@ def test_outcomes_found_clean_skipped_and_mis_tuned(rules_dir):
     assert "could not run" in outcomes[0].describe()
 
 
+def test_a_rule_out_of_memory_beside_another_query_runs_again_alone(rules_dir, monkeypatch, capsys):
+    import duckdb
+
+    import fundwatch.rules.runner as runner
+
+    calls = []
+
+    def short_of_memory_once(engine, rule, *args):
+        calls.append(rule.id)
+        if len(calls) == 1:  # beside the population query: DuckDB's own exception
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block of size 256.0 KiB")
+        return real(engine, rule, *args)
+
+    real = runner.run_rule
+    monkeypatch.setattr(runner, "run_rule", short_of_memory_once)
+    ruleset = load_rules(rules_dir)
+    present = {"civil_servants", "dibao_members", "dibao_payments"}
+    _, outcomes = run_rules(_engine_with_staff(), ruleset, 2023, present, Config())
+    assert [(o.status, o.hits) for o in outcomes] == [("found", 3)]  # not an error outcome
+    assert calls == ["dibao.public_staff", "dibao.public_staff"]
+    assert "dibao.public_staff ran out of memory beside another" in capsys.readouterr().err
+
+
 def test_optional_input_not_loaded_is_read_as_empty(rules_dir):
     text = EXAMPLE.read_text(encoding="utf-8").replace("id: dibao.public_staff", "id: dibao.optional")
     text = text.replace("matched_on: person_id", "optional_inputs: [deaths]\nmatched_on: person_id")

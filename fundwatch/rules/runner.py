@@ -110,6 +110,8 @@ def _rule_job(rule, tree, year: int, params: dict, present: set[str]):
         try:
             hits = hits_frame(rule, run_rule(engine, rule, tree, year, params, present))
         except Exception as e:  # one broken rule must not stop the others; the outcome says why
+            if engine.out_of_memory(e):
+                raise  # not the rule's fault: side_by_side runs it again alone
             return None, f"{type(e).__name__}: {e}", time.monotonic() - started
         return hits, "", time.monotonic() - started
 
@@ -137,7 +139,8 @@ def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None,
     jobs = [_rule_job(selected[i], ruleset.trees[selected[i].id], year, config.rule_params(selected[i]), present)
             for i in runnable]
     jobs += [functools.partial(_population_job, key, year, present) for key in keys]
-    done = side_by_side(engine, jobs, CONCURRENT_QUERIES, name="fundwatch-rule")
+    labels = [selected[i].id for i in runnable] + [f"population of {p}/{t}" for p, t in keys]
+    done = side_by_side(engine, jobs, CONCURRENT_QUERIES, name="fundwatch-rules", labels=labels)
     populations = dict(zip(keys, done[len(runnable):], strict=True))
     frames = []
     for i, (hits, error, seconds) in zip(runnable, done[: len(runnable)], strict=True):
