@@ -352,6 +352,13 @@ def main(argv=None) -> int:
         return code if isinstance(code, int) else 0
     except click.exceptions.Exit as e:
         return e.exit_code
+    except click.NoSuchOption as e:
+        e.show()
+        globals_ = {o for param in cli.params for o in param.opts}
+        if e.option_name in globals_:  # `fundwatch scan --memory-limit 2GB`: an easy slip
+            click.echo(f"Hint: {e.option_name} is an option of fundwatch itself; put it before the command, "
+                       f"e.g. fundwatch {e.option_name} ... {e.ctx.info_name if e.ctx else ''} ...", err=True)
+        return 2
     except click.ClickException as e:
         e.show()
         return 2

@@ -219,3 +219,11 @@ def test_out_of_memory_exits_4_saying_how_and_leaves_previous_outputs(tmp_path, 
     err = capsys.readouterr().err
     assert "ran out of memory" in err and "fundwatch --memory-limit 4GB scan" in err and "Traceback" not in err
     assert (tmp_path / "out" / "cases.csv").read_bytes() == before
+
+
+def test_a_global_option_after_the_command_gets_a_hint(capsys):
+    assert main(["scan", "--year", "2023", "--memory-limit", "1GB"]) == 2
+    err = capsys.readouterr().err
+    assert "No such option '--memory-limit'" in err and "put it before the command" in err
+    assert main(["scan", "--year", "2023", "--bogus"]) == 2
+    assert "put it before the command" not in capsys.readouterr().err
