@@ -9,6 +9,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 TYPED = """SELECT * FROM (VALUES
     (1, 'a', CAST('2023-01-31' AS DATE), CAST(10.05 AS DECIMAL(18, 2)), CAST(7 AS BIGINT)),
@@ -155,12 +156,30 @@ def test_a_local_master_gets_two_shuffle_partitions_per_core_and_a_cluster_its_o
         assert local_defaults(cluster) == {}
 
 
+def test_no_master_given_is_local_unless_spark_submit_or_its_defaults_name_one(tmp_path, monkeypatch):
+    from fundwatch.engine.spark_engine import default_master
+
+    for name in ("PYSPARK_GATEWAY_PORT", "SPARK_CONF_DIR", "SPARK_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "conf").mkdir()  # a folder of the working directory is not Spark's configuration
+    (tmp_path / "conf" / "spark-defaults.conf").write_text("spark.master yarn\n")
+    assert default_master() == "local[*]"
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path / "conf"))
+    assert default_master() is None
+    monkeypatch.delenv("SPARK_CONF_DIR")
+    monkeypatch.setenv("PYSPARK_GATEWAY_PORT", "41234")  # spark-submit started the driver
+    assert default_master() is None
+
+
 WITHOUT_VENV_ON_PATH = textwrap.dedent(
     """
+    import sys
     import numpy as np, pandas as pd
     from fundwatch.engine.spark_engine import SparkEngine, spark_session
 
-    engine = SparkEngine(spark_session("local[1]", conf={"spark.ui.enabled": "false"}))
+    master = sys.argv[1] if len(sys.argv) > 1 else None  # None: as `fundwatch scan --engine spark` does
+    engine = SparkEngine(spark_session(master, conf={"spark.ui.enabled": "false"}))
     engine.spark.sparkContext.setLogLevel("OFF")
     engine.spark.range(0, 10).selectExpr("CAST(id AS BIGINT) AS i").createOrReplaceTempView("t")
     out = engine.map_batches("SELECT i FROM t", lambda b: pd.DataFrame({"i": b["i"].to_numpy(dtype=np.int64)}),
@@ -170,12 +189,15 @@ WITHOUT_VENV_ON_PATH = textwrap.dedent(
 )
 
 
-def test_a_local_spark_runs_its_python_workers_with_this_interpreter(tmp_path):
+@pytest.mark.parametrize("master", [["local[1]"], []], ids=["local[1]", "no master given"])
+def test_a_local_spark_runs_its_python_workers_with_this_interpreter(tmp_path, master):
     """As a nightly job runs it: the venv's interpreter called by its path, the venv not on
-    PATH. The workers must still be this interpreter (with pandas), not `python3` from PATH."""
+    PATH. The workers must still be this interpreter (with pandas), not `python3` from PATH;
+    also with no master given (`fundwatch scan --engine spark` without --spark-master), where
+    PySpark runs locally by itself."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")}
     env["PATH"] = "/usr/bin:/bin"
-    proc = subprocess.run([sys.executable, "-c", WITHOUT_VENV_ON_PATH], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", WITHOUT_VENV_ON_PATH, *master], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip().splitlines()[-1] == str(list(range(10)))

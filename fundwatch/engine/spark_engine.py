@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -47,6 +48,22 @@ def local_defaults(master: str | None) -> dict[str, str]:
     return {"spark.sql.shuffle.partitions": str(2 * cores)}
 
 
+def default_master() -> str | None:
+    """The master when none is given: None (leave it to Spark) under spark-submit or when
+    spark-defaults.conf names one; else local[*], the master PySpark picks by itself, named
+    here so that a local run gets its local settings (this interpreter for the workers, a few
+    shuffle partitions). Without it `fundwatch scan --engine spark` run by a nightly job from
+    the venv's path started workers from `python3` on PATH, which could not import fundwatch."""
+    if "PYSPARK_GATEWAY_PORT" in os.environ:  # spark-submit started this driver: its master holds
+        return None
+    home = os.environ.get("SPARK_HOME")
+    conf_dir = os.environ.get("SPARK_CONF_DIR") or (os.path.join(home, "conf") if home else None)
+    defaults = Path(conf_dir) / "spark-defaults.conf" if conf_dir else None
+    if defaults and defaults.is_file() and re.search(r"^\s*spark\.master\s", defaults.read_text(errors="replace"), re.M):
+        return None
+    return "local[*]"
+
+
 def spark_session(master: str | None = None, app_name: str = "fundwatch", conf: dict | None = None):
     """A SparkSession (the active one if any). `master` as for spark-submit; None = what spark-submit set.
 
@@ -55,6 +72,8 @@ def spark_session(master: str | None = None, app_name: str = "fundwatch", conf: 
     """
     from pyspark.sql import SparkSession
 
+    if master is None and SparkSession.getActiveSession() is None:
+        master = default_master()
     builder = SparkSession.builder.appName(app_name).config("spark.ui.showConsoleProgress", "false")
     if master:
         builder = builder.master(master)
