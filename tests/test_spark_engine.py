@@ -143,15 +143,17 @@ def test_fundwatch_and_every_duckdb_path_work_without_pyspark(tmp_path):
 
 
 
-def test_a_local_master_gets_two_shuffle_partitions_per_core_and_a_cluster_its_own_settings():
+def test_a_local_master_gets_two_shuffle_partitions_per_core_half_the_memory_and_a_cluster_its_own():
     import os
 
     from fundwatch.engine.spark_engine import local_defaults
 
-    assert local_defaults("local") == {"spark.sql.shuffle.partitions": "2"}
-    assert local_defaults("local[4]") == {"spark.sql.shuffle.partitions": "8"}
-    assert local_defaults("local[3, 2]") == {"spark.sql.shuffle.partitions": "6"}
-    assert local_defaults("local[*]") == {"spark.sql.shuffle.partitions": str(2 * os.cpu_count())}
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    heap = {"spark.driver.memory": f"{max(1, memory // 2**31)}g"}  # half the machine
+    assert local_defaults("local") == {"spark.sql.shuffle.partitions": "2", **heap}
+    assert local_defaults("local[4]") == {"spark.sql.shuffle.partitions": "8", **heap}
+    assert local_defaults("local[3, 2]") == {"spark.sql.shuffle.partitions": "6", **heap}
+    assert local_defaults("local[*]") == {"spark.sql.shuffle.partitions": str(2 * os.cpu_count()), **heap}
     for cluster in ("yarn", "spark://host:7077", "k8s://https://api:443", None, "local-cluster[2,1,1024]"):
         assert local_defaults(cluster) == {}
 

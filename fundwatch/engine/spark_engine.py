@@ -34,18 +34,29 @@ _DROP = re.compile(r"^\s*DROP\s+(?:TABLE|VIEW)\s+(IF\s+EXISTS\s+)?([A-Za-z_][A-Z
 
 def local_defaults(master: str | None) -> dict[str, str]:
     """Settings for a local master: Spark's 200 shuffle partitions cost far more than they
-    save on one machine (minutes for the sample county), so two per core. A cluster keeps
-    what spark-submit and spark-defaults.conf set.
+    save on one machine (minutes for the sample county), so two per core; and half of the
+    machine's memory for the one JVM that does all the work (Spark's default of 1 GB ran out
+    of heap on the scale-10 world, a million rows, and then hung). A cluster keeps what
+    spark-submit and spark-defaults.conf set.
 
-    >>> local_defaults("local[4]"), local_defaults("yarn")
-    ({'spark.sql.shuffle.partitions': '8'}, {})
+    >>> local_defaults("local[4]")["spark.sql.shuffle.partitions"], local_defaults("yarn")
+    ('8', {})
     """
     m = re.fullmatch(r"local(?:\[(\d+|\*)(?:,\s*\d+)?\])?", master or "")
     if not m:
         return {}
     threads = m.group(1)
     cores = 1 if threads is None else (os.cpu_count() or 1) if threads == "*" else int(threads)
-    return {"spark.sql.shuffle.partitions": str(2 * cores)}
+    return {"spark.sql.shuffle.partitions": str(2 * cores), "spark.driver.memory": f"{local_memory_gb()}g"}
+
+
+def local_memory_gb() -> int:
+    """Half of the machine's memory in GB (at least 1): the local JVM's heap."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not Linux or macOS: Spark's own default
+        return 1
+    return max(1, total // 2**31)
 
 
 def default_master() -> str | None:
