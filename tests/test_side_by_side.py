@@ -72,7 +72,7 @@ def test_a_failing_job_interrupts_the_running_query_and_starts_no_more(engine):
 
 
 CTRL_C = """
-import json, os, signal, sys
+import json, os, signal, sys, threading
 import duckdb
 sys.path.insert(0, {tests!r})
 from test_side_by_side import _jobs
@@ -82,7 +82,7 @@ from fundwatch.engine.side_by_side import side_by_side
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
 engine = DuckDBEngine(con)
-jobs, seen = _jobs(lambda: os.kill(os.getpid(), signal.SIGINT))  # Ctrl-C, as the terminal sends it
+jobs, seen = _jobs(lambda: {send})
 try:
     side_by_side(engine, jobs, 2)
     outcome = "returned"
@@ -92,10 +92,16 @@ print(json.dumps({{"outcome": outcome, "seen": seen, "usable": int(engine.query(
 """
 
 
-def test_ctrl_c_interrupts_the_running_query_and_starts_no_more():
+@pytest.mark.parametrize("send", [
+    "os.kill(os.getpid(), signal.SIGINT)",  # Ctrl-C, as the terminal sends it: to the process
+    # The kernel may hand a process's signal to any thread: here to the job's own, while the
+    # main thread waits for the jobs (its handler runs only when the main thread runs Python).
+    "signal.pthread_kill(threading.get_ident(), signal.SIGINT)",
+], ids=["to the process", "to a worker thread"])
+def test_ctrl_c_interrupts_the_running_query_and_starts_no_more(send):
     # In a process of its own: SIGINT must reach a main thread waiting on the jobs, as in a
     # terminal or a Jupyter kernel, which a test run's worker threads cannot stand for.
-    proc = subprocess.run([sys.executable, "-c", CTRL_C.format(tests=str(Path(__file__).parent))],
+    proc = subprocess.run([sys.executable, "-c", CTRL_C.format(tests=str(Path(__file__).parent), send=send)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
