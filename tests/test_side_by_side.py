@@ -74,6 +74,9 @@ def test_a_failing_job_interrupts_the_running_query_and_starts_no_more(engine):
 CTRL_C = """
 import json, os, signal, sys, threading
 import duckdb
+# Ctrl-C raises KeyboardInterrupt, as in any Python started from a terminal: a test runner's
+# worker that ignores SIGINT passes that on to its children, and Python then installs no handler.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, {tests!r})
 from test_side_by_side import _jobs
 from fundwatch.engine import DuckDBEngine
