@@ -76,10 +76,10 @@ def _on_threads(engines: list, jobs: list[Callable], name: str) -> list:
         # In short waits: Python runs a signal's handler (Ctrl-C) in the main thread only, when
         # that thread runs Python again; a wait without end lets it run after the last job.
         while True:
-            done, pending = wait(futures, timeout=0.1, return_when=FIRST_EXCEPTION)
-            if not pending or any(f.exception() is not None for f in done):
+            _, pending = wait(futures, timeout=0.1, return_when=FIRST_EXCEPTION)
+            failed = [f for f in futures if f.done() and f.exception() is not None]
+            if failed or not pending:
                 break
-        failed = [f for f in futures if f.done() and f.exception() is not None]
         if failed:
             raise failed[0].exception()
         return [f.result() for f in futures]
