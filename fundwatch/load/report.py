@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from fundwatch.load.checks import backwards_spans
 from fundwatch.report.mask import mask_frame, mask_text
 
 
@@ -64,8 +65,6 @@ class LoadReport:
 
     def add_warnings(self, engine) -> None:
         """Count the loaded rows worth a warning in every table of the report (checks.py)."""
-        from fundwatch.load.checks import backwards_spans
-
         for name, found in backwards_spans(engine, self.tables).items():
             self.tables[name].warnings = [found]
 
