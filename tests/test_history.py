@@ -141,6 +141,32 @@ def test_a_failed_scan_exits_with_its_code_and_leaves_previous_outputs(tmp_path,
         "cases.csv", "cases.xlsx", "report.html", "rule_hits.csv", "run.json"]
 
 
+def test_the_load_report_comes_before_what_the_scan_says_and_stays_when_it_fails(tmp_path, monkeypatch, capsys):
+    import fundwatch.rules.runner as runner
+
+    data = tmp_path / "data"
+    write_world(data)
+    real, calls = runner.run_rule, []
+
+    def short_of_memory_once(engine, rule, *args):
+        calls.append(rule.id)
+        if len(calls) == 1:  # beside another query: run again alone, with a warning
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block of size 256.0 KiB")
+        return real(engine, rule, *args)
+
+    def outliers_fail(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block of size 256.0 KiB")
+
+    monkeypatch.setattr(runner, "run_rule", short_of_memory_once)
+    monkeypatch.setattr("fundwatch.detect.score_outliers", outliers_fail)
+    code = main(["--workspace", str(tmp_path / "ws.duckdb"), "scan", "--year", "2023", "--data", str(data),
+                 "--out", str(tmp_path / "out"), "--rule", "dibao.public_staff"])
+    err = capsys.readouterr().err
+    assert code == 4 and calls == ["dibao.public_staff", "dibao.public_staff"]
+    loaded = err.index(f"from {data}: 158 rows loaded, 0 quarantined")
+    assert loaded < err.index("dibao.public_staff ran out of memory beside another") < err.index("error: DuckDB ran out")
+
+
 def test_statistical_cases_without_any_rule_hit():
     from fundwatch.cases.build import build_cases
     from fundwatch.cases.score import Scoring
