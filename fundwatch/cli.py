@@ -56,6 +56,17 @@ def load(ctx, data_dir, mapping, force):
     click.echo(report.format())
 
 
+def _spark_conf(ctx, param, values) -> dict[str, str]:
+    """--spark-conf KEY=VALUE options as a dict, as spark-submit's --conf takes them."""
+    conf = {}
+    for value in values:
+        key, sep, setting = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value!r}: expected KEY=VALUE, e.g. spark.driver.memory=16g")
+        conf[key.strip()] = setting.strip()
+    return conf
+
+
 @cli.command()
 @click.option("--year", type=int, required=True, help="The year to scan.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=str),
@@ -75,9 +86,11 @@ def load(ctx, data_dir, mapping, force):
 @click.option("--engine", "engine_name", type=click.Choice(ENGINE_NAMES), default="duckdb", show_default=True,
               help="Where the rules and outlier features run; spark reads --data into Spark (docs/spark.md).")
 @click.option("--spark-master", help="Spark master URL (local[4], yarn, spark://host:7077); default: spark-submit's.")
+@click.option("--spark-conf", "spark_conf", multiple=True, metavar="KEY=VALUE", callback=_spark_conf,
+              help="A Spark setting for the session fundwatch starts, e.g. spark.driver.memory=16g (repeatable).")
 @click.pass_context
 def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids, lang, unmask, top, fail_on,
-         no_outliers, engine_name, spark_master):
+         no_outliers, engine_name, spark_master, spark_conf):
     """Run the rules for YEAR and write the ranked case list."""
     from fundwatch.config import load_config
     from fundwatch.report.outputs import case_table, write_outputs
@@ -92,7 +105,7 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
         raise FundwatchError(f"unknown rule id(s): {', '.join(unknown)} (see `fundwatch rules list`)")
     if engine_name == "spark":
         result = _spark_scan(ctx, year, data_dir, mapping, config, ruleset, list(rule_ids) or None, not no_outliers,
-                             spark_master)
+                             spark_master, spark_conf)
     else:
         if data_dir is not None and not Path(data_dir).is_dir():
             raise click.BadParameter(f"folder {data_dir!r} does not exist", param_hint="'--data'")
@@ -120,30 +133,31 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
             ctx.exit(1)
 
 
-def _spark_engine(master):
+def _spark_engine(master, conf=None):
     try:
         from fundwatch.engine.spark_engine import SparkEngine
 
-        return SparkEngine.create(master)
+        return SparkEngine.create(master, conf=conf)
     except ImportError as e:
         raise FundwatchError(f"--engine spark needs pyspark: pip install 'fundwatch[spark]' ({e})") from e
 
 
-def _spark_scan(ctx, year, data_dir, mapping, config, ruleset, rule_ids, outliers, master):
+def _spark_scan(ctx, year, data_dir, mapping, config, ruleset, rule_ids, outliers, master, conf):
     """Read --data into Spark, run the scan there; cases, history and the run record stay in the workspace."""
     from fundwatch.scan import scan as run_scan
 
     if data_dir is None:
         raise FundwatchError("--engine spark reads its tables from --data DIR (the workspace keeps runs and "
                              "reviews, not the data)")
-    engine = _spark_engine(master)
+    engine = _spark_engine(master, conf)
     from fundwatch.engine.spark_load import load_into_spark
 
-    report = load_into_spark(engine, data_dir, mapping=mapping, progress=log.emit)
-    _emit_load_report(report)
-    with _workspace(ctx) as ws:
-        result = run_scan(ws, year, present=set(report.tables), config=config, ruleset=ruleset, rule_ids=rule_ids,
-                          outliers=outliers, progress=log.emit, engine=engine)
+    with engine.memory_errors(" No case list was written."):
+        report = load_into_spark(engine, data_dir, mapping=mapping, progress=log.emit)
+        _emit_load_report(report)
+        with _workspace(ctx) as ws:
+            result = run_scan(ws, year, present=set(report.tables), config=config, ruleset=ruleset,
+                              rule_ids=rule_ids, outliers=outliers, progress=log.emit, engine=engine)
     result.load_report = report
     return result
 
@@ -234,8 +248,10 @@ def rules_show(ctx, rule_id, rules_dir):
 @click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--engine", "engine_name", type=click.Choice(ENGINE_NAMES), default="duckdb", show_default=True)
 @click.option("--spark-master", help="Spark master URL [default: local[2]].")
+@click.option("--spark-conf", "spark_conf", multiple=True, metavar="KEY=VALUE", callback=_spark_conf,
+              help="A Spark setting for the session fundwatch starts (repeatable).")
 @click.pass_context
-def rules_test(ctx, rule_ids, rules_dir, engine_name, spark_master):
+def rules_test(ctx, rule_ids, rules_dir, engine_name, spark_master, spark_conf):
     """Run the embedded tests of every rule (or the named ones) in a fresh in-memory DuckDB, or on Spark."""
     ws, book = _rulebook(ctx, rules_dir, workspace=False)
     with ws:
@@ -246,7 +262,7 @@ def rules_test(ctx, rule_ids, rules_dir, engine_name, spark_master):
             unknown = [i for i in rule_ids if i not in book.ruleset.rules]
             if unknown:
                 raise FundwatchError(f"unknown rule id(s): {', '.join(unknown)} (see `fundwatch rules list`)")
-            found = run_rule_tests(book.ruleset, list(rule_ids) or None, _spark_engine(spark_master or "local[2]"))
+            found = run_rule_tests(book.ruleset, list(rule_ids) or None, _spark_engine(spark_master or "local[2]", spark_conf))
             skipped = {(r.rule_id, r.test) for r in found if r.not_run and r.passed}
             results = tests_frame(found)
         else:

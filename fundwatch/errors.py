@@ -29,5 +29,11 @@ class RuleError(FundwatchError):
         super().__init__(f"{path}: {field}: {message}")
 
 
+class OutOfMemory(FundwatchError):
+    """The engine ran out of memory even for one step at a time; the message says what to raise."""
+
+    exit_code = 4
+
+
 class WorkspaceBusy(FundwatchError):
     exit_code = 2

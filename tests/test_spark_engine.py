@@ -203,3 +203,55 @@ def test_a_local_spark_runs_its_python_workers_with_this_interpreter(tmp_path, m
                           env=env, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip().splitlines()[-1] == str(list(range(10)))
+
+
+OUT_OF_HEAP = textwrap.dedent(
+    """
+    import sys
+    from fundwatch.engine.spark_engine import SparkEngine
+    from fundwatch.errors import OutOfMemory
+
+    engine = SparkEngine.create("local[1]", conf={"spark.ui.enabled": "false", "spark.driver.memory": "512m"})
+    engine.spark.sparkContext.setLogLevel("OFF")
+    jvm = engine.spark._jvm
+    steps = {
+        # the driver asked for more heap than it has: the JVM lives on
+        "driver": lambda: jvm.java.lang.reflect.Array.newInstance(jvm.java.lang.Long.TYPE, 1_000_000_000),
+        # a task ran out of heap: in local mode that ends the JVM
+        "task": lambda: engine.spark.range(0, 20_000_000, 1, 1).selectExpr("id", "repeat('x', 100) AS s").toArrow(),
+    }
+    for name in ("driver", "task"):
+        try:
+            with engine.memory_errors(" Nothing written."):
+                steps[name]()
+            print(name, "no error")
+        except OutOfMemory as e:
+            print(name, "OUT OF MEMORY", engine.out_of_memory(e.__cause__), e)
+        if name == "driver":
+            print("still usable", engine.query("SELECT 41 + 1 AS x")["x"].iloc[0])
+    """
+)
+
+
+def test_spark_out_of_heap_is_an_error_that_says_what_to_raise():
+    """A real local JVM with 512 MB of heap, run out of it twice: as an answer to the driver
+    (the JVM lives on) and in a task (the JVM exits). Both become OutOfMemory (the CLI's exit 4)
+    naming the heap and the option that raises it, and count as out of memory for side_by_side."""
+    proc = subprocess.run([sys.executable, "-c", OUT_OF_HEAP], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = {line.split(" ", 1)[0]: line for line in proc.stdout.splitlines()}
+    advice = "has 512m of heap: raise it with --spark-conf spark.driver.memory=<more>g"
+    assert lines["driver"].startswith("driver OUT OF MEMORY True Spark ran out of memory (java.lang.OutOfMemoryError")
+    assert advice in lines["driver"] and lines["driver"].endswith(" Nothing written.")
+    assert lines["still"] == "still usable 42"
+    assert lines["task"].startswith("task OUT OF MEMORY True Spark's JVM stopped (its last messages, above, say why")
+    assert advice in lines["task"]
+
+
+def test_spark_conf_options_must_be_key_value(capsys):
+    from fundwatch.cli import main
+
+    code = main(["--workspace", ":memory:", "scan", "--year", "2023", "--engine", "spark", "--data", "sample_data",
+                 "--spark-conf", "spark.driver.memory"])
+    assert code == 2
+    assert "'spark.driver.memory': expected KEY=VALUE, e.g. spark.driver.memory=16g" in capsys.readouterr().err

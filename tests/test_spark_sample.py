@@ -46,7 +46,8 @@ def test_spark_scan_of_the_sample_equals_the_duckdb_scan(spark, tmp_path, monkey
     # Two workspaces give a case one id only when they share the case-id key (README: case ids).
     monkeypatch.setenv("FUNDWATCH_CASE_KEY", "shared-by-both-runs")
     runs = {}
-    for name, extra in (("duckdb", []), ("spark", ["--engine", "spark", "--spark-master", "local[2]"])):
+    spark_conf = ["--spark-conf", "spark.sql.shuffle.partitions=3"]  # reaches the session, as any --spark-conf
+    for name, extra in (("duckdb", []), ("spark", ["--engine", "spark", "--spark-master", "local[2]", *spark_conf])):
         out = tmp_path / name
         code = main(["--workspace", str(tmp_path / f"{name}.duckdb"), "scan", "--year", YEAR, "--data", str(SAMPLE),
                      "--out", str(out), "--unmask", "--top", "0", *extra])
@@ -55,6 +56,8 @@ def test_spark_scan_of_the_sample_equals_the_duckdb_scan(spark, tmp_path, monkey
                       "hits": pd.read_csv(out / "rule_hits.csv", dtype=str, keep_default_na=False),
                       "run": json.loads((out / "run.json").read_text(encoding="utf-8"))}
     problems = []
+    if spark.conf.get("spark.sql.shuffle.partitions") != "3":
+        problems.append("--spark-conf spark.sql.shuffle.partitions=3 did not reach the session")
 
     # 1. Loading: every table has the same rows on both engines, nothing quarantined on either.
     spark_engine = SparkEngine(spark)  # the CLI's views live in the shared session

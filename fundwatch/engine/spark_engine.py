@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -26,9 +28,14 @@ import pandas as pd
 import pyarrow as pa
 
 from fundwatch.engine.base import Engine
+from fundwatch.errors import OutOfMemory
 
 SESSION_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "true"}
 _SPARK_TYPES = {"BIGINT": "long", "DOUBLE": "double", "BOOLEAN": "boolean", "VARCHAR": "string"}
+_JAVA_OOM = re.compile(r"java\.lang\.OutOfMemoryError[^\n]*")
+# What py4j raises once the JVM has exited. In local mode a task thread that runs out of heap
+# ends the JVM (Spark's uncaught-exception handler); the JVM's last messages say so.
+_JVM_GONE = (ConnectionError, EOFError)
 _DROP = re.compile(r"^\s*DROP\s+(?:TABLE|VIEW)\s+(IF\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*;?\s*$", re.IGNORECASE)
 
 
@@ -109,10 +116,39 @@ class SparkEngine(Engine):
         self._persisted: dict[str, object] = {}  # tables written by write_table, cached in the cluster
         self._duck = duckdb.connect(":memory:")  # only to type results exactly as DuckDB does
         self.inputs: dict[str, dict] = {}  # what fundwatch.engine.spark_load put here, for the run record
+        conf = spark.sparkContext.getConf()  # read now: after an out-of-memory the JVM may be gone
+        self.local = (conf.get("spark.master") or "").startswith("local")
+        self._driver_memory = conf.get("spark.driver.memory") or "1g"
 
     @classmethod
     def create(cls, master: str | None = None, conf: dict | None = None) -> SparkEngine:
         return cls(spark_session(master, conf=conf))
+
+    def out_of_memory(self, exc: BaseException) -> bool:
+        return _jvm_trouble(exc) is not None
+
+    @contextmanager
+    def memory_errors(self, then: str = "") -> Iterator[None]:
+        """Inside the block, the JVM running out of heap (or exiting) becomes an OutOfMemory
+        error that says which setting to raise, instead of a Java stack trace; `then` is added
+        to its message (what did not happen because of it)."""
+        try:
+            yield
+        except OutOfMemory:
+            raise
+        except Exception as e:
+            trouble = _jvm_trouble(e)
+            if trouble is None:
+                raise
+            raise OutOfMemory(f"{trouble}. {self._memory_advice()}{then}") from e
+
+    def _memory_advice(self) -> str:
+        if self.local:
+            return (f"This local Spark's one JVM has {self._driver_memory} of heap: raise it with "
+                    "--spark-conf spark.driver.memory=<more>g (a command option: fundwatch scan --engine spark "
+                    "--spark-conf spark.driver.memory=16g ...).")
+        return ("Raise the memory of the JVM that ran out: spark-submit's --driver-memory (results come "
+                "back to the driver) or --executor-memory.")
 
     def execute(self, sql: str) -> None:
         drop = _DROP.match(sql)
@@ -186,3 +222,27 @@ class SparkEngine(Engine):
 
     def __repr__(self) -> str:
         return f"SparkEngine(master={self.spark.sparkContext.master!r}, spark={self.spark.version})"
+
+
+def _jvm_trouble(exc: BaseException) -> str | None:
+    """What went wrong in the JVM, if `exc` says it ran out of memory or is gone; else None."""
+    from py4j.protocol import Py4JNetworkError
+
+    for e in _chain(exc):
+        if isinstance(e, _JVM_GONE + (Py4JNetworkError,)):
+            return ("Spark's JVM stopped (its last messages, above, say why: "
+                    "java.lang.OutOfMemoryError means it ran out of memory)")
+    try:
+        text = str(exc)  # a Py4JJavaError's text holds the Java exception and its causes
+    except Exception:  # asking a JVM that is gone for the text fails too
+        return None
+    m = _JAVA_OOM.search(text)
+    return f"Spark ran out of memory ({m.group(0).strip()})" if m else None
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
