@@ -33,7 +33,8 @@ def test_benchmark_smoke(smoke):
     # The pandas version and fundwatch agree on what the three rules find.
     three = report["three_rules"]
     assert three["pandas_hits"] == three["fundwatch_hits"]
-    # Each side's best of its runs is what is compared.
+    # The floor is the best of three passes; each side's best of its runs is what is compared.
+    assert len(report["floor_runs"]) == 3 and report["stages"]["floor"]["seconds"] == min(report["floor_runs"])
     assert len(three["fundwatch_runs"]) == len(three["pandas_runs"]) == 3
     assert three["fundwatch_seconds"] == min(three["fundwatch_runs"])
     assert three["pandas_seconds"] == min(three["pandas_runs"])
