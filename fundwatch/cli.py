@@ -173,12 +173,17 @@ def _emit_load_report(report) -> None:
 def _print_outcomes(result) -> None:
     counts = {}
     for o in result.outcomes:
-        counts[o.status] = counts.get(o.status, 0) + 1
-    log.emit("rules: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), event="rules_summary", **counts)
+        counts[o.state] = counts.get(o.state, 0) + 1
+    log.emit("rules: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), event="rules_summary",
+             **{s.replace(" ", "_"): n for s, n in counts.items()})
     for o in result.outcomes:
-        if o.status in ("skipped", "error") or o.mis_tuned:
+        if o.needs_attention:
             log.emit(f"  {o.rule_id}: {o.describe()}", event="rule_outcome", level="warning", rule_id=o.rule_id,
                      status=o.status)
+    ran = [o for o in result.outcomes if o.status in ("found", "clean")]
+    if ran and all(o.nothing_to_check for o in ran):
+        log.emit(f"nothing was checked for {result.year}: the tables scanned hold no records of that year "
+                 "(0 cases is not a clean result)", level="warning", event="nothing_checked")
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from fundwatch.cases.build import build_cases
 from fundwatch.cases.regions import attach_regions
 from fundwatch.cases.score import Scoring
 from fundwatch.config import Config, load_config
+from fundwatch.errors import FundwatchError
 from fundwatch.rules import RuleSet, load_rules
 from fundwatch.rules.runner import RuleOutcome, run_rules
 
@@ -92,7 +93,7 @@ class ScanResult:
     @property
     def outcome_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"rule_id": o.rule_id, "status": o.status, "hits": o.hits, "share": o.share,
-                              "mis_tuned": o.mis_tuned, "note": o.describe(), "seconds": round(o.seconds, 3)}
+                              "population": o.population, "mis_tuned": o.mis_tuned, "note": o.describe(), "seconds": round(o.seconds, 3)}
                              for o in self.outcomes])
 
     def __repr__(self) -> str:
@@ -154,6 +155,9 @@ def _scan(ws, year: int, *, present: set[str] | None = None, config: Config | No
     if present is None:
         present = ws.loaded_tables() if engine is ws.engine else getattr(engine, "inputs", {})
     present = set(present)
+    if not present:  # every rule would be skipped and the empty case list read as a clean year
+        raise FundwatchError(f"nothing to scan for {year}: no input table is loaded. Load a folder first "
+                             "(fundwatch load DIR, or scan --data DIR; ws.load(DIR) in Python).")
     run_id = started_at.strftime("R%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
     timings = {}
 
@@ -204,7 +208,8 @@ def _scan(ws, year: int, *, present: set[str] | None = None, config: Config | No
         "inputs": inputs,
         "row_counts": {"cases": len(cases), "rule_hits": len(hits), **{k: v["rows"] for k, v in inputs.items()}},
         "rules": {o.rule_id: {"status": o.status, "hits": o.hits, "missing": o.missing, "message": o.message,
-                              "share": o.share, "mis_tuned": o.mis_tuned, "seconds": round(o.seconds, 3)}
+                              "share": o.share, "population": o.population, "mis_tuned": o.mis_tuned,
+                              "seconds": round(o.seconds, 3)}
                   for o in outcomes},
         "skipped_rules": {o.rule_id: f"missing {', '.join(o.missing)}" for o in outcomes if o.status == "skipped"},
         "failed_rules": {o.rule_id: o.message for o in outcomes if o.status == "error"},

@@ -167,6 +167,35 @@ def test_the_load_report_comes_before_what_the_scan_says_and_stays_when_it_fails
     assert loaded < err.index("dibao.public_staff ran out of memory beside another") < err.index("error: DuckDB ran out")
 
 
+def test_a_scan_that_checked_nothing_says_so(tmp_path, capsys):
+    from fundwatch.report.charts import outcome_counts, outcome_table
+
+    ws, out = str(tmp_path / "ws.duckdb"), tmp_path / "out"
+    # Nothing loaded: an error, not an empty case list that reads as a clean year.
+    assert main(["--workspace", ws, "scan", "--year", "2023", "--out", str(out)]) == 2
+    assert "nothing to scan for 2023: no input table is loaded" in capsys.readouterr().err
+    assert not out.exists()
+    data = tmp_path / "data"
+    write_world(data)
+    for year, nothing in ((2021, True), (2023, False)):
+        assert main(["--workspace", ws, "scan", "--year", str(year), "--data", str(data), "--out", str(out)]) == 0
+        err = capsys.readouterr().err
+        run = json.loads((out / "run.json").read_text())
+        ran = {k: v for k, v in run["rules"].items() if v["status"] in ("found", "clean")}
+        notes = set(outcome_table(run, "en").set_index("rule_id").loc[list(ran), "note"])
+        if nothing:  # the data holds no payment of 2021: each rule that ran had nobody to judge
+            assert ran and {v["population"] for v in ran.values()} == {0}
+            assert f"rules: {len(ran)} ran on nothing" in err
+            assert "dibao.public_staff: ran on nothing: none of its entities has records in the year" in err
+            assert "nothing was checked for 2021" in err
+            assert notes == {"ran on nothing: none of its entities has records in the year"}
+            assert outcome_counts(run)["ran_on_nothing"] == len(ran)  # a card of report.html, a row of cases.xlsx
+        else:
+            assert all(v["population"] > 0 for v in ran.values()) and "ran on nothing" not in err
+            assert run["rules"]["dibao.public_staff"]["population"] == 39  # households paid in 2023
+            assert notes == {""} and outcome_counts(run)["ran_on_nothing"] == 0
+
+
 def test_statistical_cases_without_any_rule_hit():
     from fundwatch.cases.build import build_cases
     from fundwatch.cases.score import Scoring

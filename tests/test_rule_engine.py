@@ -112,6 +112,23 @@ def test_outcomes_found_clean_skipped_and_mis_tuned(rules_dir):
     assert "could not run" in outcomes[0].describe()
 
 
+def test_dibao_people_count_in_a_year_only_if_their_household_was_enrolled_then():
+    from fundwatch.rules.populations import population
+
+    engine = fresh_engine()
+    assert not insert_rows(engine.con, "dibao_households", [
+        {"household_id": "H1", "head_id": "P1", "region_code": "522631", "start_date": "2019-05-01",
+         "end_date": "2021-06-30"},
+        {"household_id": "H2", "head_id": "P3", "region_code": "522631", "start_date": "2022-03-01"}])
+    assert not insert_rows(engine.con, "dibao_members", [
+        {"household_id": "H1", "person_id": "P1"}, {"household_id": "H1", "person_id": "P2"},
+        {"household_id": "H2", "person_id": "P3"}, {"household_id": "H2", "person_id": "P2"}])
+    present = {"dibao_households", "dibao_members"}
+    counts = {y: population(engine, "dibao", "person", y, present) for y in (2018, 2020, 2021, 2022, 2023)}
+    assert counts == {2018: 0, 2020: 2, 2021: 2, 2022: 2, 2023: 2}
+    assert population(engine, "dibao", "person", 2023, {"dibao_members"}) is None  # enrolments not loaded
+
+
 def test_a_rule_out_of_memory_beside_another_query_runs_again_alone(rules_dir, monkeypatch, capsys):
     import duckdb
 

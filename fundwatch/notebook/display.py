@@ -78,6 +78,9 @@ def scan_result_html(result, *, unmask: bool = False, top: int = 10) -> str:
     cases = result.cases
     counts = rule_status_counts(result)
     states = " · ".join(f"{n} {'could not run' if s == 'skipped' else s}" for s, n in counts.items())
+    nothing = sum(o.nothing_to_check for o in result.outcomes)
+    if nothing:  # clean, but on no records of the year
+        states += f" ({nothing} of them ran on nothing)"
     amount = float(pd.to_numeric(cases["amount_at_risk"], errors="coerce").sum()) if len(cases) else 0.0
     by_status = Counter(cases["status"]) if "status" in cases else Counter()
     parts = [
@@ -89,7 +92,7 @@ def scan_result_html(result, *, unmask: bool = False, top: int = 10) -> str:
         f"{len(result.hits):,} rule hits, {amount:,.2f} yuan at risk.</p>",
         f"<p>Rules: {esc(states)}.</p>",
     ]
-    problems = [o for o in result.outcomes if o.status in ("skipped", "error") or o.mis_tuned]
+    problems = [o for o in result.outcomes if o.needs_attention]
     if problems:
         parts.append(
             "<ul>" + "".join(f"<li>{esc(o.rule_id)}: {esc(o.describe())}</li>" for o in problems) + "</ul>"

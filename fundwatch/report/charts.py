@@ -190,6 +190,8 @@ def outcome_table(run: dict, lang: str) -> pd.DataFrame:
             note = f"{i18n.text('missing', lang)}: {', '.join(o.get('missing') or [])}"
         elif o.get("status") == "error":
             note = o.get("message") or ""
+        elif o.get("status") == "clean" and o.get("population") == 0:
+            note = i18n.text("ran_on_nothing", lang)
         else:
             note = ""
         rows.append(
@@ -206,12 +208,14 @@ def outcome_table(run: dict, lang: str) -> pd.DataFrame:
 
 
 def outcome_counts(run: dict) -> dict[str, int]:
-    """How many rules were found / clean / skipped (could not run) / error, and mis_tuned."""
+    """How many rules were found / clean / skipped (could not run) / error, mis_tuned and ran_on_nothing."""
     rules = (run.get("rules") or {}).values()
     counts = {
         s: sum(1 for o in rules if o.get("status") == s) for s in ("found", "clean", "skipped", "error")
     }
     counts["mis_tuned"] = sum(1 for o in rules if o.get("mis_tuned"))
+    # Clean, but none of its entities had records in the year: not evidence of a clean year.
+    counts["ran_on_nothing"] = sum(1 for o in rules if o.get("status") == "clean" and o.get("population") == 0)
     return counts
 
 

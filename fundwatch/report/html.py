@@ -244,7 +244,8 @@ def _overview(cases: pd.DataFrame, run: dict, lang: str) -> str:
         _card(counts[s], f"{t('rules_label', lang)}: {i18n.status(s, lang)}", warn=s == "error" and counts[s])
         for s in ("found", "clean", "skipped", "error")
     ]
-    cards.append(_card(counts["mis_tuned"], i18n.column("mis_tuned", lang), warn=bool(counts["mis_tuned"])))
+    for flag in ("mis_tuned", "ran_on_nothing"):
+        cards.append(_card(counts[flag], i18n.column(flag, lang), warn=bool(counts[flag])))
     tables = "".join(
         f"<div><h3>{_e(t(key, lang))}</h3>"
         f"{_table(frame, lang, numeric=('cases',), money=('amount_at_risk',), total=True)}</div>"

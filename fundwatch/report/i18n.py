@@ -67,6 +67,7 @@ _COLUMNS = {
     "hits": ("Hits", "命中数"),
     "share": ("Share of entities", "占对象比例"),
     "mis_tuned": ("Mis-tuned", "疑似阈值不当"),
+    "ran_on_nothing": ("Ran on nothing", "无可核查对象"),
     "note": ("Note", "说明"),
     "township": ("Township", "乡镇"),
     "review_status": ("Review", "核查结论"),
@@ -105,6 +106,8 @@ _TEXT = {
     "history": ("Cases across years", "历年案件"),
     "yes": ("yes", "是"),
     "missing": ("missing", "缺少"),
+    "ran_on_nothing": ("ran on nothing: none of its entities has records in the year",
+                       "无可核查对象：本年度没有相关记录"),
     "no_cases": ("No cases.", "没有案件。"),
     "sheet_capped": (
         "Sheet {sheet} lists the first {n:,} of {total:,} rows: an Excel sheet holds 1,048,576 rows. "

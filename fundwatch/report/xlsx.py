@@ -359,7 +359,8 @@ def _summary_sheet(
     else:
         for code in ("found", "clean", "skipped", "error"):
             row = book.row(ws, row, [(i18n.status(code, lang), book.fmt(BOLD)), (counts[code], None)])
-        row = book.row(ws, row, [(i18n.column("mis_tuned", lang), book.fmt(BOLD)), (counts["mis_tuned"], None)])
+        for flag in ("mis_tuned", "ran_on_nothing"):
+            row = book.row(ws, row, [(i18n.column(flag, lang), book.fmt(BOLD)), (counts[flag], None)])
         row = _block(book, ws, row, None, charts.outcome_table(run, lang), lang)
     broken = run.get("broken_rule_files") or []
     if broken:

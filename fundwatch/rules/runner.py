@@ -35,6 +35,23 @@ class RuleOutcome:
     seconds: float = 0.0
     share: float | None = None  # hits / entities the rule could have flagged
     mis_tuned: bool = False
+    population: int | None = None  # entities with records in the year that it could have flagged (None: unknown)
+
+    @property
+    def nothing_to_check(self) -> bool:
+        """Ran and found nothing because none of its entities has records in the year: not a
+        clean result (a year outside the data, a table loaded without that year)."""
+        return self.status == "clean" and self.population == 0
+
+    @property
+    def needs_attention(self) -> bool:
+        """Listed after a scan: it could not run, failed, ran on nothing or is probably mis-tuned."""
+        return self.status in ("skipped", "error") or self.mis_tuned or self.nothing_to_check
+
+    @property
+    def state(self) -> str:
+        """The status, with a clean run on nothing told apart (counted apart in summaries)."""
+        return "ran on nothing" if self.nothing_to_check else self.status
 
     def describe(self) -> str:
         if self.status == "found":
@@ -42,6 +59,8 @@ class RuleOutcome:
             if self.mis_tuned:
                 text += f" — {self.share:.0%} of its entities: probably mis-tuned"
             return text
+        if self.nothing_to_check:
+            return "ran on nothing: none of its entities has records in the year"
         if self.status == "clean":
             return "ran, found nothing"
         if self.status == "skipped":
@@ -151,6 +170,7 @@ def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None,
         n = hits["entity_id"].nunique()
         outcome = RuleOutcome(rule.id, "found" if n else "clean", hits=n, seconds=seconds)
         pop = populations[(rule.program, rule.entity_type)]
+        outcome.population = pop
         if pop:
             outcome.share = n / pop
             outcome.mis_tuned = outcome.share > share_limit and n >= MIN_HITS_FOR_MIS_TUNED
