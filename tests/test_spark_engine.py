@@ -214,13 +214,24 @@ OUT_OF_HEAP = textwrap.dedent(
     engine = SparkEngine.create("local[1]", conf={"spark.ui.enabled": "false", "spark.driver.memory": "512m"})
     engine.spark.sparkContext.setLogLevel("OFF")
     jvm = engine.spark._jvm
+    try:  # any other error passes through as it is
+        with engine.memory_errors():
+            engine.spark.sql("SELECT no_such_column FROM range(1)").collect()
+    except OutOfMemory:
+        print("plain OUT OF MEMORY")
+    except Exception as e:
+        print("plain", type(e).__name__, engine.out_of_memory(e))
     steps = {
         # the driver asked for more heap than it has: the JVM lives on
         "driver": lambda: jvm.java.lang.reflect.Array.newInstance(jvm.java.lang.Long.TYPE, 1_000_000_000),
-        # a task ran out of heap: in local mode that ends the JVM
+        # a task ran out of heap: in local mode that ends the JVM, which answers what it is
+        # asked meanwhile in several ways (a job cancelled as the context stops, a py4j error)
         "task": lambda: engine.spark.range(0, 20_000_000, 1, 1).selectExpr("id", "repeat('x', 100) AS s").toArrow(),
     }
-    for name in ("driver", "task"):
+    steps["stopped"] = lambda: (engine.spark.sparkContext.stop(), engine.spark.range(3).collect())
+    for name in ("driver", "stopped", "task"):
+        if name == "task":  # a new context (the JVM lives on)
+            engine = SparkEngine.create("local[1]", conf={"spark.ui.enabled": "false", "spark.driver.memory": "512m"})
         try:
             with engine.memory_errors(" Nothing written."):
                 steps[name]()
@@ -241,10 +252,13 @@ def test_spark_out_of_heap_is_an_error_that_says_what_to_raise():
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = {line.split(" ", 1)[0]: line for line in proc.stdout.splitlines()}
     advice = "has 512m of heap: raise it with --spark-conf spark.driver.memory=<more>g"
+    assert lines["plain"] == "plain AnalysisException False"
     assert lines["driver"].startswith("driver OUT OF MEMORY True Spark ran out of memory (java.lang.OutOfMemoryError")
     assert advice in lines["driver"] and lines["driver"].endswith(" Nothing written.")
     assert lines["still"] == "still usable 42"
-    assert lines["task"].startswith("task OUT OF MEMORY True Spark's JVM stopped (its last messages, above, say why")
+    # Spark stopped under the query (here by hand; after a task out of heap, by the JVM's own exit)
+    assert lines["stopped"].startswith("stopped OUT OF MEMORY True Spark stopped (its last messages, above, say why")
+    assert lines["task"].startswith("task OUT OF MEMORY True Spark stopped (its last messages, above, say why")
     assert advice in lines["task"]
 
 

@@ -36,6 +36,7 @@ _JAVA_OOM = re.compile(r"java\.lang\.OutOfMemoryError[^\n]*")
 # What py4j raises once the JVM has exited. In local mode a task thread that runs out of heap
 # ends the JVM (Spark's uncaught-exception handler); the JVM's last messages say so.
 _JVM_GONE = (ConnectionError, EOFError)
+_STOPPED = "Spark stopped (its last messages, above, say why: java.lang.OutOfMemoryError means it ran out of memory)"
 _DROP = re.compile(r"^\s*DROP\s+(?:TABLE|VIEW)\s+(IF\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*;?\s*$", re.IGNORECASE)
 
 
@@ -125,7 +126,22 @@ class SparkEngine(Engine):
         return cls(spark_session(master, conf=conf))
 
     def out_of_memory(self, exc: BaseException) -> bool:
-        return _jvm_trouble(exc) is not None
+        return self._trouble(exc) is not None
+
+    def _trouble(self, exc: BaseException) -> str | None:
+        """What went wrong in the JVM, if `exc` says it ran out of heap or the JVM is stopping."""
+        why = _jvm_trouble(exc)
+        if why is None and self._stopped():
+            # A JVM on its way out answers in many ways (a job "cancelled because SparkContext
+            # was shut down", a py4j class that "does not exist in the JVM"), whichever comes first.
+            why = _STOPPED
+        return why
+
+    def _stopped(self) -> bool:
+        try:
+            return bool(self.spark.sparkContext._jsc.sc().isStopped())
+        except Exception:  # no answer: the JVM is gone
+            return True
 
     @contextmanager
     def memory_errors(self, then: str = "") -> Iterator[None]:
@@ -137,7 +153,7 @@ class SparkEngine(Engine):
         except OutOfMemory:
             raise
         except Exception as e:
-            trouble = _jvm_trouble(e)
+            trouble = self._trouble(e)
             if trouble is None:
                 raise
             raise OutOfMemory(f"{trouble}. {self._memory_advice()}{then}") from e
@@ -225,13 +241,12 @@ class SparkEngine(Engine):
 
 
 def _jvm_trouble(exc: BaseException) -> str | None:
-    """What went wrong in the JVM, if `exc` says it ran out of memory or is gone; else None."""
+    """What went wrong in the JVM, if `exc` itself says it ran out of memory or is gone; else None."""
     from py4j.protocol import Py4JNetworkError
 
     for e in _chain(exc):
         if isinstance(e, _JVM_GONE + (Py4JNetworkError,)):
-            return ("Spark's JVM stopped (its last messages, above, say why: "
-                    "java.lang.OutOfMemoryError means it ran out of memory)")
+            return _STOPPED
     try:
         text = str(exc)  # a Py4JJavaError's text holds the Java exception and its causes
     except Exception:  # asking a JVM that is gone for the text fails too
