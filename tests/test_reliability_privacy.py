@@ -52,11 +52,17 @@ def private_tree(root: Path) -> list[str]:
     return bad
 
 
+# The memory limit of the spill tests. At 64 MB the sort in spill_while ran out of memory in CI
+# runs, in memory and in a workspace file (the loaded tables' pages share the budget); it still
+# sorts ~350 MB, so it must spill.
+SPILL_LIMIT = "128MB"
+
+
 def test_workspace_its_wal_and_spill_folder_are_owner_only_from_the_api(tmp_path, open_umask):
     path = tmp_path / "ws" / "audit.duckdb"
     data = tmp_path / "data"
     write_world(data)
-    ws = Workspace(path, memory_limit="64MB")
+    ws = Workspace(path, memory_limit=SPILL_LIMIT)
     try:
         ws.load(data)
         wal = Path(str(path) + ".wal")
@@ -73,9 +79,7 @@ def test_workspace_its_wal_and_spill_folder_are_owner_only_from_the_api(tmp_path
 
 def test_in_memory_workspace_spills_to_a_private_folder_not_the_current_one(tmp_path, open_umask, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    # 128 MB: an in-memory database keeps its own tables in the same budget, and at 64 MB the
-    # sort below ran out of memory once in a CI run; it still sorts ~350 MB, so it must spill.
-    with Workspace(memory_limit="128MB") as ws:
+    with Workspace(memory_limit=SPILL_LIMIT) as ws:
         spill = Path(ws.con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
         assert spill.is_absolute() and tmp_path not in spill.parents
         seen = spill_while(ws.con, spill)
