@@ -21,6 +21,7 @@ import pandas as pd
 
 from fundwatch.report import i18n
 from fundwatch.report.outputs import CASES_CSV, case_table, hit_table
+from fundwatch.rules.runner import ran_on_nothing
 
 LEVELS = ("critical", "high", "medium", "low", "")
 HISTORY_COLUMNS = ["year", "program", "cases", "amount_at_risk"]
@@ -190,7 +191,7 @@ def outcome_table(run: dict, lang: str) -> pd.DataFrame:
             note = f"{i18n.text('missing', lang)}: {', '.join(o.get('missing') or [])}"
         elif o.get("status") == "error":
             note = o.get("message") or ""
-        elif o.get("status") == "clean" and o.get("population") == 0:
+        elif ran_on_nothing(o.get("status"), o.get("population")):
             note = i18n.text("ran_on_nothing", lang)
         else:
             note = ""
@@ -214,8 +215,7 @@ def outcome_counts(run: dict) -> dict[str, int]:
         s: sum(1 for o in rules if o.get("status") == s) for s in ("found", "clean", "skipped", "error")
     }
     counts["mis_tuned"] = sum(1 for o in rules if o.get("mis_tuned"))
-    # Clean, but none of its entities had records in the year: not evidence of a clean year.
-    counts["ran_on_nothing"] = sum(1 for o in rules if o.get("status") == "clean" and o.get("population") == 0)
+    counts["ran_on_nothing"] = sum(1 for o in rules if ran_on_nothing(o.get("status"), o.get("population")))
     return counts
 
 

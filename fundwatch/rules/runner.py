@@ -16,6 +16,7 @@ from decimal import Decimal
 import pandas as pd
 
 from fundwatch.engine.side_by_side import side_by_side
+from fundwatch.report import i18n
 from fundwatch.rules.engines import override_tree, support
 from fundwatch.rules.populations import population
 from fundwatch.rules.render import render, scan_values
@@ -39,9 +40,7 @@ class RuleOutcome:
 
     @property
     def nothing_to_check(self) -> bool:
-        """Ran and found nothing because none of its entities has records in the year: not a
-        clean result (a year outside the data, a table loaded without that year)."""
-        return self.status == "clean" and self.population == 0
+        return ran_on_nothing(self.status, self.population)
 
     @property
     def needs_attention(self) -> bool:
@@ -60,12 +59,19 @@ class RuleOutcome:
                 text += f" — {self.share:.0%} of its entities: probably mis-tuned"
             return text
         if self.nothing_to_check:
-            return "ran on nothing: none of its entities has records in the year"
+            return i18n.text("ran_on_nothing", "en")
         if self.status == "clean":
             return "ran, found nothing"
         if self.status == "skipped":
             return f"could not run: missing {', '.join(self.missing)}"
         return f"error: {self.message}"
+
+
+def ran_on_nothing(status: str | None, population: int | None) -> bool:
+    """Ran and found nothing because none of its entities has records in the year: not a
+    clean result (a year outside the data, a table loaded without that year). Takes a
+    RuleOutcome's fields or a run record's (run.json `rules`)."""
+    return status == "clean" and population == 0
 
 
 def _jsonable(v):
