@@ -109,15 +109,10 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
     else:
         if data_dir is not None and not Path(data_dir).is_dir():
             raise click.BadParameter(f"folder {data_dir!r} does not exist", param_hint="'--data'")
-        from fundwatch.scan import scan as run_scan
-
         with _workspace(ctx) as ws:
-            report = ws.load(data_dir, mapping=mapping, progress=log.emit) if data_dir is not None else None
-            _emit_load_report(report)
-            result = run_scan(ws, year, present=set(report.tables) if report else None, config=config,
-                              ruleset=ruleset, rule_ids=list(rule_ids) or None, outliers=not no_outliers,
-                              progress=log.emit)
-            result.load_report = report
+            result = ws.scan(year, data=data_dir, mapping=mapping, config=config, rules=ruleset,
+                             rule_ids=list(rule_ids) or None, outliers=not no_outliers, progress=log.emit,
+                             on_load=_emit_load_report)
     paths = write_outputs(result, outdir, lang=lang, unmask=unmask)
     _print_outcomes(result)
     table = case_table(result, lang, unmask=False, top=top)
@@ -166,8 +161,7 @@ def _emit_load_report(report) -> None:
     """The load report as soon as the load is done: before anything the scan says about the
     tables (a rule or feature set run again alone, say), and shown even if the scan fails.
     Through the log: masked, and one JSON record with --log-format json."""
-    if report is not None:
-        log.emit(report.format(), event="load_report")
+    log.emit(report.format(), event="load_report")
 
 
 def _print_outcomes(result) -> None:

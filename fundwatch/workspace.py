@@ -205,7 +205,7 @@ class Workspace:
         return load_directory(self, data_dir, mapping=mapping, force=force, progress=progress)
 
     def scan(self, year: int, *, data=None, mapping=None, config=None, rules=None, rule_ids=None, outliers=True,
-             progress=None):
+             progress=None, on_load=None):
         """Run the rules for `year`; returns a ScanResult with `.cases` and `.hits` DataFrames.
 
         >>> result = ws.scan(year=2023)
@@ -213,13 +213,16 @@ class Workspace:
 
         `data` loads that folder first and scans exactly its tables; `config` is a
         fundwatch.toml path (default ./fundwatch.toml if present); `rules` a rules folder;
-        `outliers=False` skips the statistical detector.
+        `outliers=False` skips the statistical detector; `on_load(report)` is called with the
+        LoadReport of `data` as soon as it is loaded, before the scan.
         """
         from fundwatch.config import load_config
         from fundwatch.rules import load_rules
         from fundwatch.scan import scan
 
         report = self.load(data, mapping=mapping, progress=progress) if data is not None else None
+        if report is not None and on_load is not None:
+            on_load(report)
         cfg = config if hasattr(config, "rule_params") else load_config(config)
         ruleset = rules if hasattr(rules, "trees") else load_rules(rules)
         result = scan(self, year, present=set(report.tables) if report else None, config=cfg, ruleset=ruleset,
