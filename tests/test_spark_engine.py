@@ -207,11 +207,11 @@ def test_a_local_spark_runs_its_python_workers_with_this_interpreter(tmp_path, m
 
 OUT_OF_HEAP = textwrap.dedent(
     """
-    import sys
     from fundwatch.engine.spark_engine import SparkEngine
     from fundwatch.errors import OutOfMemory
 
-    engine = SparkEngine.create("local[1]", conf={"spark.ui.enabled": "false", "spark.driver.memory": "512m"})
+    conf = {"spark.ui.enabled": "false", "spark.driver.memory": "512m"}
+    engine = SparkEngine.create("local[1]", conf=conf)
     engine.spark.sparkContext.setLogLevel("OFF")
     jvm = engine.spark._jvm
     try:  # any other error passes through as it is
@@ -231,7 +231,7 @@ OUT_OF_HEAP = textwrap.dedent(
     steps["stopped"] = lambda: (engine.spark.sparkContext.stop(), engine.spark.range(3).collect())
     for name in ("driver", "stopped", "task"):
         if name == "task":  # a new context (the JVM lives on)
-            engine = SparkEngine.create("local[1]", conf={"spark.ui.enabled": "false", "spark.driver.memory": "512m"})
+            engine = SparkEngine.create("local[1]", conf=conf)
         try:
             with engine.memory_errors(" Nothing written."):
                 steps[name]()
@@ -246,8 +246,9 @@ OUT_OF_HEAP = textwrap.dedent(
 
 def test_spark_out_of_heap_is_an_error_that_says_what_to_raise():
     """A real local JVM with 512 MB of heap, run out of it twice: as an answer to the driver
-    (the JVM lives on) and in a task (the JVM exits). Both become OutOfMemory (the CLI's exit 4)
-    naming the heap and the option that raises it, and count as out of memory for side_by_side."""
+    (the JVM lives on) and in a task (the JVM exits); and a context stopped under a query. Each
+    becomes OutOfMemory (the CLI's exit 4) naming the heap and the option that raises it, and
+    counts as out of memory for side_by_side; any other Spark error passes through."""
     proc = subprocess.run([sys.executable, "-c", OUT_OF_HEAP], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = {line.split(" ", 1)[0]: line for line in proc.stdout.splitlines()}
