@@ -39,6 +39,15 @@ def write_variant(rules_dir, name, old, new):
     ("WHERE year(p.period) = :year", "WHERE year(p.period) = :year AND p.amount > :limit", "query", ":limit"),
     ("{payments} payments", "{nonexistent} payments", "summary.en", "not a column the query returns"),
     ("    expect_not: [H6]", "    expect_not: []", "tests[2]", "must name entities"),
+    ("matched_on: person_id", "matched_on: person_id\nmerge_on: {person_id: member_id}", "merge_on.person_id",
+     "does not return"),
+    ("matched_on: person_id", "matched_on: person_id\nfinding: [employer_name]", "finding", "does not return"),
+    ("matched_on: person_id", "matched_on: person_id\ninvolves: {account: person_id}", "involves",
+     "must map an entity type"),
+    ("matched_on: person_id", "matched_on: person_id\nmeasure: {column: payments, worse: more}", "measure.worse",
+     "higher or lower"),
+    ("matched_on: person_id", "matched_on: person_id\nmeasure: {column: payments, param: limit}", "measure.param",
+     "parameter of the rule"),
 ])
 def test_broken_rule_file_is_reported_with_file_and_field_and_others_still_load(rules_dir, old, new, field, message):
     write_variant(rules_dir, "broken", old, new)
@@ -47,6 +56,16 @@ def test_broken_rule_file_is_reported_with_file_and_field_and_others_still_load(
     assert len(ruleset.errors) == 1
     err = ruleset.errors[0]
     assert err.path.endswith("broken.yaml") and err.field == field and message in str(err)
+
+
+def test_finding_fields_are_read_from_the_rule_file(rules_dir):
+    write_variant(rules_dir, "with_finding", "matched_on: person_id",
+                  "matched_on: person_id\nfinding: [employer]\nmerge_on: {person_id: person_id}\n"
+                  "involves: {person: person_id}\nmeasure: {column: payments, worse: higher}")
+    rule = load_rules(rules_dir)["dibao.with_finding"]
+    assert rule.finding == ("employer",) and rule.merge_on == {"person_id": "person_id"}
+    assert rule.involves == {"person": "person_id"}
+    assert (rule.measure.column, rule.measure.worse, rule.measure.param) == ("payments", "higher", None)
 
 
 def test_rule_without_tests_is_broken(rules_dir):

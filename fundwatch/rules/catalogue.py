@@ -79,7 +79,22 @@ def parse_rule_text(text: str, path: Path) -> tuple[Rule, object]:
         if problems:
             raise RuleError(path, f"summary.{lang}", "; ".join(problems))
     check_overrides(rule, tree)
+    check_finding_columns(rule, output_columns(tree))
     return rule, tree
+
+
+def check_finding_columns(rule: Rule, columns: list[str]) -> None:
+    """`finding`, `merge_on`, `involves` and `measure` name columns the query returns."""
+    if "*" in columns:
+        return
+    named = [("finding", c) for c in rule.finding]
+    named += [(f"merge_on.{k}", c) for k, c in rule.merge_on.items()]
+    named += [(f"involves.{k}", c) for k, c in rule.involves.items()]
+    named += [("measure.column", rule.measure.column)] if rule.measure else []
+    for fld, column in named:
+        if column not in columns:
+            raise RuleError(rule.path, fld, f"names {column!r}, which the query does not return "
+                                            f"(it returns: {', '.join(columns)})")
 
 
 def load_rules(directory: str | Path | None = None) -> RuleSet:

@@ -18,7 +18,7 @@ REQUIRED_OUTPUT = ("entity_id", "year", "amount_at_risk")
 FIELDS = {
     "id", "title", "status", "program", "entity_type", "level", "description", "basis", "falsepositives",
     "inputs", "params", "matched_on", "query", "summary", "tests", "author", "date", "modified",
-    "references", "tags", "engines", "optional_inputs",
+    "references", "tags", "engines", "optional_inputs", "finding", "merge_on", "involves", "measure",
 }
 REQUIRED = ("id", "title", "status", "program", "entity_type", "level", "description", "basis",
             "falsepositives", "inputs", "matched_on", "query", "summary", "tests")
@@ -30,6 +30,19 @@ class Param:
     type: str
     default: object
     description: str = ""
+    source: str = ""  # where the default comes from: the law, a province's rule, or "placeholder"
+    calibrate: dict | None = None  # how `fundwatch calibrate` proposes a county's value (fundwatch/calibrate)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What a hit measures (days late, yuan above the standard): how far it stands from legitimate.
+
+    Ranking compares each hit with the county's own distribution of it (fundwatch/cases/score.py)."""
+
+    column: str  # an output column of the query
+    worse: str = "higher"  # higher | lower: which way is further from legitimate
+    param: str | None = None  # the parameter the measure is judged against (for convention reports)
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,14 @@ class Rule:
     # engine -> {"query": its own SQL in its dialect, or None; "note": why}. No query = does not run there.
     engines: dict[str, dict] = field(default_factory=dict)
     optional_inputs: tuple[str, ...] = ()  # read if loaded, else seen as empty
+    # What one finding is (fundwatch/cases/merge.py): output columns that tell one entity's findings
+    # apart (a late batch: programme and pay date), kinds of evidence whose shared value makes hits of
+    # any rule one finding (`{bank_account: account}`), and the other entities a hit names
+    # (`{person: recipients}`: a column of ids, a list or ';'-separated).
+    finding: tuple[str, ...] = ()
+    merge_on: dict[str, str] = field(default_factory=dict)
+    involves: dict[str, str] = field(default_factory=dict)
+    measure: Measure | None = None
 
     def title_in(self, lang: str) -> str:
         return self.title.get(lang) or self.title["en"]
@@ -96,15 +117,18 @@ def _params(d: dict, path) -> dict[str, Param]:
         where = f"params.{name}"
         _need(isinstance(name, str) and name.isidentifier() and name.islower(), path, where, "name must be lower_snake_case")
         _need(name not in ("year", "year_start", "year_end"), path, where, "is reserved (set by the scan)")
-        _need(isinstance(p, dict) and set(p) <= {"type", "default", "description"}, path, where,
-              "must have only type, default and description")
+        _need(isinstance(p, dict) and set(p) <= {"type", "default", "description", "source", "calibrate"}, path,
+              where, "must have only type, default, description, source and calibrate")
         _need(p.get("type") in PARAM_TYPES, path, where + ".type", f"must be one of {', '.join(PARAM_TYPES)}")
         _need("default" in p, path, where + ".default", "is required")
         try:
             default = coerce(p["type"], p["default"], where + ".default")
         except ValueError as e:
             raise RuleError(path, where + ".default", str(e)) from None
-        out[name] = Param(name, p["type"], default, str(p.get("description", "")))
+        calibrate = p.get("calibrate")
+        _need(calibrate is None or isinstance(calibrate, dict), path, where + ".calibrate", "must be a mapping")
+        out[name] = Param(name, p["type"], default, str(p.get("description", "")), str(p.get("source", "")).strip(),
+                          calibrate)
     return out
 
 
@@ -196,11 +220,43 @@ def parse_rule(d: dict, path: Path, version: str) -> Rule:
     _need(isinstance(optional, list) and all(i in TABLES and i not in inputs for i in optional), path,
           "optional_inputs", "must list contract tables that are not already in `inputs`")
     engines = _engines(d, path)
+    params = _params(d, path)
+    finding, merge_on, involves, measure = _finding(d, path, params)
     return Rule(
         id=rid, title=_bilingual(d, path, "title"), status=status, program=program, entity_type=entity_type,
         level=level, description=_text(d, path, "description"), basis=_text(d, path, "basis"),
-        falsepositives=tuple(fps), inputs=tuple(inputs), params=_params(d, path),
+        falsepositives=tuple(fps), inputs=tuple(inputs), params=params,
         matched_on=_text(d, path, "matched_on"), query=_text(d, path, "query"),
         summary=_bilingual(d, path, "summary"), tests=_tests(d, path, tuple(inputs)), path=path, version=version,
-        engines=engines, optional_inputs=tuple(optional),
+        engines=engines, optional_inputs=tuple(optional), finding=finding, merge_on=merge_on, involves=involves,
+        measure=measure,
     )
+
+
+def _names(v) -> bool:
+    return isinstance(v, str) and v.isidentifier() and v.islower()
+
+
+def _finding(d: dict, path, params: dict) -> tuple[tuple[str, ...], dict, dict, Measure | None]:
+    """`finding`, `merge_on`, `involves` and `measure`; their columns are checked against the query's
+    output columns by the catalogue (fundwatch/rules/catalogue.py: check_finding_columns)."""
+    finding = d.get("finding") or []
+    _need(isinstance(finding, list) and all(_names(c) for c in finding), path, "finding",
+          "must list output columns (lower_snake_case) that tell one entity's findings apart")
+    merge_on = d.get("merge_on") or {}
+    _need(isinstance(merge_on, dict) and all(_names(k) and _names(v) for k, v in merge_on.items()), path,
+          "merge_on", "must map a kind of evidence (e.g. bank_account) to the output column holding it")
+    involves = d.get("involves") or {}
+    _need(isinstance(involves, dict) and all(k in ENTITY_TYPES and _names(v) for k, v in involves.items()), path,
+          "involves", f"must map an entity type ({', '.join(ENTITY_TYPES)}) to the output column listing them")
+    raw = d.get("measure")
+    measure = None
+    if raw is not None:
+        _need(isinstance(raw, dict) and set(raw) <= {"column", "worse", "param"} and _names(raw.get("column")),
+              path, "measure", "must be {column: <output column>, worse: higher|lower, param: <parameter>}")
+        worse = raw.get("worse", "higher")
+        _need(worse in ("higher", "lower"), path, "measure.worse", "must be higher or lower")
+        param = raw.get("param")
+        _need(param is None or param in params, path, "measure.param", "must name a parameter of the rule")
+        measure = Measure(raw["column"], worse, param)
+    return tuple(finding), dict(merge_on), dict(involves), measure
