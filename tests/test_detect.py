@@ -175,8 +175,10 @@ def test_one_row_per_scored_entity_with_the_promised_columns(dibao):
     assert set(scores["entity_type"]) == {"household"} and set(scores["program"]) == {"dibao"}
     assert scores["outlier_score"].between(0, 1).all() and (scores["amount_at_risk"] >= 0).all()
     assert scores["flagged"].dtype == bool
-    # contamination 0.03 of 300 households
-    assert scores["flagged"].sum() == {r["program"]: r["flagged"] for r in report}["dibao"] == 9
+    # At most contamination 0.03 of 300 households: those above the threshold with a feature
+    # notably far from its peers (an entity at its peers' medians is never flagged).
+    assert scores["flagged"].sum() == {r["program"]: r["flagged"] for r in report}["dibao"]
+    assert 6 <= scores["flagged"].sum() <= 9
     # The planted 5x amounts carry their excess over the peers as money at risk.
     s = by_id(scores)
     assert (s.loc[dibao[2]["amount"], "amount_at_risk"] > 5_000).all()

@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 
 from fundwatch.detect.detectors import preload
-from fundwatch.detect.explain import sentence, top_features
+from fundwatch.detect.explain import NOTABLE_Z, sentence, top_features
 from fundwatch.detect.features import FEATURE_SETS
-from fundwatch.detect.model import fit_model
+from fundwatch.detect.model import directional, fit_model
 from fundwatch.detect.settings import Settings, parse_settings
 from fundwatch.engine.side_by_side import side_by_side
-from fundwatch.rules.render import parse, render
+from fundwatch.entities import population_lookup
+from fundwatch.rules.render import parse, render, scan_values
 
 COLUMNS = [
     "entity_type",
@@ -125,7 +126,7 @@ def score_feature_set(engine, fs, year: int, present: set[str], s: Settings) -> 
     # Two steps, so that the engine never holds the peer medians and the sort at once (ten million
     # entities then fit in DuckDB's memory_limit of 2 GB instead of needing more).
     try:
-        engine.write_table(f"{table}_raw", feature_sql(fs, year, s, present))
+        engine.write_table(f"{table}_raw", scored_universe(fs, year, feature_sql(fs, year, s, present), present))
         engine.write_table(
             table,
             f"""SELECT row_number() OVER (ORDER BY CASE WHEN {usable} THEN 0 ELSE 1 END, entity_id) AS fw_row,
@@ -177,6 +178,17 @@ FROM {table}_raw t""",
         engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
+def scored_universe(fs, year: int, sql: str, present: set[str]) -> str:
+    """The feature rows of the entities with records of `year` in the programme (the entity
+    registry's population): a lease in force in a year without a rent ledger has nothing to
+    judge, and must not be scored against its peers on its lease terms alone."""
+    lookup = population_lookup(fs.program, fs.entity_type, present)
+    if lookup is None:
+        return sql
+    ids = render(parse(lookup.sql, "fundwatch/entities.py"), scan_values(int(year)))
+    return f"SELECT f.* FROM ({sql}) f WHERE f.entity_id IN ({ids})"
+
+
 SCORED = [
     ("fw_row", "BIGINT"),
     ("entity_id", "VARCHAR"),
@@ -192,6 +204,11 @@ def score_batch(model, zcols: list[str], batch: pd.DataFrame) -> pd.DataFrame:
     the features to name in a flagged entity's explanation ("3,0")."""
     z = batch[zcols].to_numpy(dtype=float, na_value=np.nan)
     score, flag = model.score(z)
+    # Flagged only with a feature NOTABLE_Z robust deviations out the way that counts: an entity
+    # at its peers' median on every feature has nothing to show an analyst.
+    with np.errstate(invalid="ignore"):
+        strongest = np.nan_to_num(np.abs(directional(z, model.directions)), nan=0.0).max(axis=1, initial=0.0)
+    flag = np.asarray(flag, dtype=bool) & (strongest >= NOTABLE_Z)
     top = np.full(len(z), "", dtype=object)
     for i in np.flatnonzero(flag):  # a few in a hundred
         top[i] = ",".join(map(str, top_features(z[i], model.directions)))

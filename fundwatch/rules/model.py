@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fundwatch.contract.tables import TABLES
+from fundwatch.entities import ENTITY_NAMES
 from fundwatch.errors import RuleError
 from fundwatch.rules.params import PARAM_TYPES, coerce
 
 STATUSES = ("experimental", "test", "stable")
 LEVELS = ("low", "medium", "high", "critical")
 PROGRAMS = ("dibao", "subsidy", "housing", "cooperative", "cross")
-ENTITY_TYPES = ("person", "household", "tenancy", "cooperative", "agency")
+ENTITY_TYPES = ENTITY_NAMES  # the registry: fundwatch/entities.py
 REQUIRED_OUTPUT = ("entity_id", "year", "amount_at_risk")
 
 FIELDS = {
