@@ -139,7 +139,8 @@ def _spark_engine(master, conf=None):
 
 def _spark_scan(ctx, year, data_dir, mapping, config, ruleset, rule_ids, outliers, master, conf):
     """Read --data into Spark, run the scan there; cases, history and the run record stay in the workspace."""
-    from fundwatch.scan import scan as run_scan
+    from fundwatch.scan import Scan, scan_settings
+    from fundwatch.store import RunStore
 
     if data_dir is None:
         raise FundwatchError("--engine spark reads its tables from --data DIR (the workspace keeps runs and "
@@ -150,9 +151,12 @@ def _spark_scan(ctx, year, data_dir, mapping, config, ruleset, rule_ids, outlier
     with engine.memory_errors(" No case list was written."):
         report = load_into_spark(engine, data_dir, mapping=mapping, progress=log.emit)
         _emit_load_report(report)
-        with _workspace(ctx) as ws:
-            result = run_scan(ws, year, present=set(report.tables), config=config, ruleset=ruleset,
-                              rule_ids=rule_ids, outliers=outliers, progress=log.emit, engine=engine)
+        with _workspace(ctx) as ws, scan_settings(ws.con):
+            present = set(report.tables)
+            scan = Scan(engine, RunStore(ws.con), config, ruleset, present=present,
+                        inputs={k: v for k, v in engine.inputs.items() if k in present}, case_key=ws.case_key,
+                        workspace=ws.path, engine_name=repr(engine))
+            result = scan.run(year, rule_ids=rule_ids, outliers=outliers, progress=log.emit)
     result.load_report = report
     return result
 

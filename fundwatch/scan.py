@@ -1,21 +1,27 @@
-"""A scan: load (optionally), run the rules, build the ranked case list, record the run."""
+"""A scan: run the rules and the detector for a year, build the ranked case list, record the run.
+
+`Scan` takes everything it works with explicitly: the engine the SQL runs on (the workspace's
+DuckDB, or Spark), the run store (the workspace's runs and reviews), the config and the rules.
+The CLI, the notebook API (Workspace.scan) and the Spark path all go through it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 
-from fundwatch.cases import history
 from fundwatch.cases.build import build_cases
+from fundwatch.cases.history import resolved_cases
 from fundwatch.cases.regions import attach_regions
 from fundwatch.cases.score import Scoring
+from fundwatch.cases.weights import RuleFinding, rule_weights, weigh_hits
 from fundwatch.config import Config, load_config
 from fundwatch.errors import FundwatchError
 from fundwatch.rules import RuleSet, load_rules
@@ -24,7 +30,10 @@ from fundwatch.rules.runner import RuleOutcome, run_rules
 
 @dataclass
 class ScanResult:
-    """What a scan found. `cases` and `hits` are pandas DataFrames, best case first."""
+    """What a scan found. `cases` and `hits` are pandas DataFrames, best case first.
+
+    `members` lists every entity each case names; `rule_findings` the mis-tuned rules, each
+    reported once, and `folded_hits` their hits that were not listed as cases."""
 
     run_id: str
     year: int
@@ -34,70 +43,30 @@ class ScanResult:
     run: dict = field(default_factory=dict)
     resolved: pd.DataFrame = field(default_factory=pd.DataFrame)  # case_ids of the previous run gone now
     load_report: object = None  # the LoadReport when the scan loaded a folder first
-    workspace: object = field(default=None, repr=False, compare=False)  # set by scan(); explain() reads through it
     history: pd.DataFrame | None = None  # cases and amount per year and programme, latest run of each year
-
-    def explain(self, case_id: str, *, unmask: bool = False, max_rows: int = 500):
-        """All the evidence behind one case, from every registry it touched (a CaseExplanation).
-
-        >>> result.explain(result.cases.case_id[0])
-        """
-        from fundwatch.errors import FundwatchError
-        from fundwatch.notebook.explain import explain_case
-
-        if self.workspace is None:
-            raise FundwatchError("this result has no workspace; use fundwatch.notebook.explain_case(ws, result, case_id)")
-        return explain_case(self.workspace, self, case_id, unmask=unmask, max_rows=max_rows)
-
-    def plot_overview(self):
-        """Cases and amount at risk per programme, cases per level, scores (a 2x2 Figure).
-
-        >>> result.plot_overview()
-        """
-        from fundwatch.notebook.plots import plot_overview
-
-        return plot_overview(self)
-
-    def plot_scores(self, bins: int = 20):
-        """Risk score distribution by programme.
-
-        >>> result.plot_scores()
-        """
-        from fundwatch.notebook.plots import plot_scores
-
-        return plot_scores(self, bins)
-
-    def plot_rules(self):
-        """Entities flagged per rule; could-not-run and errors labelled.
-
-        >>> result.plot_rules()
-        """
-        from fundwatch.notebook.plots import plot_rules
-
-        return plot_rules(self)
-
-    def plot_townships(self, top: int = 20):
-        """Cases and amount per township (first 9 digits of region_code).
-
-        >>> result.plot_townships()
-        """
-        from fundwatch.notebook.plots import plot_townships
-
-        return plot_townships(self, top)
-
-    def _repr_html_(self) -> str:
-        from fundwatch.notebook.display import scan_result_html
-
-        return scan_result_html(self)
+    members: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rule_findings: list[RuleFinding] = field(default_factory=list)
+    folded_hits: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def outcome_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"rule_id": o.rule_id, "status": o.status, "hits": o.hits, "share": o.share,
-                              "population": o.population, "mis_tuned": o.mis_tuned, "note": o.describe(), "seconds": round(o.seconds, 3)}
+                              "population": o.population, "mis_tuned": o.mis_tuned, "note": o.describe(),
+                              "seconds": round(o.seconds, 3)}
                              for o in self.outcomes])
 
     def __repr__(self) -> str:
         return f"ScanResult(run={self.run_id!r}, year={self.year}, cases={len(self.cases)}, hits={len(self.hits)})"
+
+
+def resolve_config(config) -> Config:
+    """A Config, from a Config, a fundwatch.toml path, or None (./fundwatch.toml if present)."""
+    return config if isinstance(config, Config) else load_config(config)
+
+
+def resolve_rules(rules) -> RuleSet:
+    """A RuleSet, from a RuleSet, a rules folder, or None (the catalogue)."""
+    return rules if isinstance(rules, RuleSet) else load_rules(rules)
 
 
 def rules_version(ruleset: RuleSet) -> str:
@@ -124,145 +93,118 @@ def scan_settings(con):
             con.execute(f"SET {k} = {str(v).lower() if isinstance(v, bool) else v}")
 
 
-def scan(ws, year: int, *, present: set[str] | None = None, config: Config | None = None,
-         ruleset: RuleSet | None = None, rule_ids=None, outliers: bool = True, progress=None,
-         engine=None) -> ScanResult:
-    """Run every rule whose inputs are present for `year` and build the case list.
+class Scan:
+    """One scan of one year.
 
-    `present` is the set of input tables to use (default: every table loaded in the workspace).
-    `engine` (default: the workspace's DuckDB) is where the rules, populations, regions and
-    outlier features run, e.g. a SparkEngine holding the tables (fundwatch/engine/spark_load.py);
-    case building, history and the run record stay here, in the workspace.
-    """
-    with scan_settings(ws.con):
-        return _scan(ws, year, present=present, config=config, ruleset=ruleset, rule_ids=rule_ids,
-                     outliers=outliers, progress=progress, engine=engine)
+    >>> Scan(ws.engine, RunStore(ws.con), config, ruleset, present=set(ws.loaded_tables()),
+    ...      inputs=store.inputs(present), case_key=ws.case_key).run(2023)
+
+    `present`: the input tables to use; `inputs`: their descriptions for the run record
+    (content hashes, rows); `workspace`: the path recorded in run.json."""
+
+    def __init__(self, engine, store, config: Config, ruleset: RuleSet, *, present: set[str], inputs: dict,
+                 case_key: bytes, workspace: str | None = None, engine_name: str = "duckdb"):
+        self.engine, self.store, self.config, self.ruleset = engine, store, config, ruleset
+        self.present, self.inputs, self.case_key = set(present), dict(inputs), case_key
+        self.workspace, self.engine_name = workspace, engine_name
+
+    def run(self, year: int, *, rule_ids=None, outliers: bool = True, progress=None) -> ScanResult:
+        year = int(year)  # numpy integers from a DataFrame cannot be bound as query parameters
+        if not self.present:  # every rule would be skipped and the empty case list read as a clean year
+            raise FundwatchError(f"nothing to scan for {year}: no input table is loaded. Load a folder first "
+                                 "(fundwatch load DIR, or scan --data DIR; ws.load(DIR) in Python).")
+        self.config.validate_against(self.ruleset)
+        scoring = Scoring.from_config(self.config.scoring, self.config.path or "config")
+        started_at, t0, timings = datetime.now(), time.monotonic(), {}
+        say = progress or (lambda _msg: None)
+
+        say(f"running {len(self.ruleset)} rules for {year}")
+        t = time.monotonic()
+        raw_hits, outcomes = run_rules(self.engine, self.ruleset, year, self.present, self.config,
+                                       rules=self.ruleset.select(rule_ids))
+        timings["rules"] = time.monotonic() - t
+
+        outlier_frame, outlier_report = None, "turned off (--no-outliers)"
+        if outliers:
+            from fundwatch.detect import score_outliers
+
+            say("scoring outliers")
+            t = time.monotonic()
+            outlier_frame, outlier_report = score_outliers(self.engine, year, self.present, self.config.outliers)
+            timings["outliers"] = time.monotonic() - t
+
+        say("building cases")
+        t = time.monotonic()
+        weights = rule_weights(self.ruleset, outcomes, self.store.rule_review_counts(), scoring,
+                               self.config.mis_tuned_share)
+        hits, findings = weigh_hits(raw_hits, self.ruleset, weights, outcomes, self.config.rule_params, scoring)
+        previous = self.store.previous_cases(year)
+        built = build_cases(hits, outlier_frame, year, scoring, key=self.case_key, ruleset=self.ruleset,
+                            previous=previous, reviews=self.store.latest_reviews())
+        cases = attach_regions(self.engine, built.cases, self.present)
+        resolved = resolved_cases(previous, cases)
+        timings["cases"] = time.monotonic() - t
+        timings["total"] = time.monotonic() - t0
+
+        listed = built.hits[built.hits["case_id"].notna()].reset_index(drop=True)
+        folded = built.hits[built.hits["case_id"].isna()].reset_index(drop=True)
+        run_id = started_at.strftime("R%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        result = ScanResult(run_id, year, cases, listed, outcomes, resolved=resolved, members=built.members,
+                            rule_findings=findings, folded_hits=folded)
+        result.run = run_record(self, result, started_at, timings, weights, outlier_report if outliers else None)
+        say("recording the run")
+        self.store.record(result)
+        result.history = self.store.history()  # the trend across years, for reports
+        return result
 
 
-def _scan(ws, year: int, *, present: set[str] | None = None, config: Config | None = None,
-          ruleset: RuleSet | None = None, rule_ids=None, outliers: bool = True, progress=None,
-          engine=None) -> ScanResult:
+def run_record(scan: Scan, result: ScanResult, started_at: datetime, timings: dict, weights: dict,
+               outlier_report) -> dict:
+    """run.json: what was scanned, with what, what every rule did and what was found."""
     import fundwatch
 
-    year = int(year)  # numpy integers from a DataFrame cannot be bound as query parameters
-    started_at = datetime.now()
-    t0 = time.monotonic()
-    config = config or load_config()
-    ruleset = ruleset or load_rules()
-    config.validate_against(ruleset)
-    scoring = Scoring.from_config(config.scoring, config.path or "config")
-    engine = engine if engine is not None else ws.engine
-    if present is None:
-        present = ws.loaded_tables() if engine is ws.engine else getattr(engine, "inputs", {})
-    present = set(present)
-    if not present:  # every rule would be skipped and the empty case list read as a clean year
-        raise FundwatchError(f"nothing to scan for {year}: no input table is loaded. Load a folder first "
-                             "(fundwatch load DIR, or scan --data DIR; ws.load(DIR) in Python).")
-    run_id = started_at.strftime("R%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-    timings = {}
-
-    if progress:
-        progress(f"running {len(ruleset)} rules for {year}")
-    t = time.monotonic()
-    rules = ruleset.select(rule_ids)
-    hits, outcomes = run_rules(engine, ruleset, year, present, config, rules=rules)
-    timings["rules"] = time.monotonic() - t
-
-    outlier_frame, outlier_report = None, []
-    if outliers:
-        from fundwatch.detect import score_outliers
-
-        if progress:
-            progress("scoring outliers")
-        t = time.monotonic()
-        outlier_frame, outlier_report = score_outliers(engine, year, present, config.outliers)
-        timings["outliers"] = time.monotonic() - t
-
-    if progress:
-        progress("building cases")
-    t = time.monotonic()
-    cases, hits = build_cases(hits, outlier_frame, year, scoring, key=ws.case_key)
-    cases = attach_regions(engine, cases, present)
-    cases, resolved = history.annotate(cases, hits, history.previous_cases(ws.con, year),
-                                       history.latest_reviews(ws.con), scoring.cleared_factor)
-    timings["cases"] = time.monotonic() - t
-    timings["total"] = time.monotonic() - t0
-
-    inputs = {
-        name: {"content_hash": h, "load_id": lid, "source": src, "rows": rows, "quarantined": q}
-        for name, h, lid, src, rows, q in ws.con.execute(
-            "SELECT table_name, content_hash, load_id, source, rows_loaded, rows_quarantined FROM fw_table_versions"
-        ).fetchall() if name in present
-    } if engine is ws.engine else {k: v for k, v in getattr(engine, "inputs", {}).items() if k in present}
-    run = {
-        "run_id": run_id,
-        "year": year,
+    cases, ruleset, config = result.cases, scan.ruleset, scan.config
+    inputs = {k: v for k, v in scan.inputs.items() if k in scan.present}
+    return {
+        "run_id": result.run_id,
+        "year": result.year,
         "started_at": started_at.isoformat(timespec="seconds"),
         "fundwatch_version": fundwatch.__version__,
         "rules_version": rules_version(ruleset),
         "rule_versions": {r.id: r.version for r in ruleset},
         "config": config.path,
         "param_overrides": config.params,
-        "workspace": ws.path,
-        "engine": repr(engine) if engine is not ws.engine else "duckdb",
+        "workspace": scan.workspace,
+        "engine": scan.engine_name,
         "inputs": inputs,
-        "row_counts": {"cases": len(cases), "rule_hits": len(hits), **{k: v["rows"] for k, v in inputs.items()}},
+        "row_counts": {"cases": len(cases), "rule_hits": len(result.hits), "folded_hits": len(result.folded_hits),
+                       **{k: v["rows"] for k, v in inputs.items()},
+                       "new": int((cases["status"] == "new").sum()),
+                       "recurring": int((cases["status"] == "recurring").sum()), "resolved": len(result.resolved)},
         "rules": {o.rule_id: {"status": o.status, "hits": o.hits, "missing": o.missing, "message": o.message,
                               "share": o.share, "population": o.population, "mis_tuned": o.mis_tuned,
+                              "weight": round(weights[o.rule_id].weight, 4) if o.rule_id in weights else None,
                               "seconds": round(o.seconds, 3)}
-                  for o in outcomes},
-        "skipped_rules": {o.rule_id: f"missing {', '.join(o.missing)}" for o in outcomes if o.status == "skipped"},
-        "failed_rules": {o.rule_id: o.message for o in outcomes if o.status == "error"},
+                  for o in result.outcomes},
+        "skipped_rules": {o.rule_id: f"missing {', '.join(o.missing)}" for o in result.outcomes if o.status == "skipped"},
+        "failed_rules": {o.rule_id: o.message for o in result.outcomes if o.status == "error"},
         "broken_rule_files": [str(e) for e in ruleset.errors],
-        "mis_tuned_rules": [o.rule_id for o in outcomes if o.mis_tuned],
-        "outliers": outlier_report if outliers else "turned off (--no-outliers)",
+        "mis_tuned_rules": [o.rule_id for o in result.outcomes if o.mis_tuned],
+        "rule_findings": [f.as_dict() for f in result.rule_findings],
+        "outliers": outlier_report if outlier_report is not None else "turned off (--no-outliers)",
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
-    run["row_counts"].update({"new": int((cases["status"] == "new").sum()),
-                              "recurring": int((cases["status"] == "recurring").sum()), "resolved": len(resolved)})
-    result = ScanResult(run_id, year, cases, hits, outcomes, run, resolved)
-    result.workspace = ws
-    if progress:
-        progress("recording the run")
-    record_run(ws, result)
-    result.history = history.history_frame(ws.con)  # the trend across years, for reports
-    return result
 
 
+def scan_workspace(ws, year: int, *, present: set[str] | None = None, config=None, rules=None, rule_ids=None,
+                   outliers: bool = True, progress=None) -> ScanResult:
+    """Scan the workspace's own tables (all loaded ones unless `present`) on its DuckDB."""
+    from fundwatch.store import RunStore
 
-STORED_CASE_COLUMNS = ["rank", "year", "case_id", "entity_type", "entity_id", "program", "risk_score", "rule_ids",
-                       "outlier_score", "amount_at_risk", "summary", "level", "signals", "programs", "summary_zh",
-                       "region_code", "evidence_fingerprint", "review_status", "review_note", "status"]
-HIT_STORE_COLUMNS = ["case_id", "rule_id", "rule_version", "program", "entity_type", "entity_id", "year", "level",
-                     "amount_at_risk", "matched_on", "evidence", "summary_en", "summary_zh"]
-
-
-def record_run(ws, result: ScanResult) -> None:
-    """Publish the run in one transaction: a crash leaves the previous runs as they were."""
-    con = ws.con
-    cases = result.cases.copy()  # noqa: F841 - read by DuckDB below
-    hits = result.hits[HIT_STORE_COLUMNS].copy() if not result.hits.empty else None  # noqa: F841
-    cols = ", ".join(STORED_CASE_COLUMNS)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("INSERT INTO fw_runs VALUES (?, ?, ?, now(), ?, ?, ?, ?)",
-                    [result.run_id, result.year, result.run["started_at"], result.run["rules_version"],
-                     result.run["fundwatch_version"], len(result.cases), json.dumps(result.run, default=str)])
-        if not result.cases.empty:
-            con.execute(f"INSERT INTO fw_cases (run_id, {cols}) SELECT ?, {cols} FROM cases", [result.run_id])
-        if not result.resolved.empty:
-            resolved = result.resolved  # noqa: F841 - read by DuckDB below
-            # A resolved case keeps its last description, marked resolved in this run and unranked.
-            kept = ", ".join(c for c in STORED_CASE_COLUMNS if c not in ("rank", "status"))
-            con.execute(
-                f"""INSERT INTO fw_cases (run_id, status, {kept}) SELECT ?, 'resolved', {kept} FROM fw_cases
-                WHERE case_id IN (SELECT case_id FROM resolved)
-                  AND run_id = (SELECT run_id FROM fw_runs WHERE year = ? AND run_id <> ?
-                                ORDER BY started_at DESC, run_id DESC LIMIT 1)""",
-                [result.run_id, result.year, result.run_id])
-        if hits is not None:
-            con.execute(f"INSERT INTO fw_hits SELECT ?, {', '.join(HIT_STORE_COLUMNS)} FROM hits", [result.run_id])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    store = RunStore(ws.con)
+    present = set(ws.loaded_tables()) if present is None else set(present)
+    with scan_settings(ws.con):
+        return Scan(ws.engine, store, resolve_config(config), resolve_rules(rules), present=present,
+                    inputs=store.inputs(present), case_key=ws.case_key, workspace=str(Path(ws.path))
+                    if ws.path != ":memory:" else ws.path).run(year, rule_ids=rule_ids, outliers=outliers,
+                                                              progress=progress)

@@ -18,6 +18,7 @@ from fundwatch.contract.tables import TABLES
 from fundwatch.engine.duckdb_engine import DuckDBEngine
 from fundwatch.errors import WorkspaceBusy
 from fundwatch.load.ids import install_reference_tables
+from fundwatch.store import RunStore
 
 DEFAULT_PATH = "fundwatch.duckdb"
 SCHEMA_VERSION = "1"
@@ -38,20 +39,7 @@ META_DDL = [
     """CREATE TABLE IF NOT EXISTS fw_quarantine (
         load_id VARCHAR, table_name VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR,
         raw_value VARCHAR, reason VARCHAR, problems VARCHAR, raw_row VARCHAR)""",
-    # runs, their cases and hits, and analysts' reviews (fundwatch/scan.py, fundwatch/cases/history.py)
-    """CREATE TABLE IF NOT EXISTS fw_runs (run_id VARCHAR PRIMARY KEY, year INTEGER, started_at TIMESTAMP,
-        finished_at TIMESTAMP, rules_version VARCHAR, fundwatch_version VARCHAR, n_cases INTEGER, run_json VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS fw_cases (run_id VARCHAR, rank INTEGER, year INTEGER, case_id VARCHAR,
-        entity_type VARCHAR, entity_id VARCHAR, program VARCHAR, risk_score DOUBLE, rule_ids VARCHAR,
-        outlier_score DOUBLE, amount_at_risk DECIMAL(18,2), summary VARCHAR, level VARCHAR, signals INTEGER,
-        programs VARCHAR, summary_zh VARCHAR, region_code VARCHAR, status VARCHAR, evidence_fingerprint VARCHAR,
-        review_status VARCHAR, review_note VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS fw_hits (run_id VARCHAR, case_id VARCHAR, rule_id VARCHAR, rule_version VARCHAR,
-        program VARCHAR, entity_type VARCHAR, entity_id VARCHAR, year INTEGER, level VARCHAR,
-        amount_at_risk DECIMAL(18,2), matched_on VARCHAR, evidence VARCHAR, summary_en VARCHAR, summary_zh VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS fw_reviews (case_id VARCHAR, year INTEGER, status VARCHAR, note VARCHAR,
-        recovered DECIMAL(18,2), author VARCHAR, reviewed_at TIMESTAMP, evidence_fingerprint VARCHAR,
-        rule_ids VARCHAR)""",
+    # runs, their cases, hits and reviews: declared in fundwatch/contract/outputs.py (RunStore)
 ]
 
 
@@ -166,6 +154,7 @@ class Workspace:
             con.execute(ddl)
         for spec in TABLES.values():
             con.execute(spec.ddl())
+        RunStore(con).ensure_schema()
         install_reference_tables(con)
         con.execute(
             "INSERT INTO fw_meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -211,22 +200,18 @@ class Workspace:
         >>> result = ws.scan(year=2023)
         >>> result.cases.head()
 
-        `data` loads that folder first and scans exactly its tables; `config` is a
-        fundwatch.toml path (default ./fundwatch.toml if present); `rules` a rules folder;
+        `data` loads that folder first and scans exactly its tables; `config` is a Config or a
+        fundwatch.toml path (default ./fundwatch.toml if present); `rules` a RuleSet or a rules folder;
         `outliers=False` skips the statistical detector; `on_load(report)` is called with the
         LoadReport of `data` as soon as it is loaded, before the scan.
         """
-        from fundwatch.config import load_config
-        from fundwatch.rules import load_rules
-        from fundwatch.scan import scan
+        from fundwatch.scan import scan_workspace
 
         report = self.load(data, mapping=mapping, progress=progress) if data is not None else None
         if report is not None and on_load is not None:
             on_load(report)
-        cfg = config if hasattr(config, "rule_params") else load_config(config)
-        ruleset = rules if hasattr(rules, "trees") else load_rules(rules)
-        result = scan(self, year, present=set(report.tables) if report else None, config=cfg, ruleset=ruleset,
-                      rule_ids=rule_ids, outliers=outliers, progress=progress)
+        result = scan_workspace(self, year, present=set(report.tables) if report else None, config=config,
+                                rules=rules, rule_ids=rule_ids, outliers=outliers, progress=progress)
         result.load_report = report
         return result
 

@@ -212,7 +212,8 @@ def test_scores_feed_the_case_list(dibao):
             for e in (both, rule_only)
         ]
     )
-    cases, _ = build_cases(hits, scores, YEAR, Scoring(), key=b"test")
+    _built = build_cases(hits, scores, YEAR, Scoring(), key=b"test")
+    cases = _built.cases
     c = cases.set_index("entity_id")
     assert len(cases) == scores["flagged"].sum() + 1
     assert "Also statistically unusual: Household" in c.loc[both, "summary"]

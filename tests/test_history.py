@@ -205,7 +205,8 @@ def test_statistical_cases_without_any_rule_hit():
                              "program": ["dibao", "dibao"], "outlier_score": [0.99, 0.4], "flagged": [True, False],
                              "explanation": ["H1 stands out", ""], "explanation_zh": ["H1 异常", ""],
                              "amount_at_risk": [1200.0, 0.0]})
-    cases, _ = build_cases(pd.DataFrame(columns=HIT_COLUMNS), outliers, 2023, Scoring(), key=b"test")
+    _built = build_cases(pd.DataFrame(columns=HIT_COLUMNS), outliers, 2023, Scoring(), key=b"test")
+    cases = _built.cases
     assert list(cases["entity_id"]) == ["H1"] and cases["rule_ids"].iloc[0] == ""
     assert cases["summary"].iloc[0] == "H1 stands out" and 0 < cases["risk_score"].iloc[0] < 100
 
@@ -251,7 +252,8 @@ def test_cases_do_not_depend_on_the_order_of_hits_or_outliers():
         "explanation_zh": ["住房", "低保", "补贴", "住房"]})
 
     def cases_of(h, o):
-        cases, _ = build_cases(h.reset_index(drop=True), o.reset_index(drop=True), 2023, Scoring(), key=b"k")
+        _built = build_cases(h.reset_index(drop=True), o.reset_index(drop=True), 2023, Scoring(), key=b"k")
+        cases = _built.cases
         return cases
 
     rng = np.random.default_rng(7)

@@ -151,16 +151,19 @@ def make_result(*, region_codes: bool = True) -> ScanResult:
             }
         ]
     )
-    cases, hits = build_cases(hits, outliers, YEAR, Scoring(), key=b"test")
+    _built = build_cases(hits, outliers, YEAR, Scoring(), key=b"test")
+    cases, first_hits = _built.cases, _built.hits
     housing = cases.loc[cases["program"] == "housing", "case_id"].iloc[0]
     reviews = pd.DataFrame(
         {
             "case_id": [housing],
             "status": ["confirmed"],
-            "evidence_fingerprint": [history.fingerprints(hits)[housing]],
+            "evidence_fingerprint": [history.fingerprints(first_hits)[housing]],
         }
     )
-    cases, _ = history.annotate(cases, hits, pd.DataFrame({"case_id": [housing]}), reviews, 0.3)
+    _built = build_cases(hits, outliers, YEAR, Scoring(), key=b"test", previous=pd.DataFrame({"case_id": [housing]}),
+                         reviews=reviews)
+    cases, hits = _built.cases, _built.hits
     if region_codes:  # as scan() attaches them: village, township or county depth
         regions = {
             "cross": "110105001001",
@@ -205,8 +208,8 @@ def _run(outcomes, n_cases, n_hits) -> dict:
 
 
 def empty_result() -> ScanResult:
-    cases, hits = build_cases(pd.DataFrame(columns=HIT_COLUMNS), None, YEAR, Scoring(), key=b"test")
-    cases, _ = history.annotate(cases, hits, pd.DataFrame(), pd.DataFrame(), 0.3)
+    _built = build_cases(pd.DataFrame(columns=HIT_COLUMNS), None, YEAR, Scoring(), key=b"test")
+    cases, hits = _built.cases, _built.hits
     cases["region_code"] = pd.Series(dtype=object)
     return ScanResult("R20240105-000000-empty0", YEAR, cases, hits, [], _run([], 0, 0))
 
@@ -281,10 +284,12 @@ def test_xlsx_summary_sheet(tmp_path):
     assert "R20240105-101500-abc123" in flat and "2024-01-05T10:15:00" in flat
     assert any(v.startswith("Masked") for v in flat)
     assert ["subsidy", 2, pytest.approx(3600.5 + 800.0)] in rows
-    assert ["cross", 1, pytest.approx(15000.0)] in rows
-    assert ["dibao", 1, pytest.approx(2400.0)] in rows  # the statistical-only case
-    assert ["statistical only", 1, pytest.approx(2400.0)] in rows
-    assert ["Total", 5, pytest.approx(15000.0 + 3600.5 + 800.0 + 9600.0 + 2400.0)] in rows
+    # The cross case names the household and the cooperative: two entities' money, added.
+    assert ["cross", 1, pytest.approx(15000.0 + 7200.0)] in rows
+    # The statistical-only case: no rule says what is wrong, so nothing is stated at risk.
+    assert ["dibao", 1, 0.0] in rows
+    assert ["statistical only", 1, 0.0] in rows
+    assert ["Total", 5, pytest.approx(15000.0 + 7200.0 + 3600.5 + 800.0 + 9600.0 + 0.0)] in rows
     for status, n in (("found", 2), ("clean", 1), ("could not run", 1), ("error", 1), ("Mis-tuned", 1)):
         assert [status, n] in rows
     assert ["housing.owns_property", "could not run", 0, "missing: properties"] in rows
@@ -402,7 +407,7 @@ def test_xlsx_history_table(tmp_path):
     wb = openpyxl.load_workbook(write_xlsx(make_result(), tmp_path / "cases.xlsx", history=history))
     rows = [[c for c in r if c is not None] for r in wb["Summary"].iter_rows(values_only=True)]
     assert [2021, "dibao", 3, 1000.0] in rows
-    assert [YEAR, "cross", 1, 15000.0] in rows  # this scan's year, taken from its cases
+    assert [YEAR, "cross", 1, 22200.0] in rows  # this scan's year, taken from its cases
 
 
 # ---------------------------------------------------------------- report.html

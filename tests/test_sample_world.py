@@ -146,16 +146,16 @@ def test_a_crowded_birthday_spills_into_spare_places_with_valid_unique_ids():
 
 @pytest.mark.parametrize("scale", [1, 16, 100, 300])
 def test_agency_scenarios_put_few_agencies_on_a_rule_in_one_year(scale):
-    # Two cases in three fall in the scanned year. A rule that fires on more than 5% of its
-    # entities, and on 3 or more, is reported as mis-tuned: a planted world must not be.
-    from fundwatch.rules.runner import MIN_HITS_FOR_MIS_TUNED
+    # Two cases in three fall in the scanned year. A rule whose share of its entities is above 5%
+    # with 95% confidence is reported as mis-tuned: a planted world must not be.
+    from fundwatch.rules.runner import is_mis_tuned
     from fundwatch.sample import plant_subsidy, subsidy, world
 
     w = world.World(7, scale)
     w.agencies = subsidy.agencies(w)
     cases = plant_subsidy.agency_cases(w)
     in_one_year = -(-2 * cases // 3)
-    assert in_one_year < MIN_HITS_FOR_MIS_TUNED or in_one_year <= 0.05 * len(w.agencies)
+    assert not is_mis_tuned(in_one_year, len(w.agencies), 0.05)
     assert cases >= min(3, w.n(3))  # every scale keeps its agency cases (scale 1: all three)
 
 

@@ -1,156 +1,207 @@
-"""One case per entity and year, merging every rule hit and outlier score.
+"""The case list: merged findings (cases/merge.py), their outlier scores, history and reviews,
+scored and ranked once.
 
-A person whose evidence appears in two or more programmes (a dibao household hit and a
-cooperative hit naming the same person_id, say) becomes one cross-programme case of
-entity_type `person`, and those hits move into it. `case_id` depends only on the entity
-and year, so it is the same on every run.
+A case's amount at risk is, per entity it names, the largest amount any one rule puts at risk
+for it (signals about one entity usually cover the same payments), added over its entities (one
+account's six households are six households' money). Its summary is its top hit's, with what
+else it names.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
+from dataclasses import dataclass
 
 import pandas as pd
 
+from fundwatch.cases import history
+from fundwatch.cases.merge import LEVEL_ORDER, MEMBER_COLUMNS, case_id, entity_key, merge_hits
 from fundwatch.cases.score import Scoring
+from fundwatch.contract.outputs import CASES
+from fundwatch.entities import ENTITY_TYPES
 
-LEVEL_ORDER = {"low": 1, "medium": 2, "high": 3, "critical": 4}
-CASE_COLUMNS = ["rank", "year", "case_id", "entity_type", "entity_id", "program", "risk_score", "rule_ids",
-                "outlier_score", "amount_at_risk", "summary", "level", "signals", "programs", "summary_zh"]
-
-
-def case_id(entity_type: str, entity_id: str, year: int, key: bytes) -> str:
-    """`C<year>-` and 12 hex digits of an HMAC of the entity under the workspace's secret `key`.
-
-    Keyed because a plain hash of a resident ID is reversed in a second: a masked export shows
-    the ID's area code and last four characters, which leaves only the birth date to try."""
-    digest = hmac.new(key, f"fundwatch-case:{entity_type}:{entity_id}".encode(), hashlib.sha256).hexdigest()[:12]
-    return f"C{year}-{digest}"
+STATISTICAL = "statistical"  # the level of a case no rule stated, only the detector
 
 
-def _subject(row) -> str | None:
-    """The person a hit is about: the entity itself, or the evidence's person_id."""
-    if row["entity_type"] == "person":
-        return row["entity_id"]
-    try:
-        return json.loads(row["evidence"]).get("person_id")
-    except (TypeError, ValueError):
-        return None
+@dataclass
+class CaseList:
+    cases: pd.DataFrame  # CASES columns, best first
+    hits: pd.DataFrame  # with case_id (None: folded into a mis-tuned rule's finding) and weight
+    members: pd.DataFrame  # MEMBER_COLUMNS: every entity each case names
 
 
-def assign_cases(hits: pd.DataFrame, key: bytes) -> pd.DataFrame:
-    """Hits with the case each belongs to (case_entity_type, case_entity_id, case_program)."""
+def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, scoring: Scoring, *, key: bytes,
+                ruleset=None, previous: pd.DataFrame | None = None, reviews: pd.DataFrame | None = None) -> CaseList:
+    """The ranked case list of `year`.
+
+    `hits` are rule hits, with `weight` and `folded` from cases/weights.py (without them a hit
+    weighs its level's weight); `outliers` has entity_type, entity_id, program, outlier_score,
+    flagged, explanation(_zh); `key` is the workspace's case-id secret; `previous` the cases of
+    the year's previous run and `reviews` the latest review of each case (cases/history.py)."""
     hits = hits.copy()
-    if hits.empty:
-        for c in ("case_entity_type", "case_entity_id", "case_program", "case_id"):
-            hits[c] = pd.Series(dtype="object")
-        return hits
-    hits["subject"] = [_subject(r) for r in hits.to_dict("records")]
-    programs = hits.dropna(subset=["subject"]).groupby(["subject", "year"])["program"].nunique()
-    cross = {key for key, n in programs.items() if n >= 2}
-    is_cross = [(s, y) in cross for s, y in zip(hits["subject"], hits["year"], strict=True)]
-    hits["case_entity_type"] = ["person" if c else t for c, t in zip(is_cross, hits["entity_type"], strict=True)]
-    hits["case_entity_id"] = [s if c else e for c, s, e in zip(is_cross, hits["subject"], hits["entity_id"], strict=True)]
-    hits["case_program"] = ["cross" if c else p for c, p in zip(is_cross, hits["program"], strict=True)]
-    hits["case_id"] = [case_id(t, e, y, key) for t, e, y in
-                       zip(hits["case_entity_type"], hits["case_entity_id"], hits["year"], strict=True)]
-    return hits.drop(columns=["subject"])
+    if "weight" not in hits:
+        hits["weight"] = [scoring.level_weights.get(lv, 0.0) for lv in hits["level"]]
+    if "folded" not in hits:
+        hits["folded"] = False
+    hits, members = merge_hits(hits, ruleset if ruleset is not None else _NoRules(), year, key)
+    listed = hits[hits["case_id"].notna()]
+    cases = _rule_cases(listed, year)
+    cases, members = _merge_outliers(cases, members, outliers, year, key)
+    cases = _with_members(cases, members)
+    cases = history.annotate(cases, listed, previous if previous is not None else pd.DataFrame(),
+                             reviews if reviews is not None else pd.DataFrame())
+    return CaseList(rank(cases, scoring), hits, members)
 
 
-def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, scoring: Scoring, *,
-                key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(cases, hits with case_id). `outliers` has entity_type, entity_id, program, outlier_score, explanation.
-    `key` is the workspace's case-id secret (Workspace.case_key)."""
-    hits = assign_cases(hits, key)
-    cases = _rule_cases(hits, year)
-    cases = _merge_outliers(cases, outliers, year, key)
+class _NoRules:
+    rules: dict = {}
+
+
+def rank(cases: pd.DataFrame, scoring: Scoring) -> pd.DataFrame:
+    """Score every case and order them: score, then money, then id (deterministic)."""
     if cases.empty:
-        return pd.DataFrame(columns=CASE_COLUMNS), hits
-    cases["risk_score"] = [scoring.score(lv, amt, o) for lv, amt, o in
-                           zip(cases["levels"], cases["amount_at_risk"], cases["outlier_score"].fillna(0), strict=True)]
-    # Deterministic order: score, then money, then id.
+        return pd.DataFrame(columns=CASES.column_names)
+    cases = cases.copy()
+    flagged_score = cases["outlier_score"].where(cases["outlier_flagged"].fillna(False).astype(bool), 0.0)
+    cases["risk_score"] = [scoring.score(w, float(a), float(o) if pd.notna(o) else 0.0) for w, a, o in
+                           zip(cases["rule_weights"], cases["amount_at_risk"], flagged_score, strict=True)]
+    sink = (cases["review_status"] == "cleared") & (cases["review_note"] == "")
+    cases.loc[sink, "risk_score"] = (cases.loc[sink, "risk_score"] * scoring.cleared_factor).round(1)
     cases = cases.sort_values(["risk_score", "amount_at_risk", "case_id"], ascending=[False, False, True])
     cases["rank"] = range(1, len(cases) + 1)
-    cases["amount_at_risk"] = cases["amount_at_risk"].round(2)
-    return cases[CASE_COLUMNS].reset_index(drop=True), hits
+    cases["amount_at_risk"] = cases["amount_at_risk"].astype(float).round(2)
+    return cases.reindex(columns=CASES.column_names).reset_index(drop=True)
 
 
 def _rule_cases(hits: pd.DataFrame, year: int) -> pd.DataFrame:
-    """One row per case_id of `hits`, set-wise (no loop over hits): its top hit (highest level,
-    then amount, then the smallest rule_id, entity_id and evidence) describes it; the amount is
-    the largest of its rules' totals.
-
-    Nothing here may depend on the order of the rows of `hits`: a rule query's rows come in no
-    set order (DuckDB's differs between runs), and the same hits must give the same cases."""
+    """One row per case of `hits`, set-wise; nothing here depends on the order of the hits."""
     if hits.empty:
         return pd.DataFrame()
     h = hits.assign(_level=hits["level"].map(LEVEL_ORDER))
-    # A total order on what a hit says (rows equal in all of these describe a case alike), so the
-    # top hit and every per-case sum below see the hits in the same order whatever order they came in.
-    h = h.sort_values(["case_id", "_level", "amount_at_risk", "rule_id", "entity_id", "evidence"],
-                      ascending=[True, False, False, True, True, True], kind="stable")
+    h = h.sort_values(["case_id", "weight", "_level", "amount_at_risk", "rule_id", "entity_id", "evidence"],
+                      ascending=[True, False, False, False, True, True, True], kind="stable")
     top = h.drop_duplicates("case_id").set_index("case_id")
-    per_rule = h.groupby(["case_id", "rule_id"], sort=True).agg(amount=("amount_at_risk", "sum"),
-                                                                level=("_level", "max")).reset_index()
+    per_rule = h.groupby(["case_id", "rule_id"], sort=True).agg(weight=("weight", "max"), level=("_level", "max"))
+    per_rule = per_rule.reset_index()
     by_case = per_rule.groupby("case_id", sort=False)
     rules = by_case["rule_id"].agg(list)
+    weights = by_case["weight"].agg(list)
     level_names = {v: k for k, v in LEVEL_ORDER.items()}
     levels = by_case["level"].agg(lambda s: [level_names[v] for v in s])
+    # Per entity, its largest rule total; added over the case's entities.
+    per_entity = h.groupby(["case_id", "entity_type", "entity_id", "rule_id"], sort=True)["amount_at_risk"].sum()
+    amount = per_entity.groupby(level=[0, 1, 2]).max().groupby(level=0).sum()
+    entities = h.groupby("case_id", sort=False).apply(lambda g: sorted(set(zip(g["entity_type"], g["entity_id"],
+                                                                                 strict=True))),
+                                                     include_groups=False)
     programs = h.groupby("case_id", sort=False)["program"].agg(lambda s: ";".join(sorted(s.unique())))
     ids = list(top.index)
-    rules, levels, programs = rules[ids], levels[ids], programs[ids]
-    others = [", ".join(r for r in rs if r != t) for rs, t in zip(rules, top["rule_id"], strict=True)]
-    n = [len(rs) for rs in rules]
-    extra = [f" (+{k - 1} more signal{'s' if k > 2 else ''}: {o})" if k > 1 else "" for k, o in zip(n, others, strict=True)]
-    extra_zh = [f"（另有{k - 1}条线索：{o}）" if k > 1 else "" for k, o in zip(n, others, strict=True)]
+    rules, weights, levels, programs, entities = rules[ids], weights[ids], levels[ids], programs[ids], entities[ids]
+    en, zh = [], []
+    for cid in ids:
+        t = top.loc[cid]
+        others_rules = [r for r in rules[cid] if r != t["rule_id"]]
+        others = [e for e in entities[cid] if e != (t["entity_type"], t["entity_id"])]
+        en.append(t["summary_en"] + _more_en(others_rules, others))
+        zh.append(t["summary_zh"] + _more_zh(others_rules, others))
     return pd.DataFrame({
         "year": year, "case_id": ids, "entity_type": top["case_entity_type"].to_numpy(),
         "entity_id": top["case_entity_id"].to_numpy(), "program": top["case_program"].to_numpy(),
-        "rule_ids": [";".join(rs) for rs in rules], "outlier_score": None,
-        "amount_at_risk": per_rule.groupby("case_id", sort=False)["amount"].max()[ids].astype(float).to_numpy(),
-        "summary": top["summary_en"].to_numpy() + pd.Series(extra, dtype=object).to_numpy(),
-        "summary_zh": top["summary_zh"].to_numpy() + pd.Series(extra_zh, dtype=object).to_numpy(),
-        "level": [max(lv, key=LEVEL_ORDER.get) for lv in levels], "levels": list(levels), "signals": n,
-        "programs": programs.to_numpy(),
+        "rule_ids": [";".join(rs) for rs in rules], "outlier_score": None, "outlier_flagged": False,
+        "amount_at_risk": amount[ids].astype(float).to_numpy(),
+        "summary": en, "summary_zh": zh,
+        "level": [max(lv, key=LEVEL_ORDER.get) for lv in levels], "rule_weights": list(weights),
+        "weights": [";".join(f"{r}={w:.3f}" for r, w in zip(rs, ws, strict=True)) for rs, ws in zip(rules, weights, strict=True)],
+        "signals": [len(rs) for rs in rules], "programs": programs.to_numpy(),
     })
 
 
-def _merge_outliers(cases: pd.DataFrame, outliers: pd.DataFrame | None, year: int, key: bytes) -> pd.DataFrame:
-    if outliers is None or outliers.empty:
-        if cases.empty:
-            return cases
-        cases["outlier_score"] = pd.Series([None] * len(cases), dtype="float64")
-        return cases
-    # Only the scores that can matter get a case_id (hashing millions of entities is slow): those
-    # of entities named by a rule case or flagged. Then one row per entity, its highest score;
-    # of equal scores (one entity in two programmes) the first programme, whatever the row order.
-    flagged_ids = outliers["entity_id"][outliers["flagged"].to_numpy(dtype=bool)] if "flagged" in outliers else outliers["entity_id"]
-    wanted = set(flagged_ids) | (set(cases["entity_id"].astype(str)) if not cases.empty else set())
-    o = outliers[outliers["entity_id"].isin(wanted)]
-    o = o.sort_values(["outlier_score", "entity_type", "entity_id", "program", "explanation"],
-                      ascending=[False, True, True, True, True], kind="stable")
-    o = o.drop_duplicates(["entity_type", "entity_id"]).copy()
-    o["case_id"] = [case_id(t, e, year, key) for t, e in zip(o["entity_type"], o["entity_id"], strict=True)]
-    flagged = o[o["flagged"]] if "flagged" in o else o
+def _named(others: list[tuple]) -> tuple[int, list[str]]:
+    """How many other entities, and the ids safe to name in a sentence (not people's IDs)."""
+    shown = [e for t, e in others if t != "person"][:5]
+    return len(others), shown
+
+
+def _more_en(rules: list[str], others: list[tuple]) -> str:
+    text = ""
+    if rules:
+        text += f" (+{len(rules)} more signal{'s' if len(rules) > 1 else ''}: {', '.join(rules)})"
+    if others:
+        n, shown = _named(others)
+        nouns = sorted({ENTITY_TYPES[t].noun["en"] for t, _ in others if t in ENTITY_TYPES})
+        text += f" One finding with {n} more {'/'.join(nouns)}{'s' if n > 1 else ''}"
+        text += f": {', '.join(shown)}{', ...' if n > len(shown) else ''}." if shown else "."
+    return text
+
+
+def _more_zh(rules: list[str], others: list[tuple]) -> str:
+    text = f"（另有{len(rules)}条线索：{', '.join(rules)}）" if rules else ""
+    if others:
+        n, shown = _named(others)
+        text += f"同一问题另涉及{n}个对象" + (f"：{'、'.join(shown)}{'等' if n > len(shown) else ''}。" if shown else "。")
+    return text
+
+
+def _merge_outliers(cases: pd.DataFrame, members: pd.DataFrame, outliers: pd.DataFrame | None, year: int,
+                    key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Attach each case's highest outlier score among the entities its hits flag; add a case for
+    every flagged entity no rule case names. A score raises a case only where it was flagged."""
     if cases.empty:
-        cases = pd.DataFrame(columns=[c for c in CASE_COLUMNS if c not in ("rank", "risk_score")] + ["levels"])
-    merged = cases.merge(o[["case_id", "outlier_score", "explanation", "explanation_zh"]], on="case_id", how="left",
-                         suffixes=("_old", ""))
-    if "outlier_score_old" in merged:
-        merged = merged.drop(columns=["outlier_score_old"])
-    # Purely statistical cases: flagged by the detector, no rule fired.
-    new = flagged[~flagged["case_id"].isin(cases["case_id"])]
+        cases = pd.DataFrame(columns=[*CASES.column_names, "rule_weights", "outlier_flagged"])
+    if outliers is None or outliers.empty:
+        cases["outlier_score"] = pd.Series([None] * len(cases), dtype="float64")
+        return cases, members
+    o = outliers.copy()
+    o["flagged"] = o["flagged"].astype(bool) if "flagged" in o else True
+    o["ekey"] = [entity_key(t, e) for t, e in zip(o["entity_type"], o["entity_id"], strict=True)]
+    named = members[members["role"] != "involved"]
+    named_keys = {entity_key(t, e): c for c, t, e in zip(named["case_id"], named["entity_type"], named["entity_id"],
+                                                        strict=True)}
+    o = o[o["flagged"] | o["ekey"].isin(named_keys)]
+    # One row per entity: its highest score; of equal scores the first programme.
+    o = o.sort_values(["outlier_score", "ekey", "program", "explanation"], ascending=[False, True, True, True],
+                      kind="stable").drop_duplicates("ekey")
+    o["case_id"] = o["ekey"].map(named_keys)
+    ruled = o[o["case_id"].notna()].sort_values(["case_id", "flagged", "outlier_score"], ascending=[True, False, False],
+                                                 kind="stable").drop_duplicates("case_id").set_index("case_id")
+    cases = cases.copy()
+    if not cases.empty:
+        cid = cases["case_id"]
+        cases["outlier_score"] = cid.map(ruled["outlier_score"]).astype("float64")
+        flagged = {c: bool(f) for c, f in ruled["flagged"].items()}
+        cases["outlier_flagged"] = [flagged.get(c, False) for c in cid]
+        said = {c: (en, zh) for c, en, zh, f in zip(ruled.index, ruled["explanation"], ruled["explanation_zh"],
+                                                    ruled["flagged"], strict=True) if f and isinstance(en, str)}
+        cases["summary"] = [s + " Also statistically unusual: " + said[c][0] if c in said else s
+                            for c, s in zip(cid, cases["summary"], strict=True)]
+        cases["summary_zh"] = [s + " 统计上亦异常：" + said[c][1] if c in said else s
+                               for c, s in zip(cid, cases["summary_zh"], strict=True)]
+    new = o[o["case_id"].isna() & o["flagged"]].copy()
+    if new.empty:
+        return cases, members
+    new["case_id"] = [case_id(k, year, key) for k in new["ekey"]]
+    # No rule says what is wrong, so no money is stated at risk (issue 22: an outlier's "amount"
+    # is the money involved, not a loss).
     stat = pd.DataFrame({
         "year": year, "case_id": new["case_id"], "entity_type": new["entity_type"], "entity_id": new["entity_id"],
-        "program": new["program"], "rule_ids": "", "outlier_score": new["outlier_score"],
-        "amount_at_risk": new.get("amount_at_risk", 0.0), "summary": new["explanation"],
-        "summary_zh": new["explanation_zh"], "level": "", "levels": [[] for _ in range(len(new))], "signals": 0,
+        "program": new["program"], "rule_ids": "", "outlier_score": new["outlier_score"], "outlier_flagged": True,
+        "amount_at_risk": 0.0, "summary": new["explanation"], "summary_zh": new["explanation_zh"],
+        "level": STATISTICAL, "rule_weights": [[] for _ in range(len(new))], "weights": "", "signals": 0,
         "programs": new["program"],
     })
-    has_expl = merged["explanation"].notna() & merged["outlier_score"].notna()
-    merged.loc[has_expl, "summary"] = merged.loc[has_expl, "summary"] + " Also statistically unusual: " + merged.loc[has_expl, "explanation"]
-    merged.loc[has_expl, "summary_zh"] = merged.loc[has_expl, "summary_zh"] + " 统计上亦异常：" + merged.loc[has_expl, "explanation_zh"]
-    merged = merged.drop(columns=["explanation", "explanation_zh"])
-    return pd.concat([merged, stat], ignore_index=True) if not stat.empty else merged
+    stat_members = pd.DataFrame({"case_id": new["case_id"], "entity_type": new["entity_type"],
+                                 "entity_id": new["entity_id"], "role": "primary"})[MEMBER_COLUMNS]
+    cases = pd.concat([cases, stat], ignore_index=True) if not cases.empty else stat
+    return cases, pd.concat([members, stat_members], ignore_index=True)
+
+
+def _with_members(cases: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    if cases.empty:
+        return cases
+    cases = cases.copy()
+    listed = members.groupby("case_id", sort=False).apply(
+        lambda g: ";".join(f"{t}:{e}" for t, e in zip(g["entity_type"], g["entity_id"], strict=True)),
+        include_groups=False)
+    counts = members.groupby("case_id", sort=False).size()
+    cases["entities"] = cases["case_id"].map(listed).fillna("")
+    cases["n_entities"] = cases["case_id"].map(counts).fillna(0).astype(int)
+    return cases

@@ -45,12 +45,13 @@ def latest_reviews(con) -> pd.DataFrame:
     ).df()
 
 
-def annotate(cases: pd.DataFrame, hits: pd.DataFrame, previous: pd.DataFrame, reviews: pd.DataFrame,
-             cleared_factor: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(active cases with status/review columns re-ranked, resolved cases of the previous run)."""
+def annotate(cases: pd.DataFrame, hits: pd.DataFrame, previous: pd.DataFrame, reviews: pd.DataFrame) -> pd.DataFrame:
+    """`cases` with evidence_fingerprint, status (new / recurring against the previous run of the
+    year), review_status and review_note (the latest review; "evidence changed since review"
+    where the evidence is not what the review saw). Ranking is cases/build.py's, once."""
     cases = cases.copy()
     fps = fingerprints(hits)
-    cases["evidence_fingerprint"] = cases["case_id"].map(fps).fillna("")
+    cases["evidence_fingerprint"] = [fps.get(c, "") for c in cases["case_id"]]
     seen = set(previous["case_id"]) if not previous.empty else set()
     cases["status"] = ["recurring" if c in seen else "new" for c in cases["case_id"]]
     review = reviews.set_index("case_id") if not reviews.empty else pd.DataFrame()
@@ -58,21 +59,34 @@ def annotate(cases: pd.DataFrame, hits: pd.DataFrame, previous: pd.DataFrame, re
     for cid, fp in zip(cases["case_id"], cases["evidence_fingerprint"], strict=True):
         if cid in review.index:
             r = review.loc[cid]
-            changed = r["evidence_fingerprint"] != fp
             statuses.append(r["status"])
-            notes.append("evidence changed since review" if changed else "")
+            notes.append("evidence changed since review" if r["evidence_fingerprint"] != fp else "")
         else:
             statuses.append("")
             notes.append("")
     cases["review_status"] = statuses
     cases["review_note"] = notes
-    sink = (cases["review_status"] == "cleared") & (cases["review_note"] == "")
-    cases.loc[sink, "risk_score"] = (cases.loc[sink, "risk_score"] * cleared_factor).round(1)
-    cases = cases.sort_values(["risk_score", "amount_at_risk", "case_id"], ascending=[False, False, True])
-    cases["rank"] = range(1, len(cases) + 1)
-    resolved_ids = sorted(seen - set(cases["case_id"]))
-    resolved = pd.DataFrame({"case_id": resolved_ids})
-    return cases.reset_index(drop=True), resolved
+    return cases
+
+
+def resolved_cases(previous: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    """The case_ids of the previous run of the year that this run no longer lists."""
+    seen = set(previous["case_id"]) if not previous.empty else set()
+    return pd.DataFrame({"case_id": sorted(seen - set(cases["case_id"]))})
+
+
+def rule_review_counts(con) -> pd.DataFrame:
+    """Per rule: cases whose latest review confirmed or cleared (refuted) it, for the rule weights."""
+    return con.execute(
+        """WITH latest AS (
+            SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY case_id ORDER BY reviewed_at DESC) AS n
+                           FROM fw_reviews) WHERE n = 1)
+        SELECT rule_id, count(*) FILTER (WHERE status = 'confirmed') AS confirmed,
+               count(*) FILTER (WHERE status = 'cleared') AS refuted
+        FROM (SELECT unnest(string_split(rule_ids, ';')) AS rule_id, status FROM latest
+              WHERE rule_ids IS NOT NULL AND rule_ids <> '')
+        GROUP BY rule_id ORDER BY rule_id"""
+    ).df()
 
 
 def record_review(con, case_id: str, status: str, note: str, recovered, author: str) -> dict:

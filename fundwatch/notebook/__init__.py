@@ -19,6 +19,22 @@ from fundwatch.notebook.mask import masked
 from fundwatch.notebook.plots import plot_overview, plot_rules, plot_scores, plot_townships
 from fundwatch.notebook.rulebook import RuleBook, TryResult
 
+
+def _show_scan_results_as_html() -> None:
+    """A ScanResult displays as a card in Jupyter (the result itself knows nothing of notebooks)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        from fundwatch.scan import ScanResult
+
+        shell.display_formatter.formatters["text/html"].for_type(ScanResult, scan_result_html)
+
+
+_show_scan_results_as_html()
+
 __all__ = [
     "CaseExplanation",
     "RuleBook",

@@ -111,7 +111,25 @@ def hits_frame(rule, result: pd.DataFrame) -> pd.DataFrame:
     return out[HIT_COLUMNS].sort_values(["entity_id", "year", "evidence"], kind="stable", ignore_index=True)
 
 
-MIN_HITS_FOR_MIS_TUNED = 3  # one or two hits among a handful of agencies is not a tuning problem
+CONFIDENCE_Z = 1.96  # 95%: how sure a share must be before a rule is called mis-tuned
+
+
+def wilson_lower(hits: int, population: int, z: float = CONFIDENCE_Z) -> float:
+    """The lower end of the Wilson score interval of hits / population: the share a rule fires on
+    at the least, allowing for chance. One hit among four agencies is 25%, but its lower end
+    (4.6%) is not a tuning problem; 300 hits among 1,000 is (27%)."""
+    if population <= 0:
+        return 0.0
+    p = hits / population
+    z2 = z * z
+    centre = p + z2 / (2 * population)
+    margin = z * ((p * (1 - p) + z2 / (4 * population)) / population) ** 0.5
+    return max(0.0, (centre - margin) / (1 + z2 / population))
+
+
+def is_mis_tuned(hits: int, population: int | None, share_limit: float) -> bool:
+    """Called out when the share it fires on is above `share_limit` with 95% confidence."""
+    return bool(population) and wilson_lower(hits, population) > share_limit
 
 
 def run_rule(engine, rule, tree, year: int, params: dict, present: set[str] | None = None) -> pd.DataFrame:
@@ -179,7 +197,7 @@ def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None,
         outcome.population = pop
         if pop:
             outcome.share = n / pop
-            outcome.mis_tuned = outcome.share > share_limit and n >= MIN_HITS_FOR_MIS_TUNED
+            outcome.mis_tuned = is_mis_tuned(n, pop, share_limit)
         outcomes[i] = outcome
         frames.append(hits)
     frames = [f for f in frames if not f.empty]

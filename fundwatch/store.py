@@ -1,0 +1,96 @@
+"""The run store: what scans record in the workspace, and what the next scan reads back.
+
+Runs, their cases, hits and the entities each case names (contract/outputs.py declares the
+tables); analysts' reviews (cases/history.py writes them). A run is published in one
+transaction: a crash leaves the previous runs as they were.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from fundwatch.cases import history
+from fundwatch.contract.outputs import CASE_ENTITIES, CASES, HITS, OUTPUT_TABLES, ensure
+
+
+class RunStore:
+    """Runs in a workspace's DuckDB connection."""
+
+    def __init__(self, con):
+        self.con = con
+
+    def ensure_schema(self) -> None:
+        for table in OUTPUT_TABLES:
+            ensure(self.con, table)
+
+    # --- read by a scan ------------------------------------------------------------------
+    def previous_cases(self, year: int) -> pd.DataFrame:
+        return history.previous_cases(self.con, year)
+
+    def latest_reviews(self) -> pd.DataFrame:
+        return history.latest_reviews(self.con)
+
+    def rule_review_counts(self) -> pd.DataFrame:
+        return history.rule_review_counts(self.con)
+
+    def history(self) -> pd.DataFrame:
+        return history.history_frame(self.con)
+
+    def inputs(self, present: set[str]) -> dict[str, dict]:
+        """The loaded version of each table in `present`: hash, load, source, rows, quarantined."""
+        return {
+            name: {"content_hash": h, "load_id": lid, "source": src, "rows": rows, "quarantined": q}
+            for name, h, lid, src, rows, q in self.con.execute(
+                "SELECT table_name, content_hash, load_id, source, rows_loaded, rows_quarantined FROM fw_table_versions"
+            ).fetchall() if name in present
+        }
+
+    # --- written by a scan -----------------------------------------------------------------
+    def record(self, result) -> None:
+        """Publish `result` (a ScanResult) in one transaction."""
+        con = self.con
+        run = result.run
+        frames = [(CASES, result.cases), (HITS, result.hits[result.hits["case_id"].notna()] if not result.hits.empty
+                                          else result.hits), (CASE_ENTITIES, result.members)]
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("INSERT INTO fw_runs (run_id, year, started_at, finished_at, rules_version, fundwatch_version, "
+                        "n_cases, run_json) VALUES (?, ?, ?, now(), ?, ?, ?, ?)",
+                        [result.run_id, result.year, run["started_at"], run["rules_version"],
+                         run["fundwatch_version"], len(result.cases), json.dumps(run, default=str)])
+            for table, frame in frames:
+                self._insert(table, frame, result.run_id)
+            if not result.resolved.empty:
+                self._carry_resolved(result)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def _insert(self, table, frame: pd.DataFrame, run_id: str) -> None:
+        if frame is None or frame.empty:
+            return
+        cols = table.column_names
+        name = f"_fw_new_{table.name}"
+        self.con.register(name, frame.reindex(columns=cols))
+        try:
+            self.con.execute(f"INSERT INTO {table.name} (run_id, {', '.join(cols)}) "
+                             f"SELECT ?, {', '.join(cols)} FROM {name}", [run_id])
+        finally:
+            self.con.unregister(name)
+
+    def _carry_resolved(self, result) -> None:
+        """A resolved case keeps its last description, marked resolved in this run and unranked."""
+        kept = ", ".join(c for c in CASES.column_names if c not in ("rank", "status"))
+        self.con.register("_fw_resolved", result.resolved)
+        try:
+            self.con.execute(
+                f"""INSERT INTO fw_cases (run_id, status, {kept}) SELECT ?, 'resolved', {kept} FROM fw_cases
+                WHERE case_id IN (SELECT case_id FROM _fw_resolved)
+                  AND run_id = (SELECT run_id FROM fw_runs WHERE year = ? AND run_id <> ?
+                                ORDER BY started_at DESC, run_id DESC LIMIT 1)""",
+                [result.run_id, result.year, result.run_id])
+        finally:
+            self.con.unregister("_fw_resolved")
