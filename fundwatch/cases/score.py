@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 from fundwatch.errors import ConfigError
 
 _MAPPINGS = ("level_weights", "status_weights")
-_UNBOUNDED = ("amount_cap", "review_prior_strength", "stand_out_z")
+_UNBOUNDED = ("amount_cap", "review_prior_strength", "stand_out_z", "stand_out_ratio")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Scoring:
     full_weight_rate: float = 0.01  # a hit this rare (or rarer) among the rule's population carries full weight
     review_prior_strength: float = 4.0  # reviews needed before they outweigh the level's prior
     stand_out_z: float = 3.5  # a mis-tuned rule's hit is listed only this far out (modified z-score)
+    stand_out_ratio: float = 0.5  # ... and this much further than the typical hit
 
     @classmethod
     def from_config(cls, section: dict, where: str = "config") -> Scoring:

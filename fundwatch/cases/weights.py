@@ -18,9 +18,11 @@ A rule is called mis-tuned when its share of the population is above `mis_tuned_
 confidence (the Wilson interval's lower end: rules/runner.py). When that lower end is above
 twice the share, most of its hits cannot be real abuses (at most half of them could be, if
 abuse were as common as the share allows): such a rule lists only the hits whose measure stands
-out from the rest (a modified z-score above `stand_out_z`) and folds the others into one
-rule-level finding (`RuleFinding`) instead of flooding the list. A rule with a few hits among a
-few entities (2 of 11 agencies) is called out, never folded.
+out from the rest (a modified z-score above `stand_out_z`, and at least `stand_out_ratio` further
+than the typical hit: 53 days where most are 35) and folds the others into one
+rule-level finding (`RuleFinding`) instead of flooding the list. Folding needs a population of
+at least 1 / mis_tuned_share entities (20 at 5%: below that, the share allows less than one
+abuse and says nothing): a rule with 2 hits among 11 agencies is called out, never folded.
 """
 
 from __future__ import annotations
@@ -126,6 +128,20 @@ def modified_z(x: np.ndarray, worse: str) -> np.ndarray:
     return z
 
 
+def standing_out(x: np.ndarray, worse: str, scoring: Scoring) -> np.ndarray:
+    """Far from the bulk of the rule's hits both statistically (modified z) and materially (a
+    ratio to the typical value): on a tight cluster, a hit 4 days beyond 35 is not news."""
+    z = modified_z(x, worse) > scoring.stand_out_z
+    ok = ~np.isnan(x)
+    if not ok.any():
+        return z
+    med = float(np.median(x[ok]))
+    if med > 0:
+        far = x >= med * (1 + scoring.stand_out_ratio) if worse == "higher" else x <= med * (1 - scoring.stand_out_ratio)
+        z &= np.nan_to_num(far, nan=False).astype(bool)
+    return z
+
+
 def rule_weights(ruleset, outcomes, reviews: pd.DataFrame | None, scoring: Scoring,
                  mis_tuned_share: float = 0.05) -> dict[str, RuleWeight]:
     """One RuleWeight per rule that ran. `reviews`: rule_id, confirmed, refuted (may be empty)."""
@@ -142,7 +158,8 @@ def rule_weights(ruleset, outcomes, reviews: pd.DataFrame | None, scoring: Scori
         k = scoring.review_prior_strength
         precision = (confirmed + k * prior) / (confirmed + refuted + k) if confirmed + refuted + k > 0 else prior
         base = (o.hits + 0.5) / (o.population + 1) if o.population else None
-        fold = bool(o.population) and wilson_lower(o.hits, o.population) > FOLD_FACTOR * mis_tuned_share
+        fold = (bool(o.population) and o.population * mis_tuned_share >= 1
+                and wilson_lower(o.hits, o.population) > FOLD_FACTOR * mis_tuned_share)
         out[rule.id] = RuleWeight(rule.id, rule.level, rule.status, prior, precision, confirmed, refuted,
                                   scoring.status_weights.get(rule.status, 1.0), base, bool(o.mis_tuned), fold)
     return out
@@ -177,7 +194,7 @@ def weigh_hits(hits: pd.DataFrame, ruleset, weights: dict[str, RuleWeight], outc
         info = information(w.base_rate * q, scoring.full_weight_rate) if w.base_rate is not None else np.ones(n)
         hits.loc[idx, "weight"] = np.round(w.weight * info, 4)
         if w.fold:
-            stands_out = modified_z(x, measure.worse) > scoring.stand_out_z if measure else np.zeros(n, dtype=bool)
+            stands_out = standing_out(x, measure.worse, scoring) if measure else np.zeros(n, dtype=bool)
             hits.loc[idx, "folded"] = ~stands_out
             findings.append(_finding(rule, by_outcome[rule_id], x, int(stands_out.sum()), config_params(rule)))
     return hits, findings
