@@ -192,8 +192,15 @@ def run_rules(engine, ruleset, year: int, present: set[str], config, rules=None,
             outcomes[i] = RuleOutcome(rule.id, "error", message=error, seconds=seconds)
             continue
         n = hits["entity_id"].nunique()
-        outcome = RuleOutcome(rule.id, "found" if n else "clean", hits=n, seconds=seconds)
         pop = populations[(rule.program, rule.entity_type)]
+        if pop == 0 and n:
+            # No record of the year in the programme's ledger: what a registry's open spans say of
+            # it ("still registered, still employed") is extrapolation, not a finding.
+            hits, n = hits.iloc[0:0], 0
+            message = "no ledger record of the year: registry spans alone were not judged"
+        else:
+            message = ""
+        outcome = RuleOutcome(rule.id, "found" if n else "clean", hits=n, seconds=seconds, message=message)
         outcome.population = pop
         if pop:
             outcome.share = n / pop
