@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from fundwatch.calibrate.spec import check_calibration
 from fundwatch.errors import RuleError
 from fundwatch.rules.engines import check_overrides
 from fundwatch.rules.model import Rule, parse_rule
@@ -80,6 +81,7 @@ def parse_rule_text(text: str, path: Path) -> tuple[Rule, object]:
             raise RuleError(path, f"summary.{lang}", "; ".join(problems))
     check_overrides(rule, tree)
     check_finding_columns(rule, output_columns(tree))
+    check_calibration(rule)  # the `calibrate:` blocks of its params (fundwatch/calibrate/spec.py)
     return rule, tree
 
 
