@@ -39,6 +39,7 @@ layered by file only (a later file's key wins).
 from __future__ import annotations
 
 import math
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -285,7 +286,7 @@ def _target(path: Path, item: str, profiles_dir: Path) -> tuple[Path, bool]:
             raise ConfigError(f"{path}: extends: profile {name!r} not found in {profiles_dir} "
                               f"(profiles there: {', '.join(known) or 'none'})")
         return target, True
-    target = (path.parent / item)
+    target = Path(os.path.normpath(path.parent / item))  # province.toml, not county/../province.toml
     if not target.is_file():
         raise ConfigError(f"{path}: extends: {item!r}: no such file {target}")
     return target, False

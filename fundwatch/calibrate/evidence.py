@@ -34,7 +34,7 @@ def histogram(values: pd.Series, counts: pd.Series, unit: str = "", what: str = 
         start = math.floor(lo / width) * width
         frame["bin"] = ((frame["v"] - start) // width).astype(int)
         groups = frame.groupby("bin")["n"].sum()
-        rows = [(f"{_label(start + b * width)}-{_label(start + (b + 1) * width)}", n) for b, n in groups.items()]
+        rows = [(f"{_label(start + b * width)} to {_label(start + (b + 1) * width)}", n) for b, n in groups.items()]
     else:
         groups = frame.groupby("v")["n"].sum()
         rows = [(_label(v), n) for v, n in groups.items()]
