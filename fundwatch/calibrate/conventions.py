@@ -84,7 +84,8 @@ def conventions(hits: pd.DataFrame, rule, current=None, min_hits: int = MIN_HITS
         return []
     who = PLURAL.get(rule.entity_type, rule.entity_type)
     span = toml_value(low) if low == high else f"{toml_value(low)}-{toml_value(high)}"
-    entities = mine.loc[values.index, "entity_id"].nunique() if "entity_id" in mine.columns else count
+    members = values[(values >= low) & (values <= high)].index
+    entities = mine.loc[members, "entity_id"].nunique() if "entity_id" in mine.columns else count
     why = (f"likely county convention: {count} of {len(values)} hits ({entities} {who}) have "
            f"{measure.column} = {span}; set [params.\"{rule.id}\"] {measure.param} = {toml_value(value)}")
     lines = evidence.histogram(values, pd.Series(1, index=values.index), "", "hits")
