@@ -96,7 +96,7 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
     from fundwatch.report.outputs import case_table, write_outputs
     from fundwatch.rules import load_rules
 
-    config = load_config(config_path)
+    config = load_config(config_path, rules_dir)  # profiles: the rules folder in use
     ruleset = load_rules(rules_dir)
     for err in ruleset.errors:
         log.emit(f"broken rule file, not run: {err}", level="warning", event="rule_error")

@@ -83,6 +83,6 @@ def propose_rule(engine, rule, year: int, current: dict) -> list[Proposal]:
         if value is not None:
             values[spec.param] = value  # the next blocks are measured against it
         if spec.evidence is not None:
-            lines += evidence.table(engine.query(render(spec.evidence, values)))
+            lines += ([f"{spec.shows}:"] if spec.shows else []) + evidence.table(engine.query(render(spec.evidence, values)))
         out.append(Proposal(rule.id, spec.param, value, current[spec.param], why, lines))
     return out

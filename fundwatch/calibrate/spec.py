@@ -21,6 +21,7 @@
           counts: household-months
           evidence: |         # optional: a small table shown with the proposal
             SELECT ...
+          shows: what that table shows, in words
 
 The SQL is rendered as rule SQL is (fundwatch/rules/render.py): placeholders are the rule's
 parameters (with the values proposed so far for this county) and :year, bound as literals.
@@ -40,7 +41,7 @@ from fundwatch.rules.render import SCAN_PARAMS, bind, contract_schema, output_co
 
 PROPOSE = ("mode", "quantile", "max")
 KEYS = {"says", "query", "propose", "min_count", "min_share", "band", "q", "plus", "round", "clamp", "only",
-        "unit", "counts", "evidence"}
+        "unit", "counts", "evidence", "shows"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class CalibrateSpec:
     unit: str = ""
     counts: str = "observations"
     evidence: exp.Expression | None = None
+    shows: str = ""
 
 
 def _need(ok: bool, rule, where: str, message: str) -> None:
@@ -117,7 +119,7 @@ def parse_spec(rule, name: str, raw: dict) -> CalibrateSpec:
     _need(raw.get("only") in (None, "higher", "lower"), rule, where + ".only", "must be higher or lower")
     _need(rule.params[name].type in ("int", "number", "money"), rule, where,
           f"can only propose numbers, and {name} is a {rule.params[name].type}")
-    for key in ("unit", "counts"):
+    for key in ("unit", "counts", "shows"):
         _need(isinstance(raw.get(key, ""), str), rule, f"{where}.{key}", "must be text")
     evidence = raw.get("evidence")
     return CalibrateSpec(
@@ -126,6 +128,7 @@ def parse_spec(rule, name: str, raw: dict) -> CalibrateSpec:
         float(raw.get("q", 0.5)), float(raw.get("plus", 0)), raw.get("round"), _pair(raw.get("clamp"), rule, where + ".clamp"),
         raw.get("only"), raw.get("unit", ""), raw.get("counts", "observations"),
         _check_sql(rule, evidence, where + ".evidence", ()) if evidence is not None else None,
+        raw.get("shows", "").strip(),
     )
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import yaml
 
-from fundwatch.calibrate.spec import check_calibration
 from fundwatch.errors import RuleError
 from fundwatch.rules.engines import check_overrides
 from fundwatch.rules.model import Rule, parse_rule
@@ -81,7 +80,9 @@ def parse_rule_text(text: str, path: Path) -> tuple[Rule, object]:
             raise RuleError(path, f"summary.{lang}", "; ".join(problems))
     check_overrides(rule, tree)
     check_finding_columns(rule, output_columns(tree))
-    check_calibration(rule)  # the `calibrate:` blocks of its params (fundwatch/calibrate/spec.py)
+    from fundwatch.calibrate.spec import check_calibration  # here: spec.py imports fundwatch.rules
+
+    check_calibration(rule)  # the `calibrate:` blocks of its params
     return rule, tree
 
 
