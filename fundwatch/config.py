@@ -235,10 +235,11 @@ def _check_params(path: Path, section: str, params) -> dict:
     return params
 
 
-def _scoped(path: Path, prefix: str, table, allowed: set[str]) -> dict:
+def _scoped(path: Path, prefix: str, table, allowed: set[str] | None = None) -> dict:
+    """`table` if it is a TOML table holding only `allowed` keys (None: any key)."""
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {prefix} must be a table")
-    unknown = set(table) - allowed
+    unknown = set(table) - allowed if allowed is not None else set()
     if unknown:
         raise ConfigError(f"{path}: {prefix}.{sorted(unknown)[0]}: unknown key; expected {', '.join(sorted(allowed))}")
     return table
@@ -248,7 +249,7 @@ def _file_layers(path: Path, data: dict, rank: int) -> list[Layer]:
     layers = [Layer(str(path), "params", _check_params(path, "params", data.get("params", {})), rank)]
 
     def years(prefix: str, table, county):
-        for key, inner in _scoped(path, prefix, table, set(table) if isinstance(table, dict) else set()).items():
+        for key, inner in _scoped(path, prefix, table).items():
             if not _YEAR.fullmatch(key):
                 raise ConfigError(f"{path}: {prefix}.{key}: a year key must be a year, e.g. {prefix}.2024")
             inner = _scoped(path, f"{prefix}.{key}", inner, {"params"})
@@ -256,7 +257,7 @@ def _file_layers(path: Path, data: dict, rank: int) -> list[Layer]:
             layers.append(Layer(str(path), section, _check_params(path, section, inner.get("params", {})), rank,
                                 county, int(key)))
 
-    for code, inner in _scoped(path, "county", data.get("county", {}), set(data.get("county", {}))).items():
+    for code, inner in _scoped(path, "county", data.get("county", {})).items():
         if not _COUNTY.fullmatch(code):
             raise ConfigError(f"{path}: county.\"{code}\": a county key must be a region-code prefix of 2-12 digits")
         prefix = f'county."{code}"'

@@ -180,6 +180,8 @@ def test_resolved_value_is_the_nearest_layers(tmp_path_factory, files, year, cou
     ('extends = ["profile:nosuch"]\n', "extends", "profile 'nosuch' not found"),
     ('extends = ["missing.toml"]\n', "extends", "no such file"),
     ("[weird]\nx = 1\n", "unknown section", "weird"),
+    ("county = 5\n", "county", "must be a table"),
+    ('[county."411522".scan]\nx = 1\n', 'county."411522".scan', "unknown key"),
 ])
 def test_errors_name_file_and_key(tmp_path, rules_dir, text, key, message):
     cfg = write(tmp_path / "county.toml", text)
