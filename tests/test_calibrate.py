@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fundwatch.calibrate.conventions import conventions
+from fundwatch.calibrate.conventions import conventions, conventions_of_run
 from fundwatch.calibrate.run import calibrate
 from fundwatch.calibrate.writer import write_toml
 from fundwatch.cli import main
@@ -180,6 +180,9 @@ def test_conventions_finds_the_classified_allowance_among_the_hits(loaded, measu
     assert p.config_line == '[params."dibao.over_standard"] tolerance = 30'
     # Already tolerated: nothing to propose; the real over-payments alone are no convention.
     assert conventions(hits, measured_rules[RULE], current=30) == []
+    assert [p.value for p in conventions_of_run(hits, measured_rules, config)] == [30]
+    tolerated = Config(params={RULE: {"urban_standard": 780, "rural_standard": 620, "tolerance": 30}})
+    assert conventions_of_run(hits, measured_rules, tolerated) == []
     real = hits[hits["entity_id"].isin(set(REAL))]
     assert conventions(real, measured_rules[RULE]) == []
 

@@ -90,3 +90,14 @@ def conventions(hits: pd.DataFrame, rule, current=None, min_hits: int = MIN_HITS
            f"{measure.column} = {span}; set [params.\"{rule.id}\"] {measure.param} = {toml_value(value)}")
     lines = evidence.histogram(values, pd.Series(1, index=values.index), "", "hits")
     return [Proposal(rule.id, measure.param, value, now, why, lines, kind="convention")]
+
+
+def conventions_of_run(hits: pd.DataFrame, rules, config, skip=frozenset()) -> list[Proposal]:
+    """Conventions among a run's hits for every rule in `rules` that declares a measure,
+    judged against the values `config` puts in force; `skip` holds (rule id, param) pairs
+    already settled. For the scan: `conventions_of_run(result.hits, ruleset, config)`."""
+    out = []
+    for rule in rules:
+        if rule.measure and rule.measure.param and (rule.id, rule.measure.param) not in skip:
+            out += conventions(hits, rule, current=config.rule_params(rule)[rule.measure.param])
+    return out

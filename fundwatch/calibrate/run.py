@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fundwatch.calibrate.conventions import conventions
+from fundwatch.calibrate.conventions import conventions_of_run
 from fundwatch.calibrate.county import county_code
 from fundwatch.calibrate.firing import Firing, firing
 from fundwatch.calibrate.proposal import Proposal
@@ -69,8 +69,5 @@ def calibrate(ws, year: int, *, config: Config | None = None, ruleset=None, pres
     for f in result.firing:
         f.share_after = shares.get(f.rule_id)
     taken = {(p.rule_id, p.param) for p in result.changed}
-    for rule in again:
-        if rule.measure and (rule.id, rule.measure.param) not in taken:
-            now = proposed.rule_params(rule).get(rule.measure.param) if rule.measure.param else None
-            result.proposals += conventions(hits, rule, current=now)
+    result.proposals += conventions_of_run(hits, again, proposed, skip=taken)
     return result
