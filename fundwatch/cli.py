@@ -96,7 +96,7 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
     from fundwatch.report.outputs import case_table, write_outputs
     from fundwatch.rules import load_rules
 
-    config = load_config(config_path)
+    config = load_config(config_path, rules_dir)  # profiles: the rules folder in use
     ruleset = load_rules(rules_dir)
     for err in ruleset.errors:
         log.emit(f"broken rule file, not run: {err}", level="warning", event="rule_error")
@@ -373,6 +373,69 @@ def contract():
     from fundwatch.contract.docs import contract_markdown
 
     click.echo(contract_markdown())
+
+
+@cli.command("calibrate")
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="The county's export folder.")
+@click.option("--year", type=int, required=True, help="The year to calibrate for.")
+@click.option("--write", "write_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the proposals as a fundwatch.toml here [default: print them only].")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), help="Extra header aliases (TOML or YAML).")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              help="The configuration to start from; the written file extends it.")
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False), help="Rules folder.")
+@click.option("--county", help="Region code the configuration is resolved for [default: the data's county].")
+def calibrate_command(data_dir, year, write_path, mapping, config_path, rules_dir, county):
+    """Propose a county's fundwatch.toml from its own data, with the evidence."""
+    from fundwatch.calibrate.run import calibrate
+    from fundwatch.calibrate.writer import write_toml
+    from fundwatch.config import load_config
+    from fundwatch.rules import load_rules
+    from fundwatch.workspace import Workspace
+
+    ruleset = load_rules(rules_dir)
+    config = load_config(config_path, rules_dir) if config_path else None
+    with Workspace() as ws:  # in memory: calibration leaves the analyst's workspace alone
+        _emit_load_report(ws.load(data_dir, mapping=mapping, progress=log.emit))
+        result = calibrate(ws, year, config=config, ruleset=ruleset, county=county, data=str(data_dir))
+    click.echo(result.format())
+    if write_path is not None:
+        write_toml(result, write_path, base=config_path)
+        load_config(write_path, rules_dir).validate_against(ruleset)  # what was written must load
+        click.echo(f"\nwrote {write_path}: {len(result.changed)} value(s); scan with --config {write_path}")
+
+
+@cli.group("config")
+def config_group():
+    """The county configuration (fundwatch.toml and the files it extends)."""
+
+
+@config_group.command("show")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              help="County configuration [default: ./fundwatch.toml if present].")
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False), help="Rules folder.")
+@click.option("--year", type=int, help="Resolve the year sections of this year.")
+@click.option("--county", help="Resolve the county sections matching this region code.")
+@click.option("--rule", "rule_ids", multiple=True, help="Only this rule (repeatable).")
+def config_show(config_path, rules_dir, year, county, rule_ids):
+    """Print every rule parameter's value and where it comes from."""
+    from fundwatch.config import load_config
+    from fundwatch.rules import load_rules
+
+    ruleset = load_rules(rules_dir)
+    config = load_config(config_path, rules_dir)
+    config.validate_against(ruleset)
+    config = config.resolve(year=year, county=county)
+    unknown = [r for r in rule_ids if r not in ruleset.rules]
+    if unknown:
+        raise FundwatchError(f"unknown rule id(s): {', '.join(unknown)} (see `fundwatch rules list`)")
+    click.echo(f"files (lowest first): {', '.join(config.files) or 'none, rule defaults only'}")
+    click.echo(f"for year {year if year is not None else '(any)'}, county {county or '(any)'}")
+    for rule in ruleset.select(list(rule_ids) or None):
+        if rule.params:
+            click.echo(f"\n{rule.id}")
+            click.echo("\n".join(s.format() for s in config.explain(rule)))
 
 
 def main(argv=None) -> int:

@@ -80,6 +80,9 @@ def parse_rule_text(text: str, path: Path) -> tuple[Rule, object]:
             raise RuleError(path, f"summary.{lang}", "; ".join(problems))
     check_overrides(rule, tree)
     check_finding_columns(rule, output_columns(tree))
+    from fundwatch.calibrate.spec import check_calibration  # here: spec.py imports fundwatch.rules
+
+    check_calibration(rule)  # the `calibrate:` blocks of its params
     return rule, tree
 
 
