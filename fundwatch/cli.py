@@ -115,6 +115,7 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
                              on_load=_emit_load_report)
     paths = write_outputs(result, outdir, lang=lang, unmask=unmask)
     _print_outcomes(result)
+    _print_findings(result)
     table = case_table(result, lang, unmask=False, top=top)
     click.echo(f"\n{len(result.cases)} cases for {year} (run {result.run_id}); top {len(table)}:")
     if not table.empty:
@@ -166,6 +167,15 @@ def _emit_load_report(report) -> None:
     tables (a rule or feature set run again alone, say), and shown even if the scan fails.
     Through the log: masked, and one JSON record with --log-format json."""
     log.emit(report.format(), event="load_report")
+
+
+def _print_findings(result) -> None:
+    """A mis-tuned rule's finding once, and the likely county conventions with their config line."""
+    for f in result.rule_findings:
+        log.emit(f"  {f.rule_id}: {f.message}", event="rule_finding", level="warning", rule_id=f.rule_id)
+    for c in result.conventions:
+        log.emit(f"likely county convention: {c.why}; set {c.config_line}", event="convention", level="warning",
+                 rule_id=c.rule_id)
 
 
 def _print_outcomes(result) -> None:

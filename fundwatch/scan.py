@@ -33,7 +33,9 @@ class ScanResult:
     """What a scan found. `cases` and `hits` are pandas DataFrames, best case first.
 
     `members` lists every entity each case names; `rule_findings` the mis-tuned rules, each
-    reported once, and `folded_hits` their hits that were not listed as cases."""
+    reported once, and `folded_hits` their hits that were not listed as cases; `conventions`
+    the systematic patterns among hits that look like a county convention, each with the config
+    line that would set it."""
 
     run_id: str
     year: int
@@ -47,6 +49,7 @@ class ScanResult:
     members: pd.DataFrame = field(default_factory=pd.DataFrame)
     rule_findings: list[RuleFinding] = field(default_factory=list)
     folded_hits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    conventions: list = field(default_factory=list)  # likely county conventions (calibrate.Proposal)
 
     @property
     def outcome_frame(self) -> pd.DataFrame:
@@ -113,14 +116,18 @@ class Scan:
         if not self.present:  # every rule would be skipped and the empty case list read as a clean year
             raise FundwatchError(f"nothing to scan for {year}: no input table is loaded. Load a folder first "
                                  "(fundwatch load DIR, or scan --data DIR; ws.load(DIR) in Python).")
-        self.config.validate_against(self.ruleset)
-        scoring = Scoring.from_config(self.config.scoring, self.config.path or "config")
+        from fundwatch.calibrate.county import county_code
+
+        # The values in force for this year and this county's data (province > county > year layers).
+        config = self.config.resolve(year=year, county=county_code(self.engine, self.present))
+        config.validate_against(self.ruleset)
+        scoring = Scoring.from_config(config.scoring, config.path or "config")
         started_at, t0, timings = datetime.now(), time.monotonic(), {}
         say = progress or (lambda _msg: None)
 
         say(f"running {len(self.ruleset)} rules for {year}")
         t = time.monotonic()
-        raw_hits, outcomes = run_rules(self.engine, self.ruleset, year, self.present, self.config,
+        raw_hits, outcomes = run_rules(self.engine, self.ruleset, year, self.present, config,
                                        rules=self.ruleset.select(rule_ids))
         timings["rules"] = time.monotonic() - t
 
@@ -130,14 +137,14 @@ class Scan:
 
             say("scoring outliers")
             t = time.monotonic()
-            outlier_frame, outlier_report = score_outliers(self.engine, year, self.present, self.config.outliers)
+            outlier_frame, outlier_report = score_outliers(self.engine, year, self.present, config.outliers)
             timings["outliers"] = time.monotonic() - t
 
         say("building cases")
         t = time.monotonic()
         weights = rule_weights(self.ruleset, outcomes, self.store.rule_review_counts(), scoring,
-                               self.config.mis_tuned_share)
-        hits, findings = weigh_hits(raw_hits, self.ruleset, weights, outcomes, self.config.rule_params, scoring)
+                               config.mis_tuned_share)
+        hits, findings = weigh_hits(raw_hits, self.ruleset, weights, outcomes, config.rule_params, scoring)
         previous = self.store.previous_cases(year)
         built = build_cases(hits, outlier_frame, year, scoring, key=self.case_key, ruleset=self.ruleset,
                             previous=previous, reviews=self.store.latest_reviews())
@@ -149,21 +156,25 @@ class Scan:
         listed = built.hits[built.hits["case_id"].notna()].reset_index(drop=True)
         folded = built.hits[built.hits["case_id"].isna()].reset_index(drop=True)
         run_id = started_at.strftime("R%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        from fundwatch.calibrate.conventions import conventions_of_run
+
         result = ScanResult(run_id, year, cases, listed, outcomes, resolved=resolved, members=built.members,
-                            rule_findings=findings, folded_hits=folded)
-        result.run = run_record(self, result, started_at, timings, weights, outlier_report if outliers else None)
+                            rule_findings=findings, folded_hits=folded,
+                            conventions=conventions_of_run(raw_hits, self.ruleset, config))
+        result.run = run_record(self, config, result, started_at, timings, weights,
+                                outlier_report if outliers else None)
         say("recording the run")
         self.store.record(result)
         result.history = self.store.history()  # the trend across years, for reports
         return result
 
 
-def run_record(scan: Scan, result: ScanResult, started_at: datetime, timings: dict, weights: dict,
+def run_record(scan: Scan, config: Config, result: ScanResult, started_at: datetime, timings: dict, weights: dict,
                outlier_report) -> dict:
     """run.json: what was scanned, with what, what every rule did and what was found."""
     import fundwatch
 
-    cases, ruleset, config = result.cases, scan.ruleset, scan.config
+    cases, ruleset = result.cases, scan.ruleset
     inputs = {k: v for k, v in scan.inputs.items() if k in scan.present}
     return {
         "run_id": result.run_id,
@@ -173,6 +184,7 @@ def run_record(scan: Scan, result: ScanResult, started_at: datetime, timings: di
         "rules_version": rules_version(ruleset),
         "rule_versions": {r.id: r.version for r in ruleset},
         "config": config.path,
+        "county": config.county,
         "param_overrides": config.params,
         "workspace": scan.workspace,
         "engine": scan.engine_name,
@@ -191,6 +203,8 @@ def run_record(scan: Scan, result: ScanResult, started_at: datetime, timings: di
         "broken_rule_files": [str(e) for e in ruleset.errors],
         "mis_tuned_rules": [o.rule_id for o in result.outcomes if o.mis_tuned],
         "rule_findings": [f.as_dict() for f in result.rule_findings],
+        "conventions": [{"rule_id": c.rule_id, "param": c.param, "value": c.value, "current": c.current,
+                         "why": c.why, "config_line": c.config_line} for c in result.conventions],
         "outliers": outlier_report if outlier_report is not None else "turned off (--no-outliers)",
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
