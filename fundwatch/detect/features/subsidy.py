@@ -58,11 +58,12 @@ PERSON_FEATURES = (
     Feature("accounts", "bank accounts paid into", "收款账户数", "count", scale=1.0, levels=("all",),
             source="subsidy_payments.bank_account",
             description="Distinct bank_account values the person was paid into in the year."),
-    Feature("account_persons", "people paid into the same account", "共用收款账户的人数", "count", scale=1.0,
-            levels=("all",),
-            source="subsidy_payments.bank_account, person_id (count)",
-            description="The largest number of distinct persons paid into one of this person's accounts "
-                        "in the year (1 = not shared)."),
+    Feature("account_households", "households paid into the same account", "共用收款账户的户数", "count",
+            scale=1.0, levels=("all",),
+            source="subsidy_payments.bank_account, person_id; dibao_members, housing_tenancies, housing_members",
+            description="The largest number of households paid into one of this person's accounts in the "
+                        "year (1 = not shared). People on one dibao roster or one public-housing lease count "
+                        "as one household: a head's card receiving the family's aid is not shared."),
 )
 # fmt: on
 FEATURES = UNIT_FEATURES + PERSON_FEATURES
@@ -99,13 +100,21 @@ WHERE period >= {y0} AND period < {y1} AND {trait_filter(settings)}""",
 FROM pay GROUP BY person_id, program_code""",
         ),
         (
+            "home",
+            """SELECT person_id, min(home) AS home FROM (
+  SELECT person_id, 'D' || household_id AS home FROM dibao_members
+  UNION ALL SELECT person_id, 'T' || tenancy_id AS home FROM housing_tenancies
+  UNION ALL SELECT person_id, 'T' || tenancy_id AS home FROM housing_members) h GROUP BY person_id""",
+        ),
+        (
             "acct",
-            """SELECT bank_account, count(DISTINCT person_id) AS persons
-FROM pay WHERE bank_account IS NOT NULL GROUP BY bank_account""",
+            """SELECT p.bank_account, count(DISTINCT coalesce(h.home, 'P' || p.person_id)) AS households
+FROM pay p LEFT JOIN home h ON h.person_id = p.person_id
+WHERE p.bank_account IS NOT NULL GROUP BY p.bank_account""",
         ),
         (
             "shared",
-            """SELECT p.person_id, max(a.persons) AS account_persons
+            """SELECT p.person_id, max(a.households) AS account_households
 FROM pay p JOIN acct a ON a.bank_account = p.bank_account GROUP BY p.person_id""",
         ),
         (
@@ -113,7 +122,7 @@ FROM pay p JOIN acct a ON a.bank_account = p.bank_account GROUP BY p.person_id""
             """SELECT p.person_id, max(p.township) AS township, max(p.county) AS county,
        CAST(count(DISTINCT p.program_code) AS DOUBLE) AS programmes,
        CAST(count(DISTINCT p.bank_account) AS DOUBLE) AS accounts,
-       CAST(coalesce(max(s.account_persons), 1) AS DOUBLE) AS account_persons
+       CAST(coalesce(max(s.account_households), 1) AS DOUBLE) AS account_households
 FROM pay p LEFT JOIN shared s ON s.person_id = p.person_id GROUP BY p.person_id""",
         ),
     ]
@@ -161,7 +170,8 @@ FROM {unit} GROUP BY person_id""",
 
 FEATURE_SET = FeatureSet(
     program="subsidy", entity_type="person", noun_en="Recipient", noun_zh="补贴领取人",
-    requires=("subsidy_payments",), optional=(), features=FEATURES, levels=LEVELS, sql=sql,
+    requires=("subsidy_payments",), optional=("dibao_members", "housing_tenancies", "housing_members"),
+    features=FEATURES, levels=LEVELS, sql=sql,
     at_risk="Per programme, the person's payments in the year above the peers' median payment (the "
             "person's own mean payment where payments carry a quantity) x the peers' median number of "
             "payments; summed over the person's programmes.",
