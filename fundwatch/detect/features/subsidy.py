@@ -108,7 +108,8 @@ FROM pay GROUP BY person_id, program_code""",
         ),
         (
             "acct",
-            """SELECT p.bank_account, count(DISTINCT coalesce(h.home, 'P' || p.person_id)) AS households
+            """SELECT p.bank_account,
+       count(DISTINCT h.home) + count(DISTINCT p.person_id) FILTER (WHERE h.home IS NULL) AS households
 FROM pay p LEFT JOIN home h ON h.person_id = p.person_id
 WHERE p.bank_account IS NOT NULL GROUP BY p.bank_account""",
         ),
