@@ -112,14 +112,18 @@ def _engine_with_staff(staff=3, households=30):
 
 def test_outcomes_found_clean_skipped_and_mis_tuned(rules_dir):
     ruleset = load_rules(rules_dir)
-    engine = _engine_with_staff()
+    engine = _engine_with_staff(staff=10)
     present = {"civil_servants", "dibao_members", "dibao_payments"}
     hits, outcomes = run_rules(engine, ruleset, 2023, present, Config())
-    assert [(o.status, o.hits) for o in outcomes] == [("found", 3)]
-    assert outcomes[0].share == pytest.approx(0.1) and outcomes[0].mis_tuned  # 3 of 30 households > 5%
+    assert [(o.status, o.hits) for o in outcomes] == [("found", 10)]
+    # 10 of 30 households: above 5% with 95% confidence.
+    assert outcomes[0].share == pytest.approx(1 / 3) and outcomes[0].mis_tuned
     assert "probably mis-tuned" in outcomes[0].describe()
+    # 3 of 30 (10%) could be 5% or less by chance (Wilson interval's lower end 3.5%): not called out.
+    _, outcomes = run_rules(_engine_with_staff(staff=3), ruleset, 2023, present, Config())
+    assert outcomes[0].share == pytest.approx(0.1) and not outcomes[0].mis_tuned
     assert hits.iloc[0]["matched_on"] == "person_id" and "P0" in hits.iloc[0]["summary_en"]
-    _, outcomes = run_rules(engine, ruleset, 2023, present, Config(mis_tuned_share=0.2))
+    _, outcomes = run_rules(engine, ruleset, 2023, present, Config(mis_tuned_share=0.3))
     assert not outcomes[0].mis_tuned
     # Two hits among twenty is a large share of a small population, not a tuning problem.
     _, outcomes = run_rules(_engine_with_staff(staff=2, households=20), ruleset, 2023, present, Config())

@@ -147,7 +147,10 @@ def test_a_crowded_birthday_spills_into_spare_places_with_valid_unique_ids():
 @pytest.mark.parametrize("scale", [1, 16, 100, 300])
 def test_agency_scenarios_put_few_agencies_on_a_rule_in_one_year(scale):
     # Two cases in three fall in the scanned year. A rule whose share of its entities is above 5%
-    # with 95% confidence is reported as mis-tuned: a planted world must not be.
+    # with 95% confidence is reported as mis-tuned (at scale 1, 2 of 11 agencies is: issue 22),
+    # but a planted world's rules must never fold their hits away, and from a county's size up
+    # must not be called mis-tuned.
+    from fundwatch.cases.weights import folds
     from fundwatch.rules.runner import is_mis_tuned
     from fundwatch.sample import plant_subsidy, subsidy, world
 
@@ -155,7 +158,8 @@ def test_agency_scenarios_put_few_agencies_on_a_rule_in_one_year(scale):
     w.agencies = subsidy.agencies(w)
     cases = plant_subsidy.agency_cases(w)
     in_one_year = -(-2 * cases // 3)
-    assert not is_mis_tuned(in_one_year, len(w.agencies), 0.05)
+    assert not folds(in_one_year, len(w.agencies), 0.05)
+    assert scale == 1 or not is_mis_tuned(in_one_year, len(w.agencies), 0.05)
     assert cases >= min(3, w.n(3))  # every scale keeps its agency cases (scale 1: all three)
 
 

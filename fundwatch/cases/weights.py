@@ -142,6 +142,12 @@ def standing_out(x: np.ndarray, worse: str, scoring: Scoring) -> np.ndarray:
     return z
 
 
+def folds(hits: int, population: int | None, mis_tuned_share: float) -> bool:
+    """Whether a rule lists only the hits that stand out (see the module's docstring)."""
+    return (bool(population) and population * mis_tuned_share >= 1
+            and wilson_lower(hits, population) > FOLD_FACTOR * mis_tuned_share)
+
+
 def rule_weights(ruleset, outcomes, reviews: pd.DataFrame | None, scoring: Scoring,
                  mis_tuned_share: float = 0.05) -> dict[str, RuleWeight]:
     """One RuleWeight per rule that ran. `reviews`: rule_id, confirmed, refuted (may be empty)."""
@@ -158,8 +164,7 @@ def rule_weights(ruleset, outcomes, reviews: pd.DataFrame | None, scoring: Scori
         k = scoring.review_prior_strength
         precision = (confirmed + k * prior) / (confirmed + refuted + k) if confirmed + refuted + k > 0 else prior
         base = (o.hits + 0.5) / (o.population + 1) if o.population else None
-        fold = (bool(o.population) and o.population * mis_tuned_share >= 1
-                and wilson_lower(o.hits, o.population) > FOLD_FACTOR * mis_tuned_share)
+        fold = folds(o.hits, o.population, mis_tuned_share)
         out[rule.id] = RuleWeight(rule.id, rule.level, rule.status, prior, precision, confirmed, refuted,
                                   scoring.status_weights.get(rule.status, 1.0), base, bool(o.mis_tuned), fold)
     return out
