@@ -147,7 +147,8 @@ class Scan:
         hits, findings = weigh_hits(raw_hits, self.ruleset, weights, outcomes, config.rule_params, scoring)
         previous = self.store.previous_cases(year)
         built = build_cases(hits, outlier_frame, year, scoring, key=self.case_key, ruleset=self.ruleset,
-                            previous=previous, reviews=self.store.latest_reviews())
+                            previous=previous, reviews=self.store.latest_reviews(),
+                            ran_rules={o.rule_id for o in outcomes if o.status in ("found", "clean")})
         cases = attach_regions(self.engine, built.cases, self.present)
         resolved = resolved_cases(previous, cases)
         timings["cases"] = time.monotonic() - t

@@ -162,3 +162,19 @@ def test_tail_shares_and_modified_z_follow_the_worse_direction():
     z = modified_z(flat, "higher")
     assert z[-1] > 3.5 and (z[:-1] == 0).all()
     assert (modified_z(flat, "lower") <= 0).all()
+
+
+def test_an_outlier_on_what_a_rule_judged_is_not_listed_by_itself():
+    """A farm 2.9 times its village's median is below basis_outlier's ratio: the rule ran and
+    cleared it, so the detector's flag on that one feature lists no case; a flag on a feature no
+    rule judges does."""
+    outliers = pd.DataFrame({"entity_type": ["person", "person"], "entity_id": ["P1", "P2"],
+                             "program": ["subsidy", "subsidy"], "outlier_score": [0.99, 0.98],
+                             "flagged": [True, True], "explanation": ["P1 claims 2.9x", "P2 paid 6x"],
+                             "explanation_zh": ["P1", "P2"], "amount_at_risk": [0.0, 0.0],
+                             "covered_by": ["subsidy.basis_outlier", ""]})
+    empty = pd.DataFrame(columns=HIT_COLUMNS)
+    ran = build_cases(empty, outliers, 2023, SCORING, key=KEY, ran_rules={"subsidy.basis_outlier"})
+    assert list(ran.cases["entity_id"]) == ["P2"]
+    not_run = build_cases(empty, outliers, 2023, SCORING, key=KEY, ran_rules=set())
+    assert sorted(not_run.cases["entity_id"]) == ["P1", "P2"]

@@ -30,13 +30,16 @@ class CaseList:
 
 
 def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, scoring: Scoring, *, key: bytes,
-                ruleset=None, previous: pd.DataFrame | None = None, reviews: pd.DataFrame | None = None) -> CaseList:
+                ruleset=None, previous: pd.DataFrame | None = None, reviews: pd.DataFrame | None = None,
+                ran_rules: set[str] = frozenset()) -> CaseList:
     """The ranked case list of `year`.
 
     `hits` are rule hits, with `weight` and `folded` from cases/weights.py (without them a hit
     weighs its level's weight); `outliers` has entity_type, entity_id, program, outlier_score,
     flagged, explanation(_zh); `key` is the workspace's case-id secret; `previous` the cases of
-    the year's previous run and `reviews` the latest review of each case (cases/history.py)."""
+    the year's previous run and `reviews` the latest review of each case (cases/history.py);
+    `ran_rules` the rules that ran (an entity flagged only on features such rules judge, and did
+    not flag, is not listed by itself)."""
     hits = hits.copy()
     if "weight" not in hits:
         hits["weight"] = [scoring.level_weights.get(lv, 0.0) for lv in hits["level"]]
@@ -45,7 +48,7 @@ def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, sc
     hits, members = merge_hits(hits, ruleset if ruleset is not None else _NoRules(), year, key)
     listed = hits[hits["case_id"].notna()]
     cases = _rule_cases(listed, year)
-    cases, members = _merge_outliers(cases, members, outliers, year, key)
+    cases, members = _merge_outliers(cases, members, outliers, year, key, ran_rules)
     cases = _with_members(cases, members)
     cases = history.annotate(cases, listed, previous if previous is not None else pd.DataFrame(),
                              reviews if reviews is not None else pd.DataFrame())
@@ -142,9 +145,12 @@ def _more_zh(rules: list[str], others: list[tuple]) -> str:
 
 
 def _merge_outliers(cases: pd.DataFrame, members: pd.DataFrame, outliers: pd.DataFrame | None, year: int,
-                    key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    key: bytes, ran_rules: set[str] = frozenset()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Attach each case's highest outlier score among the entities its hits flag; add a case for
-    every flagged entity no rule case names. A score raises a case only where it was flagged."""
+    every flagged entity no rule case names, unless every feature it stands out on is judged by
+    a rule that ran and did not flag it (the rule holds the law's threshold: a farm 2.9 times its
+    village's median below basis_outlier's ratio is not news). A score raises a case only where
+    it was flagged."""
     if cases.empty:
         cases = pd.DataFrame(columns=[*CASES.column_names, "rule_weights", "outlier_flagged"])
     if outliers is None or outliers.empty:
@@ -176,6 +182,9 @@ def _merge_outliers(cases: pd.DataFrame, members: pd.DataFrame, outliers: pd.Dat
         cases["summary_zh"] = [s + " 统计上亦异常：" + said[c][1] if c in said else s
                                for c, s in zip(cid, cases["summary_zh"], strict=True)]
     new = o[o["case_id"].isna() & o["flagged"]].copy()
+    if "covered_by" in new:
+        judged = [bool(c) and set(c.split(";")) <= set(ran_rules) for c in new["covered_by"].fillna("")]
+        new = new[[not j for j in judged]]
     if new.empty:
         return cases, members
     new["case_id"] = [case_id(k, year, key) for k in new["ekey"]]

@@ -35,6 +35,7 @@ COLUMNS = [
     "explanation",
     "explanation_zh",
     "amount_at_risk",
+    "covered_by",
 ]
 EXPLAIN_ROWS = "fw_detect_explain_rows"
 
@@ -50,6 +51,7 @@ def empty_frame() -> pd.DataFrame:
             "explanation": pd.Series(dtype="object"),
             "explanation_zh": pd.Series(dtype="object"),
             "amount_at_risk": pd.Series(dtype="float64"),
+            "covered_by": pd.Series(dtype="object"),
         }
     )
 
@@ -164,6 +166,7 @@ FROM {table}_raw t""",
             )
         ]
         frame["explanation"], frame["explanation_zh"] = explain(engine, fs, table, year, frame, flagged_rows)
+        frame["covered_by"] = covered_by(fs, len(frame), flagged_rows)
         frame.insert(0, "entity_type", fs.entity_type)
         frame.insert(2, "program", fs.program)
         reason = "" if model.detector is not None else "no feature varies among the entities"
@@ -176,6 +179,17 @@ FROM {table}_raw t""",
     finally:  # also when a step failed (the set may run again: side_by_side)
         engine.execute(f"DROP TABLE IF EXISTS {table}_raw")
         engine.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def covered_by(fs, n: int, flagged_rows) -> list[str]:
+    """Per entity, the rules that judge every feature its explanation names (';'-separated), or ""
+    when some named feature is no rule's: only such an entity is news by itself."""
+    out = [""] * n
+    for fw_row, top in flagged_rows:
+        named = [fs.features[i] for i in top]
+        if named and all(f.covered_by for f in named):
+            out[fw_row - 1] = ";".join(sorted({r for f in named for r in f.covered_by}))
+    return out
 
 
 def scored_universe(fs, year: int, sql: str, present: set[str]) -> str:

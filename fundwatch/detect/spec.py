@@ -48,6 +48,9 @@ class Feature:
     levels: tuple[str, ...] | None = None
     description: str = ""
     source: str = ""  # the contract columns it is computed from
+    # Rules that judge the same thing with the law's threshold: an entity they ran on and did not
+    # flag is not listed for this feature alone (a large farm below basis_outlier's ratio).
+    covered_by: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.direction not in DIRECTIONS:

@@ -20,7 +20,7 @@ FEATURES = (
         "12月发放金额占全年比例",
         "share",
         scale=0.05,
-        source="subsidy_payments.amount, pay_date (else period)",
+        covered_by=("subsidy.year_end_spike",), source="subsidy_payments.amount, pay_date (else period)",
         description="Amount paid in December / amount paid in the year (year-end spending rush).",
     ),
     Feature(
@@ -29,7 +29,7 @@ FEATURES = (
         "拨款到位至首次发放的天数",
         "days",
         scale=7.0,
-        source="fund_allocations.amount, received_date; subsidy_payments.pay_date",
+        covered_by=("subsidy.idle_allocation",), source="fund_allocations.amount, received_date; subsidy_payments.pay_date",
         description="Amount-weighted mean, over allocations received in the year, of days from "
         "received_date to the agency's first payment of that programme on or after it "
         "(to 31 December when there is none). Needs fund_allocations.",
@@ -50,7 +50,7 @@ FEATURES = (
         "审批至发放天数",
         "days",
         scale=3.0,
-        source="subsidy_payments.approve_date, pay_date",
+        covered_by=("subsidy.late_disbursement",), source="subsidy_payments.approve_date, pay_date",
         description="Median days from approve_date to pay_date of the agency's payments.",
     ),
     Feature(

@@ -33,7 +33,7 @@ FEATURES = (
         "分红占盈余比例",
         "share",
         scale=0.05,
-        source="coop_dividends.amount; coop_financials.surplus (else revenue - cost)",
+        covered_by=("cooperative.dividend_over_surplus",), source="coop_dividends.amount; coop_financials.surplus (else revenue - cost)",
         description="Dividends for the year / the year's surplus, among cooperatives with a positive "
         "surplus that paid dividends.",
     ),
@@ -74,7 +74,7 @@ FEATURES = (
         "单一成员所得分红占比",
         "share",
         scale=0.05,
-        source="coop_dividends.amount, person_id",
+        covered_by=("cooperative.uniform_dividends",), source="coop_dividends.amount, person_id",
         description="The largest amount paid to one person for the year / all dividends for the year.",
     ),
     Feature(
@@ -84,7 +84,7 @@ FEATURES = (
         "ratio",
         scale=0.25,
         levels=("all",),
-        source="coop_dividends.person_id, bank_account (counts)",
+        covered_by=("cooperative.uniform_dividends",), source="coop_dividends.person_id, bank_account (counts)",
         description="Distinct recipients / distinct bank accounts their dividends went to.",
     ),
 )

@@ -64,7 +64,7 @@ FEATURES = (
             description="Distinct bank_account values the household was paid into in the year."),
     Feature("account_households", "households sharing its bank account", "共用收款账户的户数", "count",
             scale=1.0, levels=ALL,
-            source="dibao_payments.bank_account, household_id",
+            covered_by=("dibao.shared_account",), source="dibao_payments.bank_account, household_id",
             description="The largest number of households paid into one of this household's accounts "
                         "in the year (1 = not shared)."),
 )

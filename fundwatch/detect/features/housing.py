@@ -47,7 +47,7 @@ FEATURES = (
         "count",
         scale=1.0,
         levels=ALL,
-        source="housing_utilities.water_m3, electricity_kwh",
+        covered_by=("housing.vacant_sublet",), source="housing_utilities.water_m3, electricity_kwh",
         description="Months with water_m3 < 0.5 and electricity_kwh < 10.",
     ),
     Feature(
@@ -79,7 +79,7 @@ FEATURES = (
         "count",
         scale=1.0,
         levels=ALL,
-        source="housing_rent.payer_account",
+        covered_by=("housing.third_party_payer",), source="housing_rent.payer_account",
         description="Distinct payer_account values in the year's ledger.",
     ),
     Feature(
@@ -89,7 +89,7 @@ FEATURES = (
         "count",
         scale=1.0,
         levels=ALL,
-        source="housing_rent.payer_account, tenancy_id",
+        covered_by=("housing.third_party_payer",), source="housing_rent.payer_account, tenancy_id",
         description="The largest number of tenancies paid from one of this tenancy's payer accounts.",
     ),
     Feature(

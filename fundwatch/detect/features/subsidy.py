@@ -47,7 +47,7 @@ UNIT_FEATURES = (
                         "which basis_quantity compares)."),
     Feature("basis_quantity", "quantity claimed (e.g. mu of farmland)", "申报数量（如耕地亩数）", "mu",
             scale=0.1, log=True, levels=BY_PROGRAMME,
-            source="subsidy_payments.basis_quantity",
+            covered_by=("subsidy.basis_outlier",), source="subsidy_payments.basis_quantity",
             description="Mean basis_quantity of the person's payments from the programme."),
 )
 PERSON_FEATURES = (
@@ -60,7 +60,7 @@ PERSON_FEATURES = (
             description="Distinct bank_account values the person was paid into in the year."),
     Feature("account_households", "households paid into the same account", "共用收款账户的户数", "count",
             scale=1.0, levels=("all",),
-            source="subsidy_payments.bank_account, person_id; dibao_members, housing_tenancies, housing_members",
+            covered_by=("subsidy.shared_account",), source="subsidy_payments.bank_account, person_id; dibao_members, housing_tenancies, housing_members",
             description="The largest number of households paid into one of this person's accounts in the "
                         "year (1 = not shared). People on one dibao roster or one public-housing lease count "
                         "as one household: a head's card receiving the family's aid is not shared."),
