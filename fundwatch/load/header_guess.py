@@ -116,13 +116,33 @@ def _unit_warning(header: str, col: ColumnSpec) -> str | None:
     return None
 
 
+# The key that names each row of its table: its values never repeat. (Other keys repeat:
+# a household has many payments.)
+ROW_KEYS = {"dibao_payments": "payment_id", "subsidy_payments": "payment_id", "fund_allocations": "allocation_id",
+            "housing_tenancies": "tenancy_id", "dibao_households": "household_id", "cooperatives": "coop_id"}
+
+
+def _with_uniqueness(fit: tuple[float, str], shape: Shape, spec: TableSpec, col: ColumnSpec) -> tuple[float, str]:
+    score, why = fit
+    if spec.name not in ROW_KEYS or shape.n < 20 or score == 0:
+        return fit
+    unique = shape.distinct == shape.n
+    if col.name == ROW_KEYS[spec.name] and not unique:
+        return score * 0.5, why + f"; but they repeat ({shape.distinct} distinct in {shape.n}), a row key does not"
+    if col.name == ROW_KEYS[spec.name]:
+        return score, why + ", all different"
+    if unique and col.kind == "key":
+        return score * 0.8, why + f"; all different, as {ROW_KEYS[spec.name]}'s are"
+    return fit
+
+
 def score_header(con, header: str, shape: Shape, values: list[str], spec: TableSpec,
                  candidates: list[ColumnSpec], missing: set[str]) -> list[Candidate]:
     """Every candidate column for one header, most confident first."""
     fits = {}
     for col in candidates:
         enum = enum_fit(con, values, col) if col.kind == "enum" else 0.0
-        fits[col.name] = kind_fit(shape, col, enum)
+        fits[col.name] = _with_uniqueness(kind_fit(shape, col, enum), shape, spec, col)
     specific = {"person_id", "credit_code", "date", "period", "year", "region", "account", "money", "enum"}
     strong = [c.name for c in candidates if fits[c.name][0] >= 0.8 and c.kind in specific]
     out = []

@@ -25,7 +25,7 @@ _PROVINCES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42
 _FULL_DATE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?([ T].*)?|\d{8}")
 _EXCEL_SERIAL = re.compile(r"\d{5}(\.0+)?")
 _ACCOUNT = re.compile(r"\d{12,25}")
-_KEY = re.compile(r"[0-9A-Za-z\u4e00-\u9fff_\-/#.]{2,40}")
+_KEY = re.compile(r"[0-9A-Za-z\u4e00-\u9fff_\-/#.()（）]{2,60}")
 _PERSON_NAME = re.compile(r"[\u4e00-\u9fff·]{2,5}")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _TWO_DECIMALS = re.compile(r"-?[\d,]+\.\d{2}元?")
@@ -145,5 +145,7 @@ def kind_fit(shape: Shape, spec: ColumnSpec, enum: float = 0.0) -> tuple[float, 
     # text: anything reads as text; names and Chinese words only hint
     if spec.name in ("name", "head_name") and s["person_name"] >= 0.5:
         return 0.6 * s["person_name"], said(s["person_name"], "personal names")
+    if n >= 20 and s.distinct <= 12:  # few values: a category written as text (relation, usage)
+        return 0.5, f"{s.distinct} distinct values in {n}: a category"
     score = 0.5 * s["han"] * (1 - narrow)
     return score, said(s["han"], "Chinese text")
