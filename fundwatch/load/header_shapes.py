@@ -133,15 +133,17 @@ def kind_fit(shape: Shape, spec: ColumnSpec, enum: float = 0.0) -> tuple[float, 
         elif k == "int":
             score *= 1 - 0.3 * s["two_decimals"]
         what = {"money": "amounts of money", "number": "numbers", "int": "whole numbers"}[k]
-        return score, said(score, what) + (" (but unique and increasing: a serial)" if s.serial else "")
+        why = said(base, what) + (" (but unique and increasing: a serial)" if s.serial else "")
+        return score, why + ("; but they look more like IDs, dates, codes or years" if narrow >= 0.5 else "")
     if k == "enum":
         return enum, (f"values are {spec.name} values ({round(enum * n)}/{n}, {s.distinct} distinct)"
                       if enum >= 0.5 else f"only {round(enum * n)}/{n} values are {spec.name} values")
     if k == "key":
         if s.serial:
             return 0.85, f"values are unique and increasing ({n}/{n}): a serial number"
-        score = s["key"] * (1 - max(s["person_id"], s["credit_code"], s["full_date"], s["two_decimals"])) * 0.7
-        return score, said(score, "codes or keys")
+        other = max(s["person_id"], s["credit_code"], s["full_date"], s["two_decimals"])
+        score = s["key"] * (1 - other) * 0.7  # anything without spaces is key-like: weak evidence
+        return score, said(s["key"], "codes or keys") + ("; but they look more like IDs, dates or money" if other >= 0.5 else "")
     # text: anything reads as text; names and Chinese words only hint
     if spec.name in ("name", "head_name") and s["person_name"] >= 0.5:
         return 0.6 * s["person_name"], said(s["person_name"], "personal names")
