@@ -9,12 +9,14 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fundwatch.cli import main
 from fundwatch.contract.aliases import normalise_header
 from fundwatch.contract.tables import TABLES
+from fundwatch.errors import LoadError
 from fundwatch.load.header_guess import APPLY, propose_headers
 from fundwatch.load.headers import alias_table, read_mapping
 from fundwatch.workspace import Workspace
@@ -173,12 +175,36 @@ def test_one_column_is_never_given_to_two_headers(tmp_path):
 def test_missing_required_column_error_points_at_the_command(ws, tmp_path):
     (tmp_path / "d").mkdir()
     _write_csv(tmp_path / "d" / "deaths.csv", ["身份证号", "殁日"], [[make_id(1), "2023-01-01"]])
-    try:
+    with pytest.raises(LoadError) as err:
         ws.load(tmp_path / "d")
-    except Exception as e:  # noqa: BLE001 - the message is what is tested
-        message = str(e)
+    message = str(err.value)
     assert f"run `fundwatch headers {tmp_path / 'd'} --write mapping.toml`" in message
     assert "load with --mapping mapping.toml" in message
+
+
+def test_a_header_in_wan_yuan_is_never_applied_to_yuan(tmp_path):
+    (tmp_path / "d").mkdir()
+    rows = [[make_id(i), make_code(i), "legal_rep", f"{10 + i}"] for i in range(N)]
+    _write_csv(tmp_path / "d" / "business_roles.csv", ["person_id", "entity_code", "role", "注册资本(万元)"], rows)
+    row = propose_headers(tmp_path / "d").iloc[0]
+    assert row.header == "注册资本(万元)" and row.confidence <= 0.3 and row.action == "ignore"
+    assert "convert the values" in row.reason and "registered_capital" in row.reason
+
+
+def test_a_folder_of_part_files_is_judged_file_by_file(tmp_path):
+    parts = tmp_path / "d" / "deaths"
+    parts.mkdir(parents=True)
+    frame = _deaths()
+    frame.columns = DEATH_HEADERS
+    frame.iloc[:20].to_csv(parts / "part-0.csv", index=False, encoding="gbk")
+    frame.iloc[20:].to_parquet(parts / "part-1.parquet")
+    p = propose_headers(tmp_path / "d")
+    assert sorted(Path(f).name for f in p.file.unique()) == ["part-0.csv", "part-1.parquet"]
+    for _, group in p.groupby("file"):
+        assert dict(zip(group.header, group.column, strict=True)) == dict(zip(DEATH_HEADERS, DEATH_CANONICAL, strict=True))
+    mapping = tmp_path / "m.toml"
+    assert main(["headers", str(tmp_path / "d"), "--write", str(mapping)]) == 0
+    assert read_mapping(mapping)["deaths"] == {"逝者证件": "person_id", "殁日": "death_date"}  # each header once
 
 
 def test_existing_mapping_is_kept_and_its_headers_not_proposed(tmp_path, capsys):
