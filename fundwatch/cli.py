@@ -56,6 +56,32 @@ def load(ctx, data_dir, mapping, force):
     click.echo(report.format())
 
 
+@cli.command()
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the proposals as a mapping file (TOML) for --mapping.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), help="An existing mapping file to start from.")
+def headers(data_dir, write_to, mapping):
+    """Propose a column for every header in DATA_DIR that the load cannot place."""
+    from fundwatch.load.header_file import write_mapping
+    from fundwatch.load.header_guess import propose_headers
+    from fundwatch.load.headers import read_mapping
+
+    if write_to is not None and write_to.suffix != ".toml":
+        raise click.BadParameter(f"{write_to}: the mapping is written as TOML; name it *.toml", param_hint="--write")
+    user = read_mapping(mapping)
+    proposals = propose_headers(data_dir, user)
+    if proposals.empty:
+        click.echo(f"Every header in {data_dir} is placed: nothing to propose.")
+    else:
+        shown = proposals.assign(file=proposals["file"].map(lambda f: Path(f).name), header=proposals["header"].fillna("-"))
+        with pd.option_context("display.width", 250, "display.max_colwidth", 120, "display.max_rows", None):
+            click.echo(shown[["file", "header", "column", "confidence", "action", "reason"]].to_string(index=False))
+    if write_to is not None:
+        write_mapping(write_to, proposals, str(data_dir), user)
+        click.echo(f"Wrote {write_to}: check it, then: fundwatch load {data_dir} --mapping {write_to}")
+
+
 def _spark_conf(ctx, param, values) -> dict[str, str]:
     """--spark-conf KEY=VALUE options as a dict, as spark-submit's --conf takes them."""
     conf = {}

@@ -8,7 +8,8 @@ file is TOML or YAML:
     ["*"]                     # ... or for every table that has the column
     "身份证件号" = "person_id"
 
-An unknown header is reported, never guessed.
+An unknown header is reported, never guessed here: `fundwatch headers` proposes a mapping
+(fundwatch/load/header_guess.py).
 """
 
 from __future__ import annotations
@@ -106,9 +107,18 @@ def map_headers(path: Path, headers: list[str], spec: TableSpec, user: UserMappi
             f"{path}: missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
             f"for table {spec.name}; found columns: {', '.join(repr(h) for h in headers)}"
             + (
-                " (add them to a --mapping file if they are there under another name)"
+                f"; if they are there under another name, run `fundwatch headers {_data_dir(path, spec)} "
+                "--write mapping.toml`, check it, then load with --mapping mapping.toml"
                 if result.unknown
                 else ""
             )
         )
     return result
+
+
+def _data_dir(path: Path, spec: TableSpec) -> Path:
+    """The folder `fundwatch load` was given: the parent of `<table>.csv` or of a `<table>/` folder."""
+    for parent in Path(path).parents:
+        if parent.name.lower() == spec.name:
+            return parent.parent
+    return Path(path).parent
