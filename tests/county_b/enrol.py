@@ -50,8 +50,8 @@ def classified_allowance(w: World, hh: dict, year: int, day: date) -> int:
     rels = [r for _, r in hh["members"]]
     for pid, rel in hh["members"]:
         p = w.people[pid]
-        if p["death_date"] is not None and p["death_date"] < day:
-            continue
+        if p["death_date"] is not None and p["death_date"] < day and not hh.get("no_reassess"):
+            continue  # reassessed: a dead member's allowance stops (unless never reassessed)
         if age_on(p["birth_date"], day) >= 70:
             total += facts.CLASSIFIED["elderly_70_share"] * std
         g = grades.get(pid)
@@ -65,7 +65,15 @@ def classified_allowance(w: World, hh: dict, year: int, day: date) -> int:
 
 
 def build_registries(w: World) -> None:
-    free = [p for p in adults(w) if not p.get("dibao")]
+    # Households without a home of their own: candidates for public rental housing, kept off the
+    # registries (a tenant's job, car or home is a plant's business, never an accident).
+    w.tenant_pool = [h for h in w.hukou if ids.is_urban(h["region_code"]) and not h["members"][0][0].get("dibao")
+                     and w.rng.random() < 0.12]
+    housed = {id(h) for h in w.tenant_pool}
+    for h in w.tenant_pool:
+        for p, _ in h["members"]:
+            p["tenant_pool"] = True
+    free = [p for p in adults(w) if not p.get("dibao") and not p.get("tenant_pool")]
     order = w.rng.permutation(len(free))
     pool = [free[int(i)] for i in order]
     cursor = 0
@@ -106,11 +114,9 @@ def build_registries(w: World) -> None:
         add_role(w, o["person_id"], w.pick(["legal_rep", "shareholder", "executive"]),
                  rand_date(w, date(2010, 1, 1), date(2022, 1, 1)), None, int(w.rng.integers(1, 50)) * 10000)
     # Every household owns its home (the registry lists it under the head); some own more.
-    w.tenant_pool = []
     for h in w.hukou:
         head = h["members"][0][0]
-        if ids.is_urban(h["region_code"]) and not head.get("dibao") and w.rng.random() < 0.12:
-            w.tenant_pool.append(h)  # no home of their own: candidates for public rental housing
+        if id(h) in housed:
             continue
         add_property(w, head["person_id"], h["region_code"], "residential",
                      rand_date(w, date(1998, 1, 1), date(2020, 1, 1)), None)

@@ -129,13 +129,14 @@ def subsidy_payments(w: World) -> list[dict]:
     # 临时救助: ad hoc grants, around each township's own typical amount.
     adults = [p for p in people if age_on(p["birth_date"], FIRST) >= 18 and p["status"] == "resident"
               and p["death_date"] is None]
+    by_town: dict[str, list] = {}
+    for p in adults:
+        by_town.setdefault(p["region_code"][6:9], []).append(p)
     for y in YEARS:
         for m in months(date(y, 1, 1), date(y, 12, 1)):
             for t in ids.TOWNSHIPS:
                 for _ in range(int(w.rng.integers(1, 4))):
-                    p = adults[int(w.rng.integers(len(adults)))]
-                    if p["region_code"][6:9] != t:
-                        continue
+                    p = by_town[t][int(w.rng.integers(len(by_town[t])))]
                     pay_day = m.replace(day=int(w.rng.integers(5, 28)))
                     approve = pay_day - timedelta(days=int(w.rng.integers(2, 9)))
                     amount = int(round(w.typical_grant[t] * float(w.rng.uniform(0.7, 1.3)), -1))
