@@ -43,7 +43,9 @@ class Evaluation:
     per_rule: pd.DataFrame
 
     def format(self) -> str:
-        parts = ["overall:", self.overall.to_string(index=False)]
+        # One column per year, one line per figure: the figures outgrew a terminal's width.
+        overall = self.overall.set_index("year").T if not self.overall.empty else self.overall
+        parts = ["overall:", overall.to_string()]
         if not self.per_rule.empty:
             parts += ["", "per rule:", self.per_rule.to_string(index=False)]
         return "\n".join(parts)

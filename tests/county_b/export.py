@@ -6,7 +6,8 @@ periods are written. `mapping.toml` (fundwatch's mapping format) maps every head
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -112,8 +113,22 @@ def _write_xlsx(path: Path, table: str, rows: list[dict], order: list[str]) -> P
     ws.append([HEADERS[table][c] for c in order])
     for r in rows:
         ws.append([_xlsx_value(c, r.get(c)) for c in order])
+    wb.properties.created = wb.properties.modified = datetime(2025, 1, 6, 9, 0, 0)
     wb.save(path)
+    _fix_zip_times(path)
     return path
+
+
+def _fix_zip_times(path: Path) -> None:
+    """Rewrite the XLSX archive with fixed entry times: the same seed gives the same bytes."""
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            if name == "docProps/core.xml":  # openpyxl stamps the save time in here
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2025-01-06T09:00:00Z", data)
+            z.writestr(zipfile.ZipInfo(name, date_time=(2025, 1, 6, 9, 0, 0)), data, zipfile.ZIP_DEFLATED)
 
 
 def _xlsx_value(col: str, v):
