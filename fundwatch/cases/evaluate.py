@@ -1,11 +1,34 @@
-"""Backtest a run against known cases: the sample world's ground truth or an office's confirmed cases.
+"""Backtest a run against known cases: a synthetic world's ground truth or an office's confirmed cases.
 
-The truth file has at least `kind` (anomaly | lookalike), `entity_id` and `year`; `rule_id`
-(the rule that must find it, or must not fire on a look-alike) enables per-rule figures.
+The truth file has at least `kind` (anomaly | lookalike; other kinds, such as the coverage
+work's `missed`, are not judged here), `entity_id` and `year`. Optional columns:
+`rule_id` (the rule that must find it, or must not fire on a look-alike; empty = only a
+statistical detector can see it) enables the per-rule figures, and `finding` (an id shared by
+the truth rows that are ONE finding: the households paid into one official's account, the
+agency and the recipients of one late batch) makes K and the distinct-findings figures count
+findings instead of rows; without it every row is a finding of its own.
+
+A case *names* an entity when it is the case's own entity, the entity of one of its hits, or
+listed for it in fw_case_entities (where the workspace has that table). Entities are matched
+by id alone: person, household, tenancy, cooperative and agency ids do not collide.
+
+Figures per year (all from the run's fw_cases, fw_hits and fw_case_entities):
+
+- cases: the ranked cases of the run; anomalies: anomaly truth rows; findings: K, the distinct
+  anomaly findings;
+- recall: the share of rule-detectable anomaly findings (rule_id non-empty) named by some case;
+- precision_at_k: the share of the top K cases that name at least one anomaly;
+  findings_top_k: the distinct anomaly findings the top K cases name;
+- lookalikes_named: look-alike rows named by any case (an entity that is also an anomaly of the
+  year does not count); lookalikes_flagged: look-alikes hit by their own rule_id;
+- cases_per_anomaly: cases / K;
+- outliers_top5 / outliers_named: the share of outlier-only anomaly findings (rule_id empty)
+  named by a case in the top 5% of the list, and by any case.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +43,9 @@ class Evaluation:
     per_rule: pd.DataFrame
 
     def format(self) -> str:
-        parts = ["overall:", self.overall.to_string(index=False)]
+        # One column per year, one line per figure: the figures outgrew a terminal's width.
+        overall = self.overall.set_index("year").T if not self.overall.empty else self.overall
+        parts = ["overall:", overall.to_string()]
         if not self.per_rule.empty:
             parts += ["", "per rule:", self.per_rule.to_string(index=False)]
         return "\n".join(parts)
@@ -53,6 +78,86 @@ def _latest_run(con, year: int) -> str | None:
     return rows[0][0] if rows else None
 
 
+def _has_table(con, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                            [name]).fetchone()[0])
+
+
+def named_entities(con, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the run's ranked cases, best first; one row per case and entity it names, with its rank)."""
+    cases = con.execute("SELECT case_id, entity_id, rank FROM fw_cases WHERE run_id = ? AND rank IS NOT NULL "
+                        "ORDER BY rank", [run_id]).df()
+    hits = con.execute("SELECT rule_id, entity_id, case_id FROM fw_hits WHERE run_id = ?", [run_id]).df()
+    parts = [cases[["case_id", "entity_id"]], hits[["case_id", "entity_id"]]]
+    if _has_table(con, "fw_case_entities"):
+        parts.append(con.execute("SELECT case_id, entity_id FROM fw_case_entities WHERE run_id = ?", [run_id]).df())
+    members = pd.concat(parts).drop_duplicates()
+    members = members.merge(cases[["case_id", "rank"]], on="case_id")
+    return cases, members
+
+
+def _findings(rows: pd.DataFrame) -> pd.Series:
+    """The finding of each truth row: its `finding`, else one of its own."""
+    if "finding" in rows.columns:
+        f = rows["finding"].astype(str).str.strip()
+        return f.where(f != "", "row" + rows.index.astype(str))
+    return "row" + rows.index.astype(str)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def year_figures(con, truth: pd.DataFrame, year: int, run_id: str, k: int | None = None) -> tuple[dict, list]:
+    t = truth[truth["year"] == year].copy()
+    t["rule_id"] = t["rule_id"].fillna("").astype(str).str.strip()
+    t["_finding"] = _findings(t)
+    cases, members = named_entities(con, run_id)
+    hits = con.execute("SELECT rule_id, entity_id FROM fw_hits WHERE run_id = ?", [run_id]).df()
+    anomalies = t[t["kind"] == "anomaly"]
+    lookalikes = t[t["kind"] == "lookalike"]
+    anomaly_ids = set(anomalies["entity_id"])
+    named = set(members["entity_id"])
+    findings = anomalies.groupby("_finding")["entity_id"].apply(set)
+    detectable = anomalies[anomalies["rule_id"] != ""].groupby("_finding")["entity_id"].apply(set)
+    outliers = anomalies[anomalies["rule_id"] == ""].groupby("_finding")["entity_id"].apply(set)
+
+    top_k = k or max(1, len(findings))
+    top_case_ids = list(cases.head(top_k)["case_id"])
+    good_cases = set(members.loc[members["entity_id"].isin(anomaly_ids), "case_id"])
+    named_top = set(members.loc[members["case_id"].isin(top_case_ids), "entity_id"])
+    top5 = cases.head(math.ceil(0.05 * len(cases)))["case_id"]  # the first 5% of the list, by position
+    named_top5 = set(members.loc[members["case_id"].isin(top5), "entity_id"])
+
+    flagged_pairs = set(zip(hits["rule_id"], hits["entity_id"], strict=True))
+    innocent = lookalikes[~lookalikes["entity_id"].isin(anomaly_ids)]
+    row = {
+        "year": year, "run_id": run_id, "cases": len(cases), "anomalies": len(anomalies), "findings": len(findings),
+        "recall": _share(sum(bool(ids & named) for ids in detectable), len(detectable)),
+        "k": top_k,
+        "precision_at_k": _share(sum(c in good_cases for c in top_case_ids), len(top_case_ids)),
+        "findings_top_k": sum(bool(ids & named_top) for ids in findings),
+        "lookalikes": len(lookalikes),
+        "lookalikes_named": int(innocent["entity_id"].isin(named).sum()),
+        "lookalikes_flagged": sum((r.rule_id, r.entity_id) in flagged_pairs for r in lookalikes.itertuples()),
+        "cases_per_anomaly": _share(len(cases), len(findings)),
+        "outliers": len(outliers),
+        "outliers_top5": _share(sum(bool(ids & named_top5) for ids in outliers), len(outliers)),
+        "outliers_named": _share(sum(bool(ids & named) for ids in outliers), len(outliers)),
+    }
+    per_rule = []
+    for rule_id, group in t[t["rule_id"] != ""].groupby("rule_id"):
+        an = group[group["kind"] == "anomaly"]
+        lk = group[group["kind"] == "lookalike"]
+        per_rule.append({
+            "year": year, "rule_id": rule_id, "anomalies": len(an),
+            "found": sum((rule_id, e) in flagged_pairs for e in an["entity_id"]),
+            "lookalikes": len(lk), "lookalikes_flagged": sum((rule_id, e) in flagged_pairs for e in lk["entity_id"]),
+            "hits": int((hits["rule_id"] == rule_id).sum()),
+        })
+    return row, per_rule
+
+
 def evaluate(con, truth: pd.DataFrame, year: int | None = None, k: int | None = None,
              run_id: str | None = None) -> Evaluation:
     years = [year] if year else sorted(truth["year"].unique())
@@ -61,35 +166,7 @@ def evaluate(con, truth: pd.DataFrame, year: int | None = None, k: int | None = 
         rid = run_id or _latest_run(con, y)
         if rid is None:
             raise FundwatchError(f"no run for {y} in this workspace: run `fundwatch scan --year {y}` first")
-        t = truth[truth["year"] == y]
-        anomalies = t[t["kind"] == "anomaly"]
-        hits = con.execute("SELECT rule_id, entity_id, case_id FROM fw_hits WHERE run_id = ?", [rid]).df()
-        cases = con.execute("SELECT case_id, entity_id, rank FROM fw_cases WHERE run_id = ? AND rank IS NOT NULL "
-                            "ORDER BY rank", [rid]).df()
-        # Every entity a case stands for: its own id and the entities of its hits.
-        members = pd.concat([cases[["case_id", "entity_id"]], hits[["case_id", "entity_id"]]]).drop_duplicates()
-        members = members.merge(cases[["case_id", "rank"]], on="case_id")
-        truth_ids = set(anomalies["entity_id"])
-        found_ids = truth_ids & set(members["entity_id"])
-        top_k = k or max(1, len(truth_ids))
-        top_cases = set(cases.head(top_k)["case_id"])
-        good_cases = set(members.loc[members["entity_id"].isin(truth_ids), "case_id"])
-        lookalikes = t[t["kind"] == "lookalike"]
-        flagged_pairs = set(zip(hits["rule_id"], hits["entity_id"], strict=True))
-        false_pos = [r for r in lookalikes.itertuples() if (r.rule_id, r.entity_id) in flagged_pairs]
-        overall.append({
-            "year": y, "run_id": rid, "cases": len(cases), "anomalies": len(truth_ids),
-            "recall": round(len(found_ids) / len(truth_ids), 3) if truth_ids else None,
-            "k": top_k, "precision_at_k": round(len(top_cases & good_cases) / min(top_k, len(cases)), 3) if len(cases) else None,
-            "lookalikes": len(lookalikes), "lookalikes_flagged": len(false_pos),
-        })
-        for rule_id, group in t[t["rule_id"] != ""].groupby("rule_id"):
-            an = group[group["kind"] == "anomaly"]
-            lk = group[group["kind"] == "lookalike"]
-            per_rule.append({
-                "year": y, "rule_id": rule_id, "anomalies": len(an),
-                "found": sum((rule_id, e) in flagged_pairs for e in an["entity_id"]),
-                "lookalikes": len(lk), "lookalikes_flagged": sum((rule_id, e) in flagged_pairs for e in lk["entity_id"]),
-                "hits": int((hits["rule_id"] == rule_id).sum()),
-            })
+        row, rules = year_figures(con, truth, y, rid, k)
+        overall.append(row)
+        per_rule += rules
     return Evaluation(pd.DataFrame(overall), pd.DataFrame(per_rule))
