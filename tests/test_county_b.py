@@ -232,12 +232,12 @@ def tiny_workspace(path, with_case_entities=True):
     for case_id, rule_id, entity in hits:
         con.execute("INSERT INTO fw_hits (run_id, case_id, rule_id, entity_type, entity_id) VALUES ('R1', ?, ?, 'x', ?)",
                     [case_id, rule_id, entity])
-    if with_case_entities:
-        con.execute("CREATE TABLE fw_case_entities (run_id VARCHAR, case_id VARCHAR, entity_type VARCHAR, "
-                    "entity_id VARCHAR, role VARCHAR)")
+    if not with_case_entities:  # a workspace written before cases named their entities
+        con.execute("DROP TABLE fw_case_entities")
+    else:
         con.executemany("INSERT INTO fw_case_entities VALUES ('R1', ?, 'x', ?, 'involved')",
                         [("C5", "H2"), ("C1", "O1"), ("C2", "P1")])
-    ws.close() if hasattr(ws, "close") else con.close()
+    ws.close()
 
 
 TINY_TRUTH = pd.DataFrame([
