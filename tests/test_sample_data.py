@@ -47,6 +47,9 @@ def test_readme_first_command_end_to_end(tmp_path):
     out = tmp_path / "out"
     cases = pd.read_csv(out / "cases.csv", dtype={"entity_id": str})
     assert list(cases.columns[: len(CONTRACT_CASE_COLUMNS)]) == CONTRACT_CASE_COLUMNS
+    # Every entity a finding names, and each rule's weight in the case (README: Outputs).
+    assert {"entities", "n_entities", "weights"} <= set(cases.columns)
+    assert (cases["n_entities"] >= 1).all() and cases["entities"].str.contains(":").all()
     assert list(cases["rank"]) == list(range(1, len(cases) + 1)) and len(cases) > 50
     assert cases["risk_score"].between(0, 100).all() and cases["risk_score"].is_monotonic_decreasing
     hits = pd.read_csv(out / "rule_hits.csv")

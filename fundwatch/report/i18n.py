@@ -72,6 +72,10 @@ _COLUMNS = {
     "township": ("Township", "乡镇"),
     "review_status": ("Review", "核查结论"),
     "region_code": ("Region code", "行政区划代码"),
+    "entities": ("Entities", "涉及对象"),
+    "n_entities": ("Entities (count)", "涉及对象数"),
+    "weights": ("Rule weights", "规则权重"),
+    "weight": ("Weight", "权重"),
     "error": ("Error", "错误"),
 }
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fundwatch.contract.outputs import CASES, HITS
 from fundwatch.report.files import publish_together, write_csv, write_json
 from fundwatch.report.mask import mask_frame, masked_run
 
-CASES_CSV = ["rank", "year", "case_id", "entity_type", "entity_id", "program", "risk_score", "rule_ids",
-             "outlier_score", "amount_at_risk", "summary", "level", "signals", "programs", "status", "review_status",
-             "region_code"]
-HITS_CSV = ["case_id", "rule_id", "rule_version", "program", "entity_type", "entity_id", "year", "level",
-            "amount_at_risk", "matched_on", "evidence", "summary"]
+# Declared once with the tables they export (fundwatch/contract/outputs.py); a hit's summary is
+# the scan language's.
+CASES_CSV = CASES.csv_columns
+HITS_CSV = [*HITS.csv_columns, "summary"]
 
 
 def case_table(result, lang: str = "en", unmask: bool = False, top: int | None = None):
