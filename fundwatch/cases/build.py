@@ -18,6 +18,7 @@ from fundwatch.cases.merge import LEVEL_ORDER, MEMBER_COLUMNS, case_id, entity_k
 from fundwatch.cases.score import Scoring
 from fundwatch.contract.outputs import CASES
 from fundwatch.entities import ENTITY_TYPES
+from fundwatch.rules import RuleSet
 
 STATISTICAL = "statistical"  # the level of a case no rule stated, only the detector
 
@@ -45,7 +46,7 @@ def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, sc
         hits["weight"] = [scoring.level_weights.get(lv, 0.0) for lv in hits["level"]]
     if "folded" not in hits:
         hits["folded"] = False
-    hits, members = merge_hits(hits, ruleset if ruleset is not None else _NoRules(), year, key)
+    hits, members = merge_hits(hits, ruleset if ruleset is not None else RuleSet(), year, key)
     listed = hits[hits["case_id"].notna()]
     cases = _rule_cases(listed, year)
     cases, members = _merge_outliers(cases, members, outliers, year, key, ran_rules)
@@ -53,10 +54,6 @@ def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, sc
     cases = history.annotate(cases, listed, previous if previous is not None else pd.DataFrame(),
                              reviews if reviews is not None else pd.DataFrame())
     return CaseList(rank(cases, scoring), hits, members)
-
-
-class _NoRules:
-    rules: dict = {}
 
 
 def rank(cases: pd.DataFrame, scoring: Scoring) -> pd.DataFrame:
