@@ -188,7 +188,7 @@ def _print_outcomes(result) -> None:
 @click.option("--no-messy", is_flag=True, help="Do not write the messy loader-exercise variant in OUT/messy.")
 def sample(outdir, scale, seed, fmt, no_messy):
     """Generate a synthetic county (2022-2024) with planted cases and its ground truth."""
-    from fundwatch.sample import generate_messy, generate_world
+    from fundwatch_sample import generate_messy, generate_world
 
     counts = generate_world(outdir, scale=scale, seed=seed, fmt=fmt)
     if not no_messy:

@@ -1,4 +1,4 @@
-"""The synthetic sample world (fundwatch/sample): contract shape, valid identifiers,
+"""The synthetic sample world (fundwatch_sample): contract shape, valid identifiers,
 determinism, a ground truth that is complete and honest, and the messy loader variant."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from stdnum import luhn
 from stdnum.cn import ric, uscc
 
 from fundwatch.contract import TABLES
-from fundwatch.sample import generate_messy, generate_world, oracle
+from fundwatch_sample import generate_messy, generate_world, oracle
 
 REPO = Path(__file__).resolve().parent.parent
 CATALOGUE = REPO / "docs" / "rule-catalogue.md"
@@ -125,7 +125,7 @@ def test_a_crowded_birthday_spills_into_spare_places_with_valid_unique_ids():
     # order codes (499 per sex): the surplus is born in a neighbouring county instead.
     import numpy as np
 
-    from fundwatch.sample import ids
+    from fundwatch_sample import ids
 
     n = 2_500
     place = np.full(n, int(ids.HOME_COUNTY))
@@ -149,7 +149,7 @@ def test_agency_scenarios_put_few_agencies_on_a_rule_in_one_year(scale):
     # Two cases in three fall in the scanned year. A rule that fires on more than 5% of its
     # entities, and on 3 or more, is reported as mis-tuned: a planted world must not be.
     from fundwatch.rules.runner import MIN_HITS_FOR_MIS_TUNED
-    from fundwatch.sample import plant_subsidy, subsidy, world
+    from fundwatch_sample import plant_subsidy, subsidy, world
 
     w = world.World(7, scale)
     w.agencies = subsidy.agencies(w)
