@@ -17,8 +17,8 @@ class DuckDBEngine(Engine):
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
 
-    def query(self, sql: str, dialect: str = "duckdb") -> pd.DataFrame:
-        return self.con.execute(self.translate(sql, dialect)).df()
+    def query(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
 
     def workers(self, n: int) -> list[DuckDBEngine]:
         # A cursor is a connection of its own to the same database: it sees the committed

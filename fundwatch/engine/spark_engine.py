@@ -174,8 +174,8 @@ class SparkEngine(Engine):
             return
         self.spark.sql(self.translate(sql))
 
-    def query(self, sql: str, dialect: str = "duckdb") -> pd.DataFrame:
-        return self._to_pandas(self.spark.sql(self.translate(sql, dialect)).toArrow())
+    def query(self, sql: str) -> pd.DataFrame:
+        return self._to_pandas(self.spark.sql(self.translate(sql)).toArrow())
 
     def _to_pandas(self, table: pa.Table) -> pd.DataFrame:
         return self._duck.from_arrow(table).df()
