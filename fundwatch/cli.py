@@ -161,15 +161,16 @@ def _spark_scan(ctx, year, data_dir, mapping, config, ruleset, rule_ids, outlier
         raise FundwatchError("--engine spark reads its tables from --data DIR (the workspace keeps runs and "
                              "reviews, not the data)")
     engine = _spark_engine(master, conf)
-    from fundwatch.engine.spark_load import load_into_spark
+    from fundwatch.load.spark import load_into_spark
 
     with engine.memory_errors(" No case list was written."):
-        report = load_into_spark(engine, data_dir, mapping=mapping, progress=log.emit)
-        _emit_load_report(report)
+        loaded = load_into_spark(engine, data_dir, mapping=mapping, progress=log.emit)
+        _emit_load_report(loaded.report)
         with _workspace(ctx) as ws:
-            result = run_scan(ws, year, present=set(report.tables), config=config, ruleset=ruleset,
-                              rule_ids=rule_ids, outliers=outliers, progress=log.emit, engine=engine)
-    result.load_report = report
+            result = run_scan(ws, year, present=loaded.present, inputs=loaded.inputs, config=config,
+                              ruleset=ruleset, rule_ids=rule_ids, outliers=outliers, progress=log.emit,
+                              engine=engine)
+    result.load_report = loaded.report
     return result
 
 

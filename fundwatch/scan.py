@@ -126,22 +126,24 @@ def scan_settings(con):
 
 def scan(ws, year: int, *, present: set[str] | None = None, config: Config | None = None,
          ruleset: RuleSet | None = None, rule_ids=None, outliers: bool = True, progress=None,
-         engine=None) -> ScanResult:
+         engine=None, inputs: dict[str, dict] | None = None) -> ScanResult:
     """Run every rule whose inputs are present for `year` and build the case list.
 
     `present` is the set of input tables to use (default: every table loaded in the workspace).
     `engine` (default: the workspace's DuckDB) is where the rules, populations, regions and
-    outlier features run, e.g. a SparkEngine holding the tables (fundwatch/engine/spark_load.py);
-    case building, history and the run record stay here, in the workspace.
+    outlier features run, e.g. a SparkEngine holding the tables (fundwatch/load/spark.py);
+    case building, history and the run record stay here, in the workspace. With another
+    engine, `present` and `inputs` (table -> its description for the run record) are what
+    its loader returned (SparkLoad.present, SparkLoad.inputs).
     """
     with scan_settings(ws.con):
         return _scan(ws, year, present=present, config=config, ruleset=ruleset, rule_ids=rule_ids,
-                     outliers=outliers, progress=progress, engine=engine)
+                     outliers=outliers, progress=progress, engine=engine, inputs=inputs)
 
 
 def _scan(ws, year: int, *, present: set[str] | None = None, config: Config | None = None,
           ruleset: RuleSet | None = None, rule_ids=None, outliers: bool = True, progress=None,
-          engine=None) -> ScanResult:
+          engine=None, inputs: dict[str, dict] | None = None) -> ScanResult:
     import fundwatch
 
     year = int(year)  # numpy integers from a DataFrame cannot be bound as query parameters
@@ -153,7 +155,7 @@ def _scan(ws, year: int, *, present: set[str] | None = None, config: Config | No
     scoring = Scoring.from_config(config.scoring, config.path or "config")
     engine = engine if engine is not None else ws.engine
     if present is None:
-        present = ws.loaded_tables() if engine is ws.engine else getattr(engine, "inputs", {})
+        present = ws.loaded_tables() if engine is ws.engine else set(inputs or {})
     present = set(present)
     if not present:  # every rule would be skipped and the empty case list read as a clean year
         raise FundwatchError(f"nothing to scan for {year}: no input table is loaded. Load a folder first "
@@ -188,12 +190,12 @@ def _scan(ws, year: int, *, present: set[str] | None = None, config: Config | No
     timings["cases"] = time.monotonic() - t
     timings["total"] = time.monotonic() - t0
 
-    inputs = {
+    inputs = {k: v for k, v in (inputs or {}).items() if k in present} if engine is not ws.engine else {
         name: {"content_hash": h, "load_id": lid, "source": src, "rows": rows, "quarantined": q}
         for name, h, lid, src, rows, q in ws.con.execute(
             "SELECT table_name, content_hash, load_id, source, rows_loaded, rows_quarantined FROM fw_table_versions"
         ).fetchall() if name in present
-    } if engine is ws.engine else {k: v for k, v in getattr(engine, "inputs", {}).items() if k in present}
+    }
     run = {
         "run_id": run_id,
         "year": year,

@@ -66,10 +66,11 @@ class Engine(ABC):
         """Materialise the result of `sql` as table `name`, replacing it."""
 
     @abstractmethod
-    def table_exists(self, name: str) -> bool: ...
+    def drop_table(self, name: str) -> None:
+        """Drop what `write_table` made as `name` (nothing if it is not there)."""
 
     @abstractmethod
-    def columns(self, name: str) -> list[str]: ...
+    def table_exists(self, name: str) -> bool: ...
 
     @abstractmethod
     def map_batches(
@@ -98,6 +99,3 @@ class Engine(ABC):
         it failed); the query raises in its own thread and the engine stays usable. Nothing by
         default: with one worker, the jobs run in the thread that is interrupted."""
         return None
-
-    def row_count(self, name: str) -> int:
-        return int(self.query(f"SELECT count(*) AS n FROM {name}")["n"].iloc[0])
