@@ -35,7 +35,7 @@ YEARS = (2022, 2023, 2024)
 
 
 def load_world(scale: float, seed: int, out_dir: str) -> tuple[Workspace, pd.DataFrame]:
-    from fundwatch.sample import generate_world
+    from fundwatch_sample import generate_world
 
     generate_world(out_dir, scale=scale, seed=seed)
     ws = Workspace()

@@ -53,8 +53,8 @@ from fundwatch.config import Config
 from fundwatch.report.outputs import write_outputs
 from fundwatch.rules import load_rules
 from fundwatch.rules.runner import run_rules
-from fundwatch.sample import generate_world
 from fundwatch.workspace import Workspace
+from fundwatch_sample import generate_world
 
 PANDAS_RULES = ("dibao.public_staff", "dibao.paid_after_death", "subsidy.duplicate_payment")
 REPEATS = 3  # runs of each side of the three-rule comparison; the best of each is compared

@@ -1,7 +1,8 @@
 """The `fundwatch` command: a thin layer over the Python API.
 
 Exit codes: 0 done; 1 done and --fail-on found cases at that level; 2 bad input or
-configuration; 3 internal error; 4 out of memory within --memory-limit.
+configuration; 3 internal error; 4 out of memory within --memory-limit; 5 done, but a rule
+failed or a rule file is broken (the case list lacks its findings; --allow-rule-errors: 0).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fundwatch import log
 from fundwatch.errors import FundwatchError
 
 LEVELS = ("low", "medium", "high", "critical")
+RULES_FAILED = 5  # exit code: the scan finished, but without what a failed rule would have found
 ENGINE_NAMES = ("duckdb", "spark")  # as fundwatch.engine.ENGINES, without importing the engines
 
 
@@ -109,6 +111,8 @@ def _spark_conf(ctx, param, values) -> dict[str, str]:
 @click.option("--top", type=int, default=15, show_default=True, help="Cases to print.")
 @click.option("--fail-on", type=click.Choice(LEVELS), help="Exit 1 if a case at this level or above is found.")
 @click.option("--no-outliers", is_flag=True, help="Skip the statistical outlier detector.")
+@click.option("--allow-rule-errors", is_flag=True,
+              help=f"Exit 0 although a rule failed or a rule file is broken [default: exit {RULES_FAILED}].")
 @click.option("--engine", "engine_name", type=click.Choice(ENGINE_NAMES), default="duckdb", show_default=True,
               help="Where the rules and outlier features run; spark reads --data into Spark (docs/spark.md).")
 @click.option("--spark-master", help="Spark master URL (local[4], yarn, spark://host:7077); default: spark-submit's.")
@@ -116,7 +120,7 @@ def _spark_conf(ctx, param, values) -> dict[str, str]:
               help="A Spark setting for the session fundwatch starts, e.g. spark.driver.memory=16g (repeatable).")
 @click.pass_context
 def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids, lang, unmask, top, fail_on,
-         no_outliers, engine_name, spark_master, spark_conf):
+         no_outliers, allow_rule_errors, engine_name, spark_master, spark_conf):
     """Run the rules for YEAR and write the ranked case list."""
     from fundwatch.config import load_config
     from fundwatch.report.outputs import case_table, write_outputs
@@ -149,10 +153,22 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
         with pd.option_context("display.max_colwidth", 90, "display.width", 250):
             click.echo(show.to_string(index=False))
     click.echo(f"\nwrote {', '.join(str(p) for p in paths.values())}")
+    failed = _failed_rules(result, ruleset)
+    if failed and not allow_rule_errors:
+        # Before --fail-on: a nightly job must see that the case list is incomplete.
+        log.emit(f"{len(failed)} rule(s) failed, their findings are missing: {'; '.join(failed)} "
+                 f"(exit {RULES_FAILED}; --allow-rule-errors exits 0)", level="error", event="rules_failed")
+        ctx.exit(RULES_FAILED)
     if fail_on and not result.cases.empty:
         threshold = LEVELS.index(fail_on)
         if any(lv in LEVELS and LEVELS.index(lv) >= threshold for lv in result.cases["level"]):
             ctx.exit(1)
+
+
+def _failed_rules(result, ruleset) -> list[str]:
+    """Each rule that raised while it ran, and each rule file that could not be loaded."""
+    failed = [f"{o.rule_id} ({o.message})" for o in result.outcomes if o.status == "error"]
+    return failed + [f"broken rule file {e}" for e in ruleset.errors]
 
 
 def _spark_engine(master, conf=None):
@@ -173,18 +189,16 @@ def _spark_scan(ctx, year, data_dir, mapping, config, ruleset, rule_ids, outlier
         raise FundwatchError("--engine spark reads its tables from --data DIR (the workspace keeps runs and "
                              "reviews, not the data)")
     engine = _spark_engine(master, conf)
-    from fundwatch.engine.spark_load import load_into_spark
+    from fundwatch.load.spark import load_into_spark
 
     with engine.memory_errors(" No case list was written."):
-        report = load_into_spark(engine, data_dir, mapping=mapping, progress=log.emit)
-        _emit_load_report(report)
+        loaded = load_into_spark(engine, data_dir, mapping=mapping, progress=log.emit)
+        _emit_load_report(loaded.report)
         with _workspace(ctx) as ws, scan_settings(ws.con):
-            present = set(report.tables)
-            scan = Scan(engine, RunStore(ws.con), config, ruleset, present=present,
-                        inputs={k: v for k, v in engine.inputs.items() if k in present}, case_key=ws.case_key,
-                        workspace=ws.path, engine_name=repr(engine))
+            scan = Scan(engine, RunStore(ws.con), config, ruleset, present=loaded.present,
+                        inputs=loaded.inputs, case_key=ws.case_key, workspace=ws.path, engine_name=repr(engine))
             result = scan.run(year, rule_ids=rule_ids, outliers=outliers, progress=log.emit)
-    result.load_report = report
+    result.load_report = loaded.report
     return result
 
 
@@ -228,7 +242,7 @@ def _print_outcomes(result) -> None:
 @click.option("--no-messy", is_flag=True, help="Do not write the messy loader-exercise variant in OUT/messy.")
 def sample(outdir, scale, seed, fmt, no_messy):
     """Generate a synthetic county (2022-2024) with planted cases and its ground truth."""
-    from fundwatch.sample import generate_messy, generate_world
+    from fundwatch_sample import generate_messy, generate_world
 
     counts = generate_world(outdir, scale=scale, seed=seed, fmt=fmt)
     if not no_messy:

@@ -45,7 +45,7 @@ def sample_data(tmp_path_factory) -> Path:
     bundled = REPO / "sample_data"
     if (bundled / "dibao_payments.csv").exists():
         return bundled
-    from fundwatch.sample import generate_world
+    from fundwatch_sample import generate_world
 
     out = tmp_path_factory.mktemp("sample_data")
     generate_world(out, scale=0.3)

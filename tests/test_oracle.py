@@ -1,4 +1,4 @@
-"""The sample oracle (fundwatch/sample/oracle.py) against the rules on tiny hand-made inputs:
+"""The sample oracle (fundwatch_sample/oracle.py) against the rules on tiny hand-made inputs:
 edge cases the generated worlds do not contain, where the oracle must still mean what the rule
 means. Each case runs the rule and the oracle's SQL on the same rows (typed by the loader, as in
 the rules' embedded tests)."""
@@ -11,7 +11,7 @@ from fundwatch.config import Config
 from fundwatch.rules import load_rules
 from fundwatch.rules.runner import hits_frame, run_rule
 from fundwatch.rules.testing import fresh_engine, insert_rows
-from fundwatch.sample import oracle
+from fundwatch_sample import oracle
 
 RULESET = load_rules()
 

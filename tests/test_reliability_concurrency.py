@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from fundwatch.sample import generate_world
 from fundwatch.workspace import Workspace
+from fundwatch_sample import generate_world
 from tests.test_reliability_crash import OUTPUTS, check_outputs, runs_state, tables_state
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,8 +27,8 @@ import pytest
 
 from fundwatch.contract.tables import TABLES
 from fundwatch.report.files import JOURNAL, recover
-from fundwatch.sample import generate_world
 from fundwatch.workspace import Workspace
+from fundwatch_sample import generate_world
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = int(os.environ.get("FUNDWATCH_KILLS", "4"))  # x2: anywhere, and late

@@ -12,7 +12,7 @@ from fundwatch.workspace import Workspace
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 TRUTH = pd.read_csv(SAMPLE / "ground_truth.csv", dtype=str, keep_default_na=False)
 YEARS = sorted(int(y) for y in TRUTH["year"].unique())
-# Cross-programme scenarios (fundwatch/sample/plant_cross.py): one truth row per programme's
+# Cross-programme scenarios (fundwatch_sample/plant_cross.py): one truth row per programme's
 # hit, all of a case sharing the scenario name and year.
 CROSS = TRUTH[TRUTH["scenario"].str.startswith("cross_")]
 

@@ -1,4 +1,4 @@
-"""The synthetic sample world (fundwatch/sample): contract shape, valid identifiers,
+"""The synthetic sample world (fundwatch_sample): contract shape, valid identifiers,
 determinism, a ground truth that is complete and honest, and the messy loader variant."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from stdnum import luhn
 from stdnum.cn import ric, uscc
 
 from fundwatch.contract import TABLES
-from fundwatch.sample import generate_messy, generate_world, oracle
+from fundwatch_sample import generate_messy, generate_world, oracle
 
 REPO = Path(__file__).resolve().parent.parent
 CATALOGUE = REPO / "docs" / "rule-catalogue.md"
@@ -125,7 +125,7 @@ def test_a_crowded_birthday_spills_into_spare_places_with_valid_unique_ids():
     # order codes (499 per sex): the surplus is born in a neighbouring county instead.
     import numpy as np
 
-    from fundwatch.sample import ids
+    from fundwatch_sample import ids
 
     n = 2_500
     place = np.full(n, int(ids.HOME_COUNTY))
@@ -152,7 +152,7 @@ def test_agency_scenarios_put_few_agencies_on_a_rule_in_one_year(scale):
     # must not be called mis-tuned.
     from fundwatch.cases.weights import folds
     from fundwatch.rules.runner import is_mis_tuned
-    from fundwatch.sample import plant_subsidy, subsidy, world
+    from fundwatch_sample import plant_subsidy, subsidy, world
 
     w = world.World(7, scale)
     w.agencies = subsidy.agencies(w)

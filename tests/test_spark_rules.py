@@ -30,8 +30,8 @@ def recording_spark(spark):
     from fundwatch.engine.spark_engine import SparkEngine
 
     class Recording(SparkEngine):
-        def query(self, sql, dialect="duckdb"):
-            frame = super().query(sql, dialect)
+        def query(self, sql):
+            frame = super().query(sql)
             self.results.append(frame)
             return frame
 
@@ -93,16 +93,7 @@ QUALIFY_STAR = """\
         QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY amount DESC, payment_id) = 1) x
   WHERE amount > :limit
 """
-SPARK_OVERRIDE = """\
-  SELECT person_id AS entity_id, :year AS year, amount AS amount_at_risk, payment_id
-  FROM (SELECT person_id, amount, payment_id,
-               row_number() OVER (PARTITION BY person_id ORDER BY amount DESC, payment_id) AS rn
-        FROM subsidy_payments WHERE year(period) = :year) x
-  WHERE rn = 1 AND amount > :limit
-"""
-
-
-def _rule(name: str, engines=None) -> dict:
+def _rule(name: str) -> dict:
     rule = {
         "id": f"subsidy.{name}", "title": {"en": "Largest payment above a limit", "zh": "单笔最大补贴超限"},
         "status": "experimental", "program": "subsidy", "entity_type": "person", "level": "low",
@@ -118,8 +109,6 @@ def _rule(name: str, engines=None) -> dict:
             {"payment_id": 3, "program_code": "A", "person_id": "P2", "period": "2023-04", "amount": "900.00"},
         ]}, "expect": ["P1"], "expect_not": ["P2"], "expect_amounts": {"P1": 1500.0}}],
     }
-    if engines is not None:
-        rule["engines"] = engines
     return rule
 
 
@@ -127,41 +116,26 @@ def _rule(name: str, engines=None) -> dict:
 def rules_dir(tmp_path):
     folder = tmp_path / "rules" / "subsidy"
     folder.mkdir(parents=True)
-    rules = {
-        "largest_override": _rule("largest_override", {"spark": {"query": SPARK_OVERRIDE,
-                                                                 "note": "QUALIFY with * adds a column on Spark"}}),
-        "largest_declared": _rule("largest_declared", {"spark": "uses QUALIFY; not yet written for Spark"}),
-        "largest_silent": _rule("largest_silent"),
-    }
+    rules = {"largest_silent": _rule("largest_silent")}
     for name, rule in rules.items():
         (folder / f"{name}.yaml").write_text(yaml.safe_dump(rule, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return tmp_path / "rules"
 
 
-def test_a_rule_says_whether_and_how_it_runs_on_each_engine(rules_dir):
+def test_a_rule_says_whether_it_runs_on_each_engine(rules_dir):
     ruleset = load_rules(rules_dir)
     assert not ruleset.errors, [str(e) for e in ruleset.errors]
     table = support_table(ruleset)
-    assert table["subsidy.largest_override"] == {"duckdb": "yes", "spark": "override"}
-    assert table["subsidy.largest_declared"] == {"duckdb": "yes", "spark": "no: uses QUALIFY; not yet written for Spark"}
+    assert table["subsidy.largest_silent"]["duckdb"] == "yes"
     assert table["subsidy.largest_silent"]["spark"].startswith("no: its SQL uses QUALIFY with SELECT *")
 
 
-def test_an_override_runs_on_spark_and_gives_the_duckdb_result(rules_dir, spark_engine):
+def test_a_refused_rule_fails_its_tests_on_spark_and_passes_on_duckdb(rules_dir, spark_engine):
     ruleset = load_rules(rules_dir)
-    by_engine = {}
-    for engine in (None, spark_engine):
-        results = run_rule_tests(ruleset, ["subsidy.largest_override", "subsidy.largest_declared",
-                                           "subsidy.largest_silent"], engine)
-        by_engine[engine] = {r.rule_id: r for r in results}
-    assert all(r.passed and not r.not_run for r in by_engine[None].values())
-    spark = by_engine[spark_engine]
-    assert spark["subsidy.largest_override"].passed and not spark["subsidy.largest_override"].not_run
-    # Declared in the rule file: reported as not run, and that is no failure ...
-    assert spark["subsidy.largest_declared"].passed and spark["subsidy.largest_declared"].not_run
-    # ... found only by the portability check: a failure until the rule file says so.
-    silent = spark["subsidy.largest_silent"]
-    assert silent.not_run and not silent.passed and "declare it under `engines" in silent.message
+    (on_duckdb,) = run_rule_tests(ruleset, ["subsidy.largest_silent"], None)
+    assert on_duckdb.passed and not on_duckdb.not_run
+    (on_spark,) = run_rule_tests(ruleset, ["subsidy.largest_silent"], spark_engine)
+    assert on_spark.not_run and not on_spark.passed and "QUALIFY with SELECT *" in on_spark.message
 
 
 def test_a_scan_on_spark_reports_rules_it_could_not_run(rules_dir, spark_engine):
@@ -170,23 +144,19 @@ def test_a_scan_on_spark_reports_rules_it_could_not_run(rules_dir, spark_engine)
         "payment_id": ["1", "2"], "person_id": ["P1", "P2"], "program_code": ["A", "A"],
         "period": pd.to_datetime(["2023-03-01", "2023-04-01"]).date, "amount": [1500.0, 900.0]}))
     hits, outcomes = run_rules(spark_engine, ruleset, 2023, {"subsidy_payments"}, Config())
-    by_id = {o.rule_id: o for o in outcomes}
-    assert by_id["subsidy.largest_override"].status == "found" and set(hits["entity_id"]) == {"P1"}
-    for rid in ("subsidy.largest_declared", "subsidy.largest_silent"):
-        assert by_id[rid].status == "skipped" and "support on spark" in by_id[rid].describe()
-    assert "QUALIFY" in by_id["subsidy.largest_silent"].message
+    (outcome,) = outcomes
+    assert outcome.status == "skipped" and "support on spark" in outcome.describe() and hits.empty
+    assert "QUALIFY" in outcome.message
 
 
-def test_an_override_must_return_the_main_querys_columns(tmp_path):
+def test_a_rule_file_names_no_engine(tmp_path):
+    """Rules name no engine (the per-rule `engines:` overrides, used by no rule, are gone)."""
     from fundwatch.rules.catalogue import parse_rule_text
 
-    bad = _rule("largest_bad", {"spark": {"query": SPARK_OVERRIDE.replace(", payment_id\n", "\n", 1)}})
-    path = tmp_path / "rules" / "subsidy" / "largest_bad.yaml"
-    with pytest.raises(Exception, match="engines.spark.query: must return the main query's columns"):
-        parse_rule_text(yaml.safe_dump(bad, allow_unicode=True), path)
-    unknown = _rule("largest_bad", {"flink": "no"})
-    with pytest.raises(Exception, match="engines.flink: unknown engine"):
-        parse_rule_text(yaml.safe_dump(unknown, allow_unicode=True), path)
+    old = {**_rule("largest_old"), "engines": {"spark": "not yet written for Spark"}}
+    path = tmp_path / "rules" / "subsidy" / "largest_old.yaml"
+    with pytest.raises(Exception, match="engines: unknown field"):
+        parse_rule_text(yaml.safe_dump(old, allow_unicode=True), path)
 
 
 def test_support_of_a_catalogue_rule_on_duckdb_needs_no_check():

@@ -67,7 +67,7 @@ def test_spark_scan_of_the_sample_equals_the_duckdb_scan(spark, tmp_path, monkey
         on_spark = spark_engine.query(f"SELECT * FROM {table}")
         if not _sorted(on_duck).equals(_sorted(on_spark)):
             problems.append(f"table {table}: {len(on_duck)} rows on DuckDB, {len(on_spark)} on Spark, or values differ")
-    if spark_engine.table_exists("fw_quarantine") and spark_engine.row_count("fw_quarantine"):
+    if spark_engine.table_exists("fw_quarantine") and int(spark_engine.query("SELECT count(*) AS n FROM fw_quarantine")["n"].iloc[0]):
         problems.append("rows quarantined on Spark, none on DuckDB")
     con.close()
     duck_inputs, spark_inputs = runs["duckdb"]["run"]["inputs"], runs["spark"]["run"]["inputs"]
@@ -207,11 +207,15 @@ def _write_parquets(folder: Path) -> None:
 def _compare_loads(folder: Path, spark):
     """Load `folder` with both loaders; assert the same tables, quarantine and report; return the quarantine."""
     from fundwatch.engine.spark_engine import SparkEngine
-    from fundwatch.engine.spark_load import load_into_spark
+    from fundwatch.load.spark import load_into_spark
     from fundwatch.workspace import Workspace
 
     engine = SparkEngine(spark.newSession())
-    s_report = load_into_spark(engine, str(folder))
+    loaded = load_into_spark(engine, str(folder))
+    s_report = loaded.report
+    # What was loaded comes back explicitly: a table per view, each described for the run record.
+    assert loaded.present == set(s_report.tables) and all(engine.table_exists(t) for t in loaded.present)
+    assert {v["rows"] for v in loaded.inputs.values()} == {t.rows_loaded for t in s_report.tables.values()}
     with Workspace() as ws:
         d_report = ws.load(folder)
         for table in d_report.tables:
@@ -259,7 +263,7 @@ def test_spark_loader_types_and_quarantines_awkward_files_as_fundwatch_load_does
 
 def test_spark_loader_refuses_what_it_cannot_read_naming_the_file(spark, tmp_path):
     from fundwatch.engine.spark_engine import SparkEngine
-    from fundwatch.engine.spark_load import load_into_spark
+    from fundwatch.load.spark import load_into_spark
 
     engine = SparkEngine(spark.newSession())
     messy = SAMPLE / "messy"  # GBK CSVs with Chinese headers and an XLSX export

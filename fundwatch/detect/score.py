@@ -110,14 +110,12 @@ def _score_set(fs, year: int, present: set[str], s: Settings, engine) -> tuple[p
     return frame, info
 
 
-def feature_sql(fs, year: int, settings: Settings, present: set[str], dialect: str = "duckdb") -> str:
-    """The feature set's query (DuckDB's dialect, which every engine takes); optional tables not
-    present read as empty."""
+def feature_sql(fs, year: int, settings: Settings, present: set[str]) -> str:
+    """The feature set's query in DuckDB's dialect (the engine translates it); optional tables
+    not present read as empty."""
     sql = fs.sql(year, settings)
     empty = {t for t in fs.tables if t not in present}
-    if dialect == "duckdb" and not empty:
-        return sql  # written in DuckDB's dialect already; sqlglot would only print it again
-    return render(parse(sql, fs.key), {}, dialect, empty_tables=empty)
+    return render(parse(sql, fs.key), {}, empty_tables=empty) if empty else sql
 
 
 def score_feature_set(engine, fs, year: int, present: set[str], s: Settings) -> tuple[pd.DataFrame, dict]:
@@ -135,7 +133,7 @@ def score_feature_set(engine, fs, year: int, present: set[str], s: Settings) -> 
        CASE WHEN {usable} THEN 1 ELSE 0 END AS fw_usable, t.*
 FROM {table}_raw t""",
         )
-        engine.execute(f"DROP TABLE IF EXISTS {table}_raw")
+        engine.drop_table(f"{table}_raw")
         counts = engine.query(f"SELECT count(*) AS total, coalesce(sum(fw_usable), 0) AS usable FROM {table}")
         total, n = int(counts["total"].iloc[0]), int(counts["usable"].iloc[0])
         unscored = total - n
@@ -177,8 +175,8 @@ FROM {table}_raw t""",
             "reason": (reason + note).lstrip("; "),
         }
     finally:  # also when a step failed (the set may run again: side_by_side)
-        engine.execute(f"DROP TABLE IF EXISTS {table}_raw")
-        engine.execute(f"DROP TABLE IF EXISTS {table}")
+        engine.drop_table(f"{table}_raw")
+        engine.drop_table(f"{table}")
 
 
 def covered_by(fs, n: int, flagged_rows) -> list[str]:

@@ -3,9 +3,8 @@
 Rules, populations, regions and outlier features talk to an engine only through these
 methods. The convention, for every caller: **SQL is sent in DuckDB's dialect** (the one
 the rules are written in). An engine whose `dialect` differs prints it in its own with
-sqlglot (fundwatch/engine/dialect.py); callers never translate. The one exception is a
-rule's per-engine override (`engines: {spark: {query: ...}}`), already written in the
-engine's dialect and sent with `query(sql, dialect="spark")`.
+sqlglot (fundwatch/engine/dialect.py, the one place where dialects differ); callers never
+translate, and SQL that would not translate faithfully is refused there (NotPortable).
 """
 
 from __future__ import annotations
@@ -23,20 +22,20 @@ BATCH_TYPES = ("BIGINT", "DOUBLE", "BOOLEAN", "VARCHAR")
 class Engine(ABC):
     dialect: str = "duckdb"
 
-    def translate(self, sql: str, dialect: str = "duckdb") -> str:
-        """`sql`, written in `dialect`, printed in this engine's dialect."""
-        if dialect == self.dialect:
+    def translate(self, sql: str) -> str:
+        """`sql`, written in DuckDB's dialect, printed in this engine's dialect."""
+        if self.dialect == "duckdb":
             return sql
         from fundwatch.engine.dialect import transpile
 
-        return transpile(sql, dialect, self.dialect)
+        return transpile(sql, "duckdb", self.dialect)
 
     @abstractmethod
     def execute(self, sql: str) -> None:
         """Run a statement that returns nothing of interest."""
 
     @abstractmethod
-    def query(self, sql: str, dialect: str = "duckdb") -> pd.DataFrame:
+    def query(self, sql: str) -> pd.DataFrame:
         """Run a query and return its result as a pandas DataFrame, typed as DuckDB's `.df()`
         types it (DECIMAL -> float64, DATE -> datetime64, integers with NULLs -> Int64)."""
 
@@ -67,10 +66,11 @@ class Engine(ABC):
         """Materialise the result of `sql` as table `name`, replacing it."""
 
     @abstractmethod
-    def table_exists(self, name: str) -> bool: ...
+    def drop_table(self, name: str) -> None:
+        """Drop what `write_table` made as `name` (nothing if it is not there)."""
 
     @abstractmethod
-    def columns(self, name: str) -> list[str]: ...
+    def table_exists(self, name: str) -> bool: ...
 
     @abstractmethod
     def map_batches(
@@ -99,6 +99,3 @@ class Engine(ABC):
         it failed); the query raises in its own thread and the engine stays usable. Nothing by
         default: with one worker, the jobs run in the thread that is interrupted."""
         return None
-
-    def row_count(self, name: str) -> int:
-        return int(self.query(f"SELECT count(*) AS n FROM {name}")["n"].iloc[0])

@@ -9,8 +9,11 @@ tests/test_spark_translation.py runs on both engines. They are handled in two wa
   `a / b` is printed as `CAST(a AS DOUBLE) / b`, which is what DuckDB computes.
 - **a refusal** for the rest (`portability_problems`): constructs whose translation changes
   results and that no rule uses. A rule using one says so in `rules list` and is not run
-  on that engine (a per-rule `engines:` override can supply the engine's own SQL); any
-  other SQL sent to the engine raises NotPortable. Nothing is translated silently wrong.
+  on that engine; any other SQL sent to the engine raises NotPortable. Nothing is
+  translated silently wrong.
+- **failing closed**: when a check itself cannot be made (sqlglot raises while reading
+  the SQL's structure or types), that is a refusal too ("cannot translate: ..."), never an
+  SQL waved through unchecked.
 """
 
 from __future__ import annotations
@@ -100,10 +103,14 @@ def _type_problems(tree: exp.Expression) -> list[str]:
     from fundwatch.rules.render import contract_schema
 
     schema = contract_schema()
-    try:
-        typed = annotate_types(qualify(tree.copy(), schema=schema, dialect="duckdb"), schema=schema)
-    except Exception:  # tables outside the contract (work tables): their types are unknown
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    if {t.name for t in tree.find_all(exp.Table)} - ctes - set(schema):
+        # fundwatch's own SQL on its work tables (registered frames, written tables): their
+        # types are unknown here. Rule SQL reads contract tables only (checked at load), so
+        # for it an exception below is a refusal, never a skipped check.
         return []
+    typed = annotate_types(qualify(tree.copy(), schema=schema, dialect="duckdb", validate_qualify_columns=False),
+                           schema=schema)
     out = []
     for node in typed.walk():
         if isinstance(node, exp.Median) and _type(node.this) == exp.DataType.Type.DECIMAL:
@@ -118,7 +125,11 @@ def _type_problems(tree: exp.Expression) -> list[str]:
 @functools.lru_cache(maxsize=4096)
 def _problems(sql: str, dialect: str) -> tuple[str, ...]:
     tree = sqlglot.parse_one(sql, read=dialect)
-    found = _syntax_problems(tree) + _type_problems(tree)
+    try:
+        found = _syntax_problems(tree) + _type_problems(tree)
+    except Exception as e:  # fail closed: SQL that cannot be checked is not run elsewhere
+        first = str(e).splitlines()[0] if str(e) else ""
+        return (f"cannot translate: the portability check failed ({type(e).__name__}: {first})",)
     return tuple(dict.fromkeys(found))
 
 

@@ -17,8 +17,8 @@ class DuckDBEngine(Engine):
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
 
-    def query(self, sql: str, dialect: str = "duckdb") -> pd.DataFrame:
-        return self.con.execute(self.translate(sql, dialect)).df()
+    def query(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
 
     def workers(self, n: int) -> list[DuckDBEngine]:
         # A cursor is a connection of its own to the same database: it sees the committed
@@ -45,15 +45,15 @@ class DuckDBEngine(Engine):
     def write_table(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
 
+    def drop_table(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
     def table_exists(self, name: str) -> bool:
         return bool(
             self.con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
             ).fetchall()[0][0]
         )
-
-    def columns(self, name: str) -> list[str]:
-        return [r[0] for r in self.con.execute(f"DESCRIBE {name}").fetchall()]
 
     def map_batches(self, sql, fn, schema, batch_rows) -> pd.DataFrame:
         # Streamed: one piece of about `batch_rows` rows (whole vectors of 2048) is in memory at a time.

@@ -37,7 +37,6 @@ _JAVA_OOM = re.compile(r"java\.lang\.OutOfMemoryError[^\n]*")
 # ends the JVM (Spark's uncaught-exception handler); the JVM's last messages say so.
 _JVM_GONE = (ConnectionError, EOFError)
 _STOPPED = "Spark stopped (its last messages, above, say why: java.lang.OutOfMemoryError means it ran out of memory)"
-_DROP = re.compile(r"^\s*DROP\s+(?:TABLE|VIEW)\s+(IF\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*;?\s*$", re.IGNORECASE)
 
 
 def local_defaults(master: str | None) -> dict[str, str]:
@@ -116,7 +115,6 @@ class SparkEngine(Engine):
             spark.conf.set(key, value)
         self._persisted: dict[str, object] = {}  # tables written by write_table, cached in the cluster
         self._duck = duckdb.connect(":memory:")  # only to type results exactly as DuckDB does
-        self.inputs: dict[str, dict] = {}  # what fundwatch.engine.spark_load put here, for the run record
         conf = spark.sparkContext.getConf()  # read now: after an out-of-memory the JVM may be gone
         self.local = (conf.get("spark.master") or "").startswith("local")
         self._driver_memory = conf.get("spark.driver.memory") or "1g"
@@ -167,15 +165,10 @@ class SparkEngine(Engine):
                 "back to the driver) or --executor-memory.")
 
     def execute(self, sql: str) -> None:
-        drop = _DROP.match(sql)
-        if drop:  # DuckDB's DROP TABLE of a work table: here a temporary view, maybe cached
-            self._release(drop.group(2))
-            self.spark.catalog.dropTempView(drop.group(2))
-            return
         self.spark.sql(self.translate(sql))
 
-    def query(self, sql: str, dialect: str = "duckdb") -> pd.DataFrame:
-        return self._to_pandas(self.spark.sql(self.translate(sql, dialect)).toArrow())
+    def query(self, sql: str) -> pd.DataFrame:
+        return self._to_pandas(self.spark.sql(self.translate(sql)).toArrow())
 
     def _to_pandas(self, table: pa.Table) -> pd.DataFrame:
         return self._duck.from_arrow(table).df()
@@ -207,6 +200,11 @@ class SparkEngine(Engine):
         frame.createOrReplaceTempView(name)
         self._persisted[name] = frame
 
+    def drop_table(self, name: str) -> None:
+        # What write_table made is a temporary view here, cached in the cluster.
+        self._release(name)
+        self.spark.catalog.dropTempView(name)
+
     def _release(self, name: str) -> None:
         old = self._persisted.pop(name, None)
         if old is not None:
@@ -214,9 +212,6 @@ class SparkEngine(Engine):
 
     def table_exists(self, name: str) -> bool:
         return bool(self.spark.catalog.tableExists(name))
-
-    def columns(self, name: str) -> list[str]:
-        return list(self.spark.table(name).columns)
 
     def map_batches(self, sql, fn, schema, batch_rows) -> pd.DataFrame:
         frame = self.spark.sql(self.translate(sql))

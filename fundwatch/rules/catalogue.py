@@ -12,7 +12,6 @@ from pathlib import Path
 import yaml
 
 from fundwatch.errors import RuleError
-from fundwatch.rules.engines import check_overrides
 from fundwatch.rules.model import Rule, parse_rule
 from fundwatch.rules.render import check_against_contract, output_columns, parse
 from fundwatch.rules.summary import check_template
@@ -78,7 +77,6 @@ def parse_rule_text(text: str, path: Path) -> tuple[Rule, object]:
         problems = check_template(template, output_columns(tree))
         if problems:
             raise RuleError(path, f"summary.{lang}", "; ".join(problems))
-    check_overrides(rule, tree)
     check_finding_columns(rule, output_columns(tree))
     from fundwatch.calibrate.spec import check_calibration  # here: spec.py imports fundwatch.rules
 

@@ -19,7 +19,7 @@ REQUIRED_OUTPUT = ("entity_id", "year", "amount_at_risk")
 FIELDS = {
     "id", "title", "status", "program", "entity_type", "level", "description", "basis", "falsepositives",
     "inputs", "params", "matched_on", "query", "summary", "tests", "author", "date", "modified",
-    "references", "tags", "engines", "optional_inputs", "finding", "merge_on", "involves", "measure",
+    "references", "tags", "optional_inputs", "finding", "merge_on", "involves", "measure",
 }
 REQUIRED = ("id", "title", "status", "program", "entity_type", "level", "description", "basis",
             "falsepositives", "inputs", "matched_on", "query", "summary", "tests")
@@ -77,7 +77,6 @@ class Rule:
     path: Path
     version: str  # hash of the file's text: the rule's version in run records
     # engine -> {"query": its own SQL in its dialect, or None; "note": why}. No query = does not run there.
-    engines: dict[str, dict] = field(default_factory=dict)
     optional_inputs: tuple[str, ...] = ()  # read if loaded, else seen as empty
     # What one finding is (fundwatch/cases/merge.py): output columns that tell one entity's findings
     # apart (a late batch: programme and pay date), kinds of evidence whose shared value makes hits of
@@ -170,30 +169,6 @@ def _tests(d: dict, path, inputs: tuple[str, ...]) -> tuple[RuleTest, ...]:
     return tuple(out)
 
 
-OTHER_ENGINES = ("spark",)  # rules are written for DuckDB; these may need a word in `engines:`
-
-
-def _engines(d: dict, path) -> dict[str, dict]:
-    """`engines: {spark: "why it cannot run there"}` or `{spark: {query: <Spark SQL>, note: why}}`."""
-    raw = d.get("engines") or {}
-    _need(isinstance(raw, dict), path, "engines", "must map engine names to a note or to {query, note}")
-    out = {}
-    for name, entry in raw.items():
-        where = f"engines.{name}"
-        _need(name in OTHER_ENGINES, path, where, f"unknown engine (known: {', '.join(OTHER_ENGINES)})")
-        if isinstance(entry, str):
-            entry = {"unsupported": entry}
-        _need(isinstance(entry, dict) and set(entry) <= {"query", "note", "unsupported"} and entry, path, where,
-              "must be a note (text: why the rule cannot run there), {unsupported: why} or {query: ..., note: why}")
-        _need(("query" in entry) != ("unsupported" in entry), path, where, "give either `query` or `unsupported`")
-        for key, value in entry.items():
-            _need(isinstance(value, str) and value.strip() != "", path, f"{where}.{key}", "must be non-empty text")
-        query = entry.get("query")
-        out[name] = {"query": query.strip() if query else None,
-                     "note": (entry.get("unsupported") or entry.get("note") or "").strip()}
-    return out
-
-
 def parse_rule(d: dict, path: Path, version: str) -> Rule:
     _need(isinstance(d, dict), path, "(file)", "must be a YAML mapping")
     unknown = set(d) - FIELDS
@@ -220,7 +195,6 @@ def parse_rule(d: dict, path: Path, version: str) -> Rule:
     optional = d.get("optional_inputs") or []
     _need(isinstance(optional, list) and all(i in TABLES and i not in inputs for i in optional), path,
           "optional_inputs", "must list contract tables that are not already in `inputs`")
-    engines = _engines(d, path)
     params = _params(d, path)
     finding, merge_on, involves, measure = _finding(d, path, params)
     return Rule(
@@ -229,7 +203,7 @@ def parse_rule(d: dict, path: Path, version: str) -> Rule:
         falsepositives=tuple(fps), inputs=tuple(inputs), params=params,
         matched_on=_text(d, path, "matched_on"), query=_text(d, path, "query"),
         summary=_bilingual(d, path, "summary"), tests=_tests(d, path, tuple(inputs)), path=path, version=version,
-        engines=engines, optional_inputs=tuple(optional), finding=finding, merge_on=merge_on, involves=involves,
+        optional_inputs=tuple(optional), finding=finding, merge_on=merge_on, involves=involves,
         measure=measure,
     )
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from fundwatch.engine.side_by_side import side_by_side
 from fundwatch.report import i18n
-from fundwatch.rules.engines import override_tree, support
+from fundwatch.rules.engines import support
 from fundwatch.rules.populations import population
 from fundwatch.rules.render import render, scan_values
 from fundwatch.rules.summary import render_summary
@@ -133,14 +133,10 @@ def is_mis_tuned(hits: int, population: int | None, share_limit: float) -> bool:
 
 
 def run_rule(engine, rule, tree, year: int, params: dict, present: set[str] | None = None) -> pd.DataFrame:
-    """The rule's result on `engine`: its query (DuckDB SQL, which the engine translates), or
-    the rule's own query for that engine (`engines: {spark: {query: ...}}`)."""
+    """The rule's result on `engine`: its query (DuckDB SQL, which the engine translates)."""
     values = dict(params)
     values.update(scan_values(year))
     absent = {t for t in rule.optional_inputs if present is not None and t not in present}
-    override = override_tree(rule, engine.dialect)
-    if override is not None:
-        return engine.query(render(override, values, engine.dialect, absent), dialect=engine.dialect)
     return engine.query(render(tree, values, "duckdb", absent))
 
 

@@ -1,4 +1,4 @@
-"""County B: a second synthetic county, independent of fundwatch.sample, with other conventions.
+"""County B: a second synthetic county, independent of fundwatch_sample, with other conventions.
 
 `generate(out_dir, scale, seed)` writes one file per contract table, `mapping.toml`,
 `ground_truth.csv` and `county_facts.json` (the true parameters a calibration should recover).

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fundwatch.sample.cooperative import DIVIDEND_YEARS
-from fundwatch.sample.plant_common import add_staff, iso
-from fundwatch.sample.util import OPEN, YEARS, day, rand_day
+from fundwatch_sample.cooperative import DIVIDEND_YEARS
+from fundwatch_sample.plant_common import add_staff, iso
+from fundwatch_sample.util import OPEN, YEARS, day, rand_day
 
 PROGRAM = "cooperative"
 

@@ -1,8 +1,9 @@
 """Read a data folder into Spark: its Parquet and CSV files as temporary views typed by the contract.
 
-    from fundwatch.engine.spark_load import load_into_spark
-    report = load_into_spark(engine, "hdfs:///audit/county-2023", mapping="mapping.toml")
-    print(report.format())
+    from fundwatch.load.spark import load_into_spark
+    loaded = load_into_spark(engine, "hdfs:///audit/county-2023", mapping="mapping.toml")
+    print(loaded.report.format())
+    scan(..., engine=engine, present=loaded.present, inputs=loaded.inputs)
 
 Spark reads the files, in parallel. Each partition is then typed and judged by the loader's
 own SQL (fundwatch/load/stage.py, values.py and ids.py, the ID checks against python-stdnum's
@@ -16,8 +17,9 @@ parsing rules can drift. The result:
 - a LoadReport: rows read, loaded and quarantined, blank lines, repeated headers and the
   top reasons, per table. For every file, rows read = loaded + quarantined + repeated headers.
 
-Tables are found as `fundwatch load` finds them: `<table>.csv|.parquet` or a folder
-`<table>/` of such files; headers go through the same aliases and `--mapping` file
+Tables are found by the same function as `fundwatch load` finds them with
+(fundwatch.load.loader.discover, given the folder through Spark's file system):
+`<table>.csv|.parquet` or a folder `<table>/` of such files; headers go through the same aliases and `--mapping` file
 (fundwatch/load/headers.py). The folder may be any path Spark can list (local, hdfs://, s3a://).
 
 Not supported on Spark, each an error naming the file: XLSX (load it with `fundwatch load`,
@@ -33,6 +35,7 @@ import hashlib
 import re
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -41,7 +44,7 @@ import pyarrow as pa
 from fundwatch.contract.tables import TABLES
 from fundwatch.errors import LoadError
 from fundwatch.load.headers import HeaderMap, map_headers, read_mapping
-from fundwatch.load.loader import SKIP_NAMES
+from fundwatch.load.loader import discover
 from fundwatch.load.readers import DELIMITERS, FORMATS
 from fundwatch.load.report import LoadReport, TableLoad
 
@@ -147,41 +150,59 @@ def _output_schema(table: str) -> str:
     return ", ".join(["`__kind` string", "`__line` bigint", "`__n` bigint", *cols, *q])
 
 
+class _HadoopPath:
+    """A file or folder Spark can list, with what discover() asks of a pathlib.Path."""
+
+    def __init__(self, fs, status):
+        self._fs, self._status = fs, status
+        self.uri = status.getPath().toString()
+        self.name = status.getPath().getName()
+        self.stem, dot, ext = self.name.rpartition(".") if "." in self.name else (self.name, "", "")
+        self.suffix = dot + ext
+        self.size, self.mtime = int(status.getLen()), int(status.getModificationTime())
+
+    def is_dir(self) -> bool:
+        return bool(self._status.isDirectory())
+
+    def is_file(self) -> bool:
+        return bool(self._status.isFile())
+
+    def iterdir(self):
+        return [_HadoopPath(self._fs, st) for st in self._fs.listStatus(self._status.getPath())]
+
+    def rglob(self, pattern: str):
+        for child in self.iterdir():
+            yield child
+            if child.is_dir():
+                yield from child.rglob(pattern)
+
+    def __lt__(self, other) -> bool:
+        return self.uri < other.uri
+
+    def __str__(self) -> str:
+        return self.uri
+
+
 def _files(spark, root: str):
-    """(table -> [(uri, size, mtime)], ignored names) for a folder Spark can list."""
-    jvm = spark._jvm
-    conf = spark._jsc.hadoopConfiguration()
-    base = jvm.org.apache.hadoop.fs.Path(root)
-    fs = base.getFileSystem(conf)
-    if not fs.exists(base) or not fs.getFileStatus(base).isDirectory():
+    """(table -> [_HadoopPath], ignored names) for a folder Spark can list, as discover() finds them."""
+    base = spark._jvm.org.apache.hadoop.fs.Path(root)
+    fs = base.getFileSystem(spark._jsc.hadoopConfiguration())
+    if not fs.exists(base):
         raise LoadError([f"{root}: not a folder"])
+    return discover(_HadoopPath(fs, fs.getFileStatus(base)))
 
-    def walk(path):
-        for st in fs.listStatus(path):
-            if st.isDirectory():
-                yield from walk(st.getPath())
-            else:
-                yield st
 
-    found, ignored = {}, []
-    for st in sorted(fs.listStatus(base), key=lambda s: s.getPath().getName()):
-        name = st.getPath().getName()
-        if name.startswith((".", "_")):
-            continue
-        stem, suffix = (name.rsplit(".", 1) + [""])[:2] if st.isFile() else (name, "")
-        suffix = "." + suffix.lower() if suffix else ""
-        table = stem.lower()
-        if table not in TABLES:
-            if st.isFile() and table not in SKIP_NAMES and suffix in FORMATS:
-                ignored.append(name)
-            continue
-        entries = [st] if st.isFile() else sorted(walk(st.getPath()), key=lambda s: s.getPath().toString())
-        for e in entries:
-            ext = "." + e.getPath().getName().rsplit(".", 1)[-1].lower()
-            if ext in FORMATS:
-                found.setdefault(table, []).append(
-                    (e.getPath().toString(), int(e.getLen()), int(e.getModificationTime())))
-    return found, ignored
+@dataclass
+class SparkLoad:
+    """What load_into_spark made queryable: the tables (temporary views of the engine's
+    session), each one's input description for the run record, and the load report."""
+
+    report: LoadReport
+    inputs: dict[str, dict] = field(default_factory=dict)  # table -> content_hash, load_id, source, rows, quarantined
+
+    @property
+    def present(self) -> set[str]:
+        return set(self.inputs)
 
 
 def _numbered(frame):
@@ -266,8 +287,9 @@ def _stage_function(uri, table, headers, columns, delim):
     return stage
 
 
-def load_into_spark(engine, data_dir: str, *, mapping=None, progress=None) -> LoadReport:
-    """Register every contract table found in `data_dir` as a Spark view of `engine`; returns the LoadReport.
+def load_into_spark(engine, data_dir: str, *, mapping=None, progress=None) -> SparkLoad:
+    """Register every contract table found in `data_dir` as a Spark view of `engine`; returns
+    what was loaded (SparkLoad: the tables, their input descriptions and the LoadReport).
 
     Every file is read and checked before any view is replaced; all problems (unreadable
     files, missing columns, XLSX, non-UTF-8 CSV) are raised together as one LoadError.
@@ -280,9 +302,10 @@ def load_into_spark(engine, data_dir: str, *, mapping=None, progress=None) -> Lo
     found, ignored = _files(spark, str(data_dir))
     load_id = datetime.now().strftime("S%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
     report = LoadReport(load_id, str(data_dir), ignored=ignored)
+    loaded = SparkLoad(report)
     staged, problems = {}, []
     for name in sorted(found):
-        for uri, _, _ in found[name]:
+        for uri in (f.uri for f in found[name]):
             if progress:
                 progress(f"reading {uri}")
             try:
@@ -333,8 +356,8 @@ def load_into_spark(engine, data_dir: str, *, mapping=None, progress=None) -> Lo
             F.col("__line").alias("line"), F.col("q_column").alias("column_name"),
             F.col("q_raw").alias("raw_value"), F.col("q_reason").alias("reason"),
             F.col("q_problems").alias("problems"), F.col("q_raw_row").alias("raw_row")))
-        digest = hashlib.sha256(repr(sorted(found[name])).encode()).hexdigest()
-        engine.inputs[name] = {"content_hash": f"listing:{digest}", "load_id": load_id, "source": str(data_dir),
+        digest = hashlib.sha256(repr(sorted((f.uri, f.size, f.mtime) for f in found[name])).encode()).hexdigest()
+        loaded.inputs[name] = {"content_hash": f"listing:{digest}", "load_id": load_id, "source": str(data_dir),
                                "rows": tl.rows_loaded, "quarantined": tl.rows_quarantined}
         report.tables[name] = tl
     if quarantine:
@@ -344,4 +367,4 @@ def load_into_spark(engine, data_dir: str, *, mapping=None, progress=None) -> Lo
         engine.register_frame(QUARANTINE, q)
     report.add_warnings(engine)
     report.seconds = time.monotonic() - started
-    return report
+    return loaded

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fundwatch.sample.people import FARM, HEAD, OTHER, REF_DAY, age_on
-from fundwatch.sample.util import FIRST_MONTH, LAST_MONTH, NA, OPEN, YEARS, day, mi, month_of, month_start
+from fundwatch_sample.people import FARM, HEAD, OTHER, REF_DAY, age_on
+from fundwatch_sample.util import FIRST_MONTH, LAST_MONTH, NA, OPEN, YEARS, day, mi, month_of, month_start
 
 PROGRAMS = {  # code: (name, agency kind)
     "FARMLAND": ("耕地地力保护补贴", "NYJ"),

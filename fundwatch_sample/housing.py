@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fundwatch.sample.people import HEAD, HOUSING
-from fundwatch.sample.util import FIRST_MONTH, LAST_MONTH, NA, OPEN, day, month_of, month_start, rand_day
+from fundwatch_sample.people import HEAD, HOUSING
+from fundwatch_sample.util import FIRST_MONTH, LAST_MONTH, NA, OPEN, day, month_of, month_start, rand_day
 
 RENT_PER_M2 = 7.2  # yuan per square metre per month
 ESTATES = ("德凤", "五开", "南泉", "城北")

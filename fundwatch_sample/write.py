@@ -17,10 +17,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from fundwatch.contract import TABLES
-from fundwatch.sample import ids, subsidy
-from fundwatch.sample.people import RELATIONS
-from fundwatch.sample.registries import plate_numbers
-from fundwatch.sample.util import NA, OPEN, period_labels
+from fundwatch_sample import ids, subsidy
+from fundwatch_sample.people import RELATIONS
+from fundwatch_sample.registries import plate_numbers
+from fundwatch_sample.util import NA, OPEN, period_labels
 
 _ARROW = {
     "date": pa.date32(),

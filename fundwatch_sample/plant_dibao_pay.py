@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fundwatch.sample import dibao
-from fundwatch.sample.people import CHILD, HEAD, OTHER_REL, PARENT, SPOUSE
-from fundwatch.sample.plant_common import iso
-from fundwatch.sample.plant_dibao import PROGRAM, Ctx, enrol_in, exit_at
-from fundwatch.sample.util import OPEN, day, mi, month_of, rand_day
+from fundwatch_sample import dibao
+from fundwatch_sample.dibao_roster import PROGRAM, Ctx, enrol_in, exit_at
+from fundwatch_sample.people import CHILD, HEAD, OTHER_REL, PARENT, SPOUSE
+from fundwatch_sample.plant_common import iso
+from fundwatch_sample.util import OPEN, day, mi, month_of, rand_day
 
 
 def deaths(w, c: Ctx) -> None:

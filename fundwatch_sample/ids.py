@@ -106,7 +106,7 @@ def places_and_order_codes(
     for men, even for women. Above scale ~100 a popular birthday in the home county has more
     people than order codes: the surplus is born in the next of SPARE_PLACES instead. Nobody
     moves in a world where every group fits (the ranks of those who stay do not change)."""
-    from fundwatch.sample.util import group_ranks
+    from fundwatch_sample.util import group_ranks
 
     place = np.array(place, dtype=np.int64)
     shuffled = rng.permutation(len(place))

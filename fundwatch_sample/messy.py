@@ -31,7 +31,7 @@ _REL_CN = {"head": "户主", "spouse": "配偶", "child": "子女", "parent": "�
 
 def generate_messy(out_dir, seed: int = 7) -> dict:
     """Write the messy files; returns the number of data rows written per file."""
-    from fundwatch.sample import world, write
+    from fundwatch_sample import world, write
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from fundwatch.sample import subsidy as S
-from fundwatch.sample.people import FARM, HEAD, OTHER
-from fundwatch.sample.plant_common import elderly_rows, farm_row, hardship_row, iso, row
-from fundwatch.sample.plant_dibao import Ctx as DibaoCtx
-from fundwatch.sample.util import (
+from fundwatch_sample import subsidy as S
+from fundwatch_sample.dibao_roster import Ctx as DibaoCtx
+from fundwatch_sample.people import FARM, HEAD, OTHER
+from fundwatch_sample.plant_common import elderly_rows, farm_row, hardship_row, iso, row
+from fundwatch_sample.util import (
     FIRST_MONTH,
     LAST_MONTH,
     NA,

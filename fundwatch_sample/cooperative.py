@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fundwatch.sample.people import FARM, REF_DAY, age_on
-from fundwatch.sample.util import OPEN, YEARS, day, month_start, rand_day, year_of
+from fundwatch_sample.people import FARM, REF_DAY, age_on
+from fundwatch_sample.util import OPEN, YEARS, day, month_start, rand_day, year_of
 
 PRODUCTS = (
     "茶叶",

@@ -17,8 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fundwatch.sample.people import DIBAO, FARM, HEAD, HOUSING, OTHER, REF_DAY, age_on
-from fundwatch.sample.util import OPEN, choice_idx, day, rand_day
+from fundwatch_sample.people import DIBAO, FARM, HEAD, HOUSING, OTHER, REF_DAY, age_on
+from fundwatch_sample.util import OPEN, choice_idx, day, rand_day
 
 EMPLOYERS = {
     "government": (
@@ -197,7 +197,7 @@ def vehicles(w) -> pd.DataFrame:
 
 def plate_numbers(n: int, rng) -> np.ndarray:
     """'贵H' + two letters + three digits, unique (up to 576 000 plates)."""
-    from fundwatch.sample.ids import scramble
+    from fundwatch_sample.ids import scramble
 
     idx = scramble(np.arange(n), 6, 271_828) % 576_000
     a, b, c = idx // 24_000, (idx // 1000) % 24, idx % 1000

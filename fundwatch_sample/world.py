@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fundwatch.sample import cooperative, dibao, housing, people, registries, subsidy
-from fundwatch.sample.util import OPEN, day
+from fundwatch_sample import cooperative, dibao, housing, people, registries, subsidy
+from fundwatch_sample.util import OPEN, day
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def build(w: World) -> World:
     w.fin = cooperative.financials(w)
 
     # Scenarios: anomalies, look-alikes and statistical outliers, with their ground truth.
-    from fundwatch.sample import plant_coop, plant_cross, plant_dibao, plant_housing, plant_subsidy
+    from fundwatch_sample import plant_coop, plant_cross, plant_dibao, plant_housing, plant_subsidy
 
     for mod in (plant_dibao, plant_subsidy, plant_housing, plant_coop, plant_cross):
         mod.plant(w)

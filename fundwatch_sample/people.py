@@ -17,8 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fundwatch.sample import ids
-from fundwatch.sample.util import choice_idx, day
+from fundwatch_sample import ids
+from fundwatch_sample.util import choice_idx, day
 
 DIBAO, HOUSING, FARM, OTHER = 0, 1, 2, 3
 HEAD, SPOUSE, CHILD, PARENT, OTHER_REL = 0, 1, 2, 3, 4

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fundwatch.sample.messy import generate_messy
+from fundwatch_sample.messy import generate_messy
 
 
 def generate_world(out_dir, scale: float = 1.0, seed: int = 7, fmt: str = "csv") -> dict:
@@ -18,7 +18,7 @@ def generate_world(out_dir, scale: float = 1.0, seed: int = 7, fmt: str = "csv")
     Returns the row count of each table written (and of the ground truth).
     """
     from fundwatch.contract import TABLES
-    from fundwatch.sample import world, write
+    from fundwatch_sample import world, write
 
     if fmt not in ("csv", "parquet"):
         raise ValueError("fmt must be 'csv' or 'parquet'")

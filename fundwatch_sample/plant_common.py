@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fundwatch.sample import subsidy as S
-from fundwatch.sample.registries import EMPLOYERS
-from fundwatch.sample.util import FIRST_MONTH, NA, OPEN, day, mi, month_start
+from fundwatch_sample import subsidy as S
+from fundwatch_sample.registries import EMPLOYERS
+from fundwatch_sample.util import FIRST_MONTH, NA, OPEN, day, mi, month_start
 
 
 def add_staff(w, person, etype, start, end=OPEN, salary=None, employer=None, position=None) -> str:

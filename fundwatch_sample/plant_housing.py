@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fundwatch.sample.people import HEAD, REF_DAY, age_on
-from fundwatch.sample.plant_common import add_property, add_staff, add_vehicle, hardship_row, iso
-from fundwatch.sample.util import OPEN, day, mi, rand_day
+from fundwatch_sample.people import HEAD, REF_DAY, age_on
+from fundwatch_sample.plant_common import add_property, add_staff, add_vehicle, hardship_row, iso
+from fundwatch_sample.util import OPEN, day, mi, rand_day
 
 PROGRAM = "housing"
 

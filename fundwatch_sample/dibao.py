@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fundwatch.sample.people import DIBAO
-from fundwatch.sample.util import FIRST_MONTH, LAST_MONTH, OPEN, day, month_of, month_start, rand_day
+from fundwatch_sample.people import DIBAO
+from fundwatch_sample.util import FIRST_MONTH, LAST_MONTH, OPEN, day, month_of, month_start, rand_day
 
 STANDARD = 800  # yuan per person per month, all three years (the rule's default parameter)
 
