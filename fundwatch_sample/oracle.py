@@ -11,6 +11,7 @@ was received, the year of dissolution, the years two enrolments or leases overla
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -85,7 +86,15 @@ RULES = {
         FROM sp WHERE basis_quantity IS NOT NULL) WHERE basis_quantity > 5 * med""",
     "subsidy.paid_after_death": """SELECT DISTINCT person_id, y FROM sp JOIN deaths d USING (person_id) WHERE sp.ps > date_trunc('month', d.death_date)""",
     "subsidy.unapproved": """SELECT DISTINCT person_id, y FROM sp WHERE approve_date IS NULL OR pay_date < approve_date""",
-    "subsidy.late_disbursement": """SELECT DISTINCT person_id, y FROM sp WHERE pay_date - approve_date > 30""",
+    # A batch is an agency's payments of one programme on one pay_date; late when a payment's delay
+    # exceeds the window and the median lag of the programme's other batches by more than it.
+    "subsidy.late_disbursement": """WITH t AS (SELECT coalesce(agency_code, '') AS ag, program_code, pay_date, y,
+          pay_date - approve_date AS days FROM sp WHERE amount > 0 AND pay_date IS NOT NULL AND approve_date IS NOT NULL),
+        b AS (SELECT ag, program_code, pay_date, y, median(days) AS lag FROM t GROUP BY ALL),
+        u AS (SELECT b.ag, b.program_code, b.pay_date, coalesce(median(o.lag), 0) AS usual FROM b LEFT JOIN b o
+          ON o.program_code = b.program_code AND o.y = b.y AND (o.ag <> b.ag OR o.pay_date <> b.pay_date) GROUP BY ALL)
+        SELECT DISTINCT t.ag, t.y FROM t JOIN u USING (ag, program_code, pay_date)
+        WHERE t.days > :deadline_days AND t.days - u.usual > :deadline_days""",
     "subsidy.shared_account": """WITH hk AS (SELECT person_id, 'D' || household_id AS k FROM dibao_members UNION SELECT person_id, 'T' || tenancy_id FROM lp),
         b AS (SELECT DISTINCT bank_account, person_id, y FROM sp WHERE bank_account IS NOT NULL),
         g AS (SELECT bank_account, y, count(DISTINCT b.person_id) AS np, count(DISTINCT coalesce(hk.k, 'P' || b.person_id)) AS nk
@@ -187,11 +196,19 @@ def create_views(con) -> None:
             con.execute(stmt)
 
 
+def with_params(rule_id: str, sql: str, defaults: dict) -> str:
+    """`:name` in an oracle query is the rule file's default for that parameter (said once, there)."""
+    return re.sub(r"(?<![:\w]):([a-z_]+)", lambda m: str(defaults[rule_id][m.group(1)]), sql)
+
+
 def hits(data_dir) -> pd.DataFrame:
+    from fundwatch.rules import load_rules
+
+    defaults = {r.id: {n: p.default for n, p in r.params.items()} for r in load_rules()}
     con = connect(data_dir)
     frames = []
     for rule, sql in RULES.items():
-        df = con.execute(sql).df()
+        df = con.execute(with_params(rule, sql, defaults)).df()
         df.columns = ["entity_id", "year"]
         df.insert(0, "rule_id", rule)
         frames.append(df)

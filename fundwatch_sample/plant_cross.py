@@ -39,6 +39,8 @@ def _staff_dibao_housing(w, dc: dibao_roster.Ctx, hc: plant_housing.Ctx) -> None
         k = hc.new_lease(m, hc.new_unit(), start, day(y, 12, 31) if y < 2024 else OPEN, m)
         rel = dc.rel_name(h, m)
         w.truth("anomaly", STAFF_DIBAO_HOUSING, dibao_roster.PROGRAM, "household", h, y, "dibao.public_staff",
-                f"The {rel} {w.name(m)} is on the payroll of {emp} while the household is paid dibao in {y}; the same person rents a public rental unit (one cross-programme case).")  # fmt: skip
+                f"The {rel} {w.name(m)} is on the payroll of {emp} while the household is paid dibao in {y}; the same person rents a public rental unit (one cross-programme case).",
+                finding=(STAFF_DIBAO_HOUSING, y))  # fmt: skip
         w.truth("anomaly", STAFF_DIBAO_HOUSING, plant_housing.PROGRAM, "tenancy", k, y, "housing.public_staff_income",
-                f"Tenant {w.name(m)} of {emp} earns {salary} yuan a month, took the unit on {iso(start)}, and is a member ({rel}) of a household paid dibao in {y} (one cross-programme case).")  # fmt: skip
+                f"Tenant {w.name(m)} of {emp} earns {salary} yuan a month, took the unit on {iso(start)}, and is a member ({rel}) of a household paid dibao in {y} (one cross-programme case).",
+                finding=(STAFF_DIBAO_HOUSING, y))  # fmt: skip

@@ -152,7 +152,8 @@ def enrolment(w, c: Ctx) -> None:
             exit_at(w, h, y)
         for h in group:
             w.truth("anomaly", "one_account_for_unrelated_households", PROGRAM, "household", h, y, "dibao.shared_account",
-                    f"In {y} the dibao of {len(group)} unrelated households, including this one, was paid into one bank account.")  # fmt: skip
+                    f"In {y} the dibao of {len(group)} unrelated households, including this one, was paid into one bank account.",
+                    finding=("dibao_account", g))  # fmt: skip
     for y in w.years(w.n(2)):
         h = c.pick("household_changed_account")
         w.hh.loc[h, "acct2"] = w.new_account()

@@ -203,7 +203,8 @@ def _ledger(w, c: Ctx) -> None:
         w.ten.loc[b, ["payer2", "payer2_from", "payer2_to"]] = [int(w.ten.acct[a]), mi(y, 1), mi(y, 12)]
         for k in (a, b):
             w.truth("anomaly", "one_account_pays_two_tenancies", PROGRAM, "tenancy", k, y, "housing.third_party_payer",
-                    f"In {y} one card paid the rent of two different leases, this one included.")  # fmt: skip
+                    f"In {y} one card paid the rent of two different leases, this one included.",
+                    finding=("rent_account", y))  # fmt: skip
     for y in w.years(w.n(2)):
         k = c.pick("coresident_pays_rent", min_size=2)
         p = c.coresident(k)
@@ -242,7 +243,8 @@ def _leases(w, c: Ctx) -> None:
                 f"{w.name(p)} moved: the first lease ended on {y}-04-30 and the second began in June {y}.")  # fmt: skip
         for kk in (k, k2):
             w.truth("lookalike", "moved_tenant_same_account", PROGRAM, "tenancy", kk, y, "housing.third_party_payer",
-                    f"{w.name(p)} paid both their old and, after moving, their new lease from their own card.")  # fmt: skip
+                    f"{w.name(p)} paid both their old and, after moving, their new lease from their own card.",
+                    finding=("moved_tenant", y))  # fmt: skip
     for y in w.years(w.n(3)):
         k = c.pick("rent_paid_after_tenant_death")
         p = int(w.ten.tenant[k])

@@ -210,8 +210,13 @@ def _timing(w, c: Ctx) -> None:
         approve = int(rand_day(rng, day(y, 1, 20), day(y, 3, 10)))
         pay = approve + int(rng.integers(75, 130))
         hardship_row(w, p, int(month_of(pay)), round(c.norm_of(p, y), -1), pay=pay, approve=approve)
-        w.truth("anomaly", "hardship_paid_months_after_approval", PROGRAM, "person", p, y, "subsidy.late_disbursement",
-                f"Hardship aid approved on {iso(approve)} was only paid on {iso(pay)}.")  # fmt: skip
+        # Holding the batch back is the disbursing agency's finding; its recipient is named in it.
+        agency = w.agencies[int(S.agency_of(w, "HARDSHIP", w.people.village.iat[p]))]
+        key = ("late_batch", agency, pay)
+        w.truth("anomaly", "hardship_paid_months_after_approval", PROGRAM, "agency", agency, y, "subsidy.late_disbursement",
+                f"{agency} paid hardship aid approved on {iso(approve)} only on {iso(pay)}, to {w.name(p)}.", finding=key)  # fmt: skip
+        w.truth("involved", "hardship_paid_months_after_approval", PROGRAM, "person", p, y, "subsidy.late_disbursement",
+                f"{w.name(p)} received the hardship aid that {agency} held back from {iso(approve)} to {iso(pay)}.", finding=key)  # fmt: skip
     for y in w.years(w.n(2)):
         p = c.head("long_wait_for_approval_prompt_payment")
         apply = int(rand_day(rng, day(y, 1, 5), day(y, 2, 15)))
@@ -220,8 +225,12 @@ def _timing(w, c: Ctx) -> None:
         hardship_row(
             w, p, int(month_of(pay)), round(c.norm_of(p, y), -1), pay=pay, approve=approve, apply=apply
         )
-        w.truth("lookalike", "long_wait_for_approval_prompt_payment", PROGRAM, "person", p, y, "subsidy.late_disbursement",
-                f"Applied {iso(apply)}, approved only on {iso(approve)}, then paid promptly on {iso(pay)}.")  # fmt: skip
+        agency = w.agencies[int(S.agency_of(w, "HARDSHIP", w.people.village.iat[p]))]
+        key = ("prompt_batch", agency, pay)
+        w.truth("lookalike", "long_wait_for_approval_prompt_payment", PROGRAM, "agency", agency, y, "subsidy.late_disbursement",
+                f"{agency} paid {w.name(p)} promptly on {iso(pay)}: applied {iso(apply)}, approved only on {iso(approve)}.", finding=key)  # fmt: skip
+        w.truth("involved", "long_wait_for_approval_prompt_payment", PROGRAM, "person", p, y, "subsidy.late_disbursement",
+                f"Applied {iso(apply)}, approved only on {iso(approve)}, then paid promptly on {iso(pay)}.", finding=key)  # fmt: skip
 
 
 def _accounts(w, c: Ctx) -> None:
@@ -248,7 +257,8 @@ def _accounts(w, c: Ctx) -> None:
             )
         for p in group:
             w.truth("anomaly", "one_account_many_beneficiaries", PROGRAM, "person", p, y, "subsidy.shared_account",
-                    f"In {y} hardship aid for {len(group)} unrelated people, {w.name(p)} among them, went into one bank account.")  # fmt: skip
+                    f"In {y} hardship aid for {len(group)} unrelated people, {w.name(p)} among them, went into one bank account.",
+                    finding=("subsidy_account", g))  # fmt: skip
     d = DibaoCtx(w)
     for y in w.years(w.n(2)):
         h = d.pick("shared_account_within_dibao_household", min_size=3)
@@ -259,7 +269,8 @@ def _accounts(w, c: Ctx) -> None:
             w.used["person"].add(int(p))
         for p in persons[:3]:
             w.truth("lookalike", "shared_account_within_dibao_household", PROGRAM, "person", int(p), y, "subsidy.shared_account",
-                    "Aid for three members of one dibao household went to the head's card: one household, not several beneficiaries.")  # fmt: skip
+                    "Aid for three members of one dibao household went to the head's card: one household, not several beneficiaries.",
+                    finding=("dibao_household_card", y))  # fmt: skip
     t = w.ten
     ok = (t.start.to_numpy() < day(2021, 11, 1)) & (t.end.to_numpy() == OPEN) & (t["size"].to_numpy() >= 3)
     ok &= ~c.busy[t.tenant.to_numpy()]
@@ -273,7 +284,8 @@ def _accounts(w, c: Ctx) -> None:
             w.used["person"].add(int(p))
         for p in persons:
             w.truth("lookalike", "shared_account_within_housing_household", PROGRAM, "person", int(p), y, "subsidy.shared_account",
-                    "Aid for three people on one public-housing lease went to the tenant's card: one household.")  # fmt: skip
+                    "Aid for three people on one public-housing lease went to the tenant's card: one household.",
+                    finding=("lease_card", y))  # fmt: skip
 
 
 AGENCIES_PER_CASE = 20  # a planted agency scenario per twenty agencies at most

@@ -119,11 +119,14 @@ class World:
         used.update(out)
         return np.sort(np.array(out, dtype=np.int64))
 
-    def truth(self, kind, scenario, program, entity_type, entity, year, rule_id, description) -> None:
+    def truth(self, kind, scenario, program, entity_type, entity, year, rule_id, description, finding=None) -> None:
+        """One ground-truth row. Rows given the same `finding` key are one finding (the households of
+        one shared account, an agency's late batch and its recipients); any other row is its own."""
         self.truth_rows.append(
             {
                 "kind": kind, "scenario": scenario, "program": program, "entity_type": entity_type,
                 "entity": entity, "year": int(year), "rule_id": rule_id or "", "description": description,
+                "finding": finding,
             }
         )  # fmt: skip
 

@@ -41,6 +41,7 @@ TRUTH_COLUMNS = (
     "year",
     "rule_id",
     "description",
+    "finding",
 )
 
 
@@ -264,12 +265,15 @@ def write_table(table: pa.Table, path: Path, fmt: str) -> None:
 
 
 def write_truth(w, path: Path) -> int:
+    """ground_truth.csv; `finding` is the truth_id of the first row of the row's finding."""
     s = w.strings
+    first: dict = {}
     with open(path, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh, lineterminator="\n")
         out.writerow(TRUTH_COLUMNS)
         for i, t in enumerate(w.truth_rows, 1):
             eid = s.entity_id(t["entity_type"], t["entity"])
+            finding = i if t["finding"] is None else first.setdefault(t["finding"], i)
             out.writerow(
                 [
                     i,
@@ -281,6 +285,7 @@ def write_truth(w, path: Path) -> int:
                     t["year"],
                     t["rule_id"],
                     t["description"],
+                    finding,
                 ]
             )
     return len(w.truth_rows)

@@ -30,6 +30,7 @@ TRUTH_COLUMNS = [
     "year",
     "rule_id",
     "description",
+    "finding",
 ]
 PAYMENT_TABLES = ("dibao_payments", "subsidy_payments", "housing_rent")
 
@@ -213,7 +214,14 @@ def test_ground_truth_format(truth1):
     t = truth1
     assert list(t.columns) == TRUTH_COLUMNS
     assert t.truth_id.tolist() == [str(i) for i in range(1, len(t) + 1)]
-    assert set(t.kind) == {"anomaly", "lookalike"}
+    # `involved`: an entity a finding names (a late batch's recipients), not a finding of its own.
+    assert set(t.kind) == {"anomaly", "lookalike", "involved"}
+    first = dict(zip(t.truth_id, t.finding, strict=True))
+    assert all(first[f] == f for f in t.finding), "a finding id is the truth_id of its first row"
+    late = t[t.rule_id == "subsidy.late_disbursement"]
+    assert set(late.entity_type[late.kind != "involved"]) == {"agency"}
+    assert set(late.entity_type[late.kind == "involved"]) == {"person"}
+    assert (late[late.kind == "involved"].finding.isin(late[late.kind != "involved"].truth_id)).all()
     assert set(t.program) == {"dibao", "subsidy", "housing", "cooperative"}
     assert set(t.entity_type) <= {"person", "household", "tenancy", "cooperative", "agency"}
     assert set(t.year) == {"2022", "2023", "2024"}
