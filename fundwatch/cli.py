@@ -56,6 +56,18 @@ def load(ctx, data_dir, mapping, force):
     click.echo(report.format())
 
 
+def _year(ctx, param, value):
+    """A --year option checked before anything runs: a year no date can hold is bad input (exit 2)."""
+    from fundwatch.years import check_year
+
+    if value is None:
+        return None
+    try:
+        return check_year(value)
+    except FundwatchError as e:
+        raise click.BadParameter(str(e)) from e
+
+
 def _spark_conf(ctx, param, values) -> dict[str, str]:
     """--spark-conf KEY=VALUE options as a dict, as spark-submit's --conf takes them."""
     conf = {}
@@ -68,7 +80,7 @@ def _spark_conf(ctx, param, values) -> dict[str, str]:
 
 
 @cli.command()
-@click.option("--year", type=int, required=True, help="The year to scan.")
+@click.option("--year", type=int, required=True, callback=_year, help="The year to scan.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=str),
               help="Load this folder first and scan exactly its tables (with --engine spark: any path Spark reads).")
 @click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
@@ -276,7 +288,7 @@ def rules_test(ctx, rule_ids, rules_dir, engine_name, spark_master, spark_conf):
 
 
 @cli.command()
-@click.option("--year", type=int, help="Only runs of this year.")
+@click.option("--year", type=int, callback=_year, help="Only runs of this year.")
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.pass_context
 def runs(ctx, year, limit):
@@ -290,7 +302,7 @@ def runs(ctx, year, limit):
 
 @cli.command()
 @click.option("--run", "run_id", help="A run id [default: the latest run].")
-@click.option("--year", type=int, help="The latest run of this year.")
+@click.option("--year", type=int, callback=_year, help="The latest run of this year.")
 @click.option("--status", type=click.Choice(["new", "recurring", "resolved"]))
 @click.option("--program", type=click.Choice(["dibao", "subsidy", "housing", "cooperative", "cross"]))
 @click.option("--top", type=int, default=20, show_default=True)
@@ -348,7 +360,7 @@ def stats(ctx):
 @cli.command()
 @click.option("--truth", type=click.Path(exists=True, dir_okay=False), required=True,
               help="CSV of known cases: kind, entity_id, year[, rule_id].")
-@click.option("--year", type=int)
+@click.option("--year", type=int, callback=_year, help="Only this year [default: every year in the truth file].")
 @click.option("--k", type=int, help="Precision among the top k cases [default: the number of known anomalies].")
 @click.option("--run", "run_id")
 @click.pass_context

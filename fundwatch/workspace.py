@@ -219,7 +219,9 @@ class Workspace:
         from fundwatch.config import load_config
         from fundwatch.rules import load_rules
         from fundwatch.scan import scan
+        from fundwatch.years import check_year
 
+        check_year(year)  # before the load: a year no date can hold is refused before anything runs
         report = self.load(data, mapping=mapping, progress=progress) if data is not None else None
         if report is not None and on_load is not None:
             on_load(report)
