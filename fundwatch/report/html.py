@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from fundwatch.cases.build import LEVEL_ORDER
-from fundwatch.report import charts, i18n
+from fundwatch.report import charts, i18n, tables
 from fundwatch.report.files import atomic_path
 from fundwatch.report.mask import masked_run
 
@@ -107,13 +107,13 @@ def render_html(
     i18n.check_lang(lang)
     if top < 0:
         raise ValueError(f"top must be 0 or more, not {top}")
-    trend = charts.history_frame(history, result.year, result.cases) if history is not None else None
+    trend = tables.history_frame(history, result.year, result.cases) if history is not None else None
     result = masked_run(result, unmask)
-    cases, hits = charts.export_tables(result, lang, unmask)
+    cases, hits = tables.export_tables(result, lang, unmask)
     return _page(result, lang=lang, unmask=unmask, trend=trend, top=top, cases=cases, hits=hits)
 
 
-def _write_page(
+def write_page(
     result, path, *, lang: str, unmask: bool, trend: pd.DataFrame | None, cases: pd.DataFrame, hits: pd.DataFrame,
     top: int = 50,
 ) -> Path:
@@ -127,7 +127,7 @@ def _page(
     result, *, lang: str, unmask: bool, trend: pd.DataFrame | None, top: int, cases: pd.DataFrame, hits: pd.DataFrame
 ) -> str:
     """render_html after its masking: `result` with its run masked (masked_run), `cases` and
-    `hits` from charts.export_tables, `trend` from charts.history_frame (or None)."""
+    `hits` from tables.export_tables, `trend` from tables.history_frame (or None)."""
     i18n.check_lang(lang)
     if top < 0:
         raise ValueError(f"top must be 0 or more, not {top}")
@@ -237,7 +237,7 @@ def _card(value, label: str, warn: bool = False) -> str:
 
 def _overview(cases: pd.DataFrame, run: dict, lang: str) -> str:
     t = i18n.text
-    counts = charts.outcome_counts(run)
+    counts = tables.outcome_counts(run)
     amount = pd.to_numeric(cases["amount_at_risk"], errors="coerce").fillna(0).sum()
     cards = [_card(f"{len(cases):,}", t("total_cases", lang)), _card(_money(amount), t("total_amount", lang))]
     cards += [
@@ -246,27 +246,27 @@ def _overview(cases: pd.DataFrame, run: dict, lang: str) -> str:
     ]
     for flag in ("mis_tuned", "ran_on_nothing"):
         cards.append(_card(counts[flag], i18n.column(flag, lang), warn=bool(counts[flag])))
-    tables = "".join(
+    blocks = "".join(
         f"<div><h3>{_e(t(key, lang))}</h3>"
         f"{_table(frame, lang, numeric=('cases',), money=('amount_at_risk',), total=True)}</div>"
         for key, frame in (
-            ("by_program", charts.program_totals(cases, lang)),
-            ("by_level", charts.level_totals(cases, lang)),
+            ("by_program", tables.program_totals(cases, lang)),
+            ("by_level", tables.level_totals(cases, lang)),
         )
     )
-    return f'<div class="cards">{"".join(cards)}</div><div class="pair">{tables}</div>'
+    return f'<div class="cards">{"".join(cards)}</div><div class="pair">{blocks}</div>'
 
 
 def _program_section(cases: pd.DataFrame, lang: str) -> str:
     if cases.empty:
         return _note(i18n.text("no_chart_data", lang))
-    return _img(charts.program_chart(charts.program_totals(cases), lang), i18n.text("chart_program", lang))
+    return _img(charts.program_chart(tables.program_totals(cases), lang), i18n.text("chart_program", lang))
 
 
 def _township_section(raw_cases: pd.DataFrame, lang: str) -> str:
     if raw_cases.empty:
         return _note(i18n.text("no_chart_data", lang))
-    totals = charts.township_totals(raw_cases)
+    totals = tables.township_totals(raw_cases)
     if totals is None:
         return _note(i18n.text("no_township", lang))
     out = _img(charts.township_chart(totals, lang, TOWNSHIPS_SHOWN), i18n.text("chart_township", lang))
@@ -279,13 +279,13 @@ def _township_section(raw_cases: pd.DataFrame, lang: str) -> str:
 
 
 def _rules_section(raw_hits: pd.DataFrame, run: dict, lang: str) -> str:
-    counts = charts.rule_hit_counts(raw_hits)
+    counts = tables.rule_hit_counts(raw_hits)
     out = (
         _note(i18n.text("no_hits", lang))
         if counts.empty
         else _img(charts.rule_chart(counts, lang), i18n.text("chart_rules", lang))
     )
-    outcomes = charts.outcome_table(run, lang)
+    outcomes = tables.outcome_table(run, lang)
     if outcomes.empty:
         return out + _note(i18n.text("no_rules", lang))
     outcomes["share"] = [

@@ -9,30 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fundwatch.report import tables
 from fundwatch.report.files import publish_together, write_csv, write_json
-from fundwatch.report.mask import mask_frame, masked_run
+from fundwatch.report.html import write_page
+from fundwatch.report.mask import masked_run
+from fundwatch.report.tables import CASES_CSV, HITS_CSV, case_table, hit_table
+from fundwatch.report.xlsx import write_workbook
 
-CASES_CSV = ["rank", "year", "case_id", "entity_type", "entity_id", "program", "risk_score", "rule_ids",
-             "outlier_score", "amount_at_risk", "summary", "level", "signals", "programs", "status", "review_status",
-             "region_code"]
-HITS_CSV = ["case_id", "rule_id", "rule_version", "program", "entity_type", "entity_id", "year", "level",
-            "amount_at_risk", "matched_on", "evidence", "summary"]
-
-
-def case_table(result, lang: str = "en", unmask: bool = False, top: int | None = None):
-    """The cases as cases.csv has them; `top`: the first `top` only (masked alone, not all)."""
-    cases = (result.cases if top is None else result.cases.head(top)).copy()
-    if lang == "zh":
-        cases["summary"] = cases["summary_zh"]
-    cases = cases[CASES_CSV]
-    return cases if unmask else mask_frame(cases)
-
-
-def hit_table(result, lang: str = "en", unmask: bool = False):
-    hits = result.hits.copy()
-    hits["summary"] = hits["summary_zh" if lang == "zh" else "summary_en"] if not hits.empty else []
-    hits = hits.reindex(columns=HITS_CSV)
-    return hits if unmask else mask_frame(hits)
+__all__ = ["CASES_CSV", "HITS_CSV", "case_table", "hit_table", "write_outputs"]
 
 
 def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, reports: bool = True) -> dict[str, Path]:
@@ -41,10 +25,6 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
     cases.csv, rule_hits.csv and run.json always; cases.xlsx and report.html unless
     `reports=False`. The trend across years is the scan's `history` (from the run history).
     """
-    from fundwatch.report import charts
-    from fundwatch.report.html import _write_page
-    from fundwatch.report.xlsx import _write_workbook
-
     outdir = Path(outdir)
     paths = {"cases": outdir / "cases.csv", "rule_hits": outdir / "rule_hits.csv"}
     if reports:
@@ -65,11 +45,11 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
         write_csv(hits, stage(paths["rule_hits"]))
         if reports:
             history = result.history
-            trend = charts.history_frame(history, result.year, result.cases) if history is not None else None
-            cases, hits = charts.export_tables(masked, lang, unmask, tables=(cases, hits))
-            _write_workbook(masked, stage(paths["xlsx"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
+            trend = tables.history_frame(history, result.year, result.cases) if history is not None else None
+            cases, hits = tables.export_tables(masked, lang, unmask, tables=(cases, hits))
+            write_workbook(masked, stage(paths["xlsx"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
                             hits=hits)
-            _write_page(masked, stage(paths["html"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
+            write_page(masked, stage(paths["html"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
                         hits=hits)
         write_json(run, stage(paths["run"]))
     return paths
