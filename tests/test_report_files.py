@@ -593,7 +593,7 @@ def test_write_outputs_masks_each_table_once_and_writes_what_the_writers_write_a
     result = dataclasses.replace(make_result(), history=HISTORY)
     masked = []
     real = tables.mask_frame
-    monkeypatch.setattr(tables, "mask_frame", lambda frame: masked.append(list(frame.columns)) or real(frame))
+    monkeypatch.setattr(tables, "mask_frame", lambda frame, **kw: masked.append(list(frame.columns)) or real(frame, **kw))
     outputs.write_outputs(result, tmp_path / "out", lang=lang, unmask=unmask)
     # Once for the cases, once for the hits: the csv, the workbook and the page share them.
     assert masked == ([] if unmask else [CASES_CSV, outputs.HITS_CSV])

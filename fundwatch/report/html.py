@@ -288,9 +288,7 @@ def _rules_section(raw_hits: pd.DataFrame, run: dict, lang: str) -> str:
     outcomes = tables.outcome_table(run, lang)
     if outcomes.empty:
         return out + _note(i18n.text("no_rules", lang))
-    outcomes["share"] = [
-        f"{s:.0%}" if isinstance(s, int | float) and s == s else "" for s in outcomes["share"]
-    ]
+    outcomes["share"] = [tables.share_text(s) for s in outcomes["share"]]
     return (
         out
         + f"<h3>{_e(i18n.text('rule_outcomes', lang))}</h3>"
@@ -330,10 +328,13 @@ def _level_badge(level, lang: str) -> str:
     return f'<span class="lvl lvl-{known}">{_e(i18n.level(level, lang))}</span>'
 
 
-def _hit_item(hit: dict, lang: str) -> str:
+def _hit_item(hit: dict, lang: str, case_summary: str = "") -> str:
+    # The case's summary opens with its top hit's sentence: not said twice.
+    said = isinstance(hit["summary"], str) and isinstance(case_summary, str) and case_summary.startswith(hit["summary"])
+    text = "" if said else f" — {_e(hit['summary'])}"
     return (
         f"<li><code>{_e(hit['rule_id'])}</code> {_level_badge(hit['level'], lang)} "
-        f"<b>{_money(hit['amount_at_risk'])}</b> — {_e(hit['summary'])}"
+        f"<b>{_money(hit['amount_at_risk'])}</b>{text}"
         f"<details><summary>{_e(i18n.text('details', lang))}</summary>{_evidence(hit['evidence'])}</details></li>"
     )
 
@@ -373,7 +374,7 @@ def _cases_section(cases: pd.DataFrame, hits: pd.DataFrame, top: int, lang: str)
     )
     rows = []
     for case in shown.to_dict("records"):
-        items = "".join(_hit_item(h, lang) for h in by_case.get(case["case_id"], []))
+        items = "".join(_hit_item(h, lang, case["summary"]) for h in by_case.get(case["case_id"], []))
         evidence = f'<ul class="hits">{items}</ul>' if items else ""
         rows.append(
             f'<tr><td class="num">{_e(case["rank"])}</td>'

@@ -24,7 +24,8 @@ _LEVELS = {
     "high": ("high", "高"),
     "medium": ("medium", "中"),
     "low": ("low", "低"),
-    "": ("statistical only", "仅统计异常"),
+    "statistical": ("statistical only", "仅统计异常"),
+    "": ("statistical only", "仅统计异常"),  # as runs before `statistical` recorded it
 }
 
 _STATUS = {

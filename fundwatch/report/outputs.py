@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from fundwatch.report import tables
 from fundwatch.report.files import publish_together, write_csv, write_json
 from fundwatch.report.html import write_page
@@ -17,6 +19,18 @@ from fundwatch.report.tables import CASES_CSV, HITS_CSV, case_table, hit_table
 from fundwatch.report.xlsx import write_workbook
 
 __all__ = ["CASES_CSV", "HITS_CSV", "case_table", "hit_table", "write_outputs"]
+
+
+def csv_numbers(frame):
+    """The frame as its CSV shows it: money always with 2 decimals ("15960.00"), the outlier
+    score to 3; numbers stay numbers everywhere else (the workbook formats its own)."""
+    out = frame.copy()
+    if "amount_at_risk" in out:
+        money = pd.to_numeric(out["amount_at_risk"], errors="coerce")
+        out["amount_at_risk"] = [f"{v:.2f}" if v == v else "" for v in money.astype(float)]
+    if "outlier_score" in out:
+        out["outlier_score"] = pd.to_numeric(out["outlier_score"], errors="coerce").round(3)
+    return out
 
 
 def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, reports: bool = True) -> dict[str, Path]:
@@ -41,8 +55,8 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
         # workbook and the page get these tables in place of the ones write_xlsx and
         # write_html would mask again.
         cases, hits = case_table(result, lang, unmask), hit_table(result, lang, unmask)
-        write_csv(cases, stage(paths["cases"]))
-        write_csv(hits, stage(paths["rule_hits"]))
+        write_csv(csv_numbers(cases), stage(paths["cases"]))
+        write_csv(csv_numbers(hits), stage(paths["rule_hits"]))
         if reports:
             history = result.history
             trend = tables.history_frame(history, result.year, result.cases) if history is not None else None

@@ -15,7 +15,7 @@ from fundwatch.report import i18n
 from fundwatch.report.mask import mask_frame
 from fundwatch.rules.runner import ran_on_nothing
 
-LEVELS = ("critical", "high", "medium", "low", "")
+LEVELS = ("critical", "high", "medium", "low", "statistical")
 HISTORY_COLUMNS = ["year", "program", "cases", "amount_at_risk"]
 
 CASES_CSV = ["rank", "year", "case_id", "entity_type", "entity_id", "program", "risk_score", "rule_ids",
@@ -25,13 +25,34 @@ HITS_CSV = ["case_id", "rule_id", "rule_version", "program", "entity_type", "ent
             "amount_at_risk", "matched_on", "evidence", "summary"]
 
 
+STATISTICAL = "statistical"  # the level of a case no rule fired on: only the outlier detector flagged it
+
+
+def case_levels(levels: pd.Series) -> pd.Series:
+    """Case levels with a purely statistical case's blank level named `statistical`."""
+    return levels.fillna("").astype(str).replace("", STATISTICAL)
+
+
+def _hit_evidence(result, case_ids) -> pd.Series:
+    """case_id -> the evidence JSONs of its hits: what the values its summary quotes are."""
+    hits = result.hits
+    if hits is None or hits.empty or "case_id" not in hits or "evidence" not in hits:
+        return pd.Series(dtype=object)
+    wanted = hits[hits["case_id"].isin(set(case_ids))]
+    return wanted.groupby("case_id", sort=False)["evidence"].agg(list)
+
+
 def case_table(result, lang: str = "en", unmask: bool = False, top: int | None = None):
     """The cases as cases.csv has them; `top`: the first `top` only (masked alone, not all)."""
     cases = (result.cases if top is None else result.cases.head(top)).copy()
     if lang == "zh":
         cases["summary"] = cases["summary_zh"]
     cases = cases[CASES_CSV]
-    return cases if unmask else mask_frame(cases)
+    cases["level"] = case_levels(cases["level"])
+    if unmask:
+        return cases
+    evidence = cases["case_id"].map(_hit_evidence(result, cases["case_id"]))
+    return mask_frame(cases, evidence=evidence)
 
 
 def hit_table(result, lang: str = "en", unmask: bool = False):
@@ -39,7 +60,6 @@ def hit_table(result, lang: str = "en", unmask: bool = False):
     hits["summary"] = hits["summary_zh" if lang == "zh" else "summary_en"] if not hits.empty else []
     hits = hits.reindex(columns=HITS_CSV)
     return hits if unmask else mask_frame(hits)
-
 
 
 # Not personal data, but digit runs that mask_frame would read as bank accounts: a 12-digit
@@ -123,11 +143,11 @@ def program_totals(cases: pd.DataFrame, lang: str | None = None) -> pd.DataFrame
 
 
 def level_totals(cases: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
-    """level, cases, amount_at_risk, worst level first; level "" = a purely statistical case.
+    """level, cases, amount_at_risk, worst level first; `statistical`: a purely statistical case.
 
     With `lang`, levels are named in that language.
     """
-    out = _totals(cases, cases["level"].fillna("").astype(str), "level")
+    out = _totals(cases, case_levels(cases["level"]), "level")
     if not out.empty:
         out = out.set_index("level").loc[ordered(out["level"], LEVELS)].reset_index()
     if lang:
@@ -189,6 +209,18 @@ def outcome_table(run: dict, lang: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["rule_id", "status", "hits", "share", "mis_tuned", "note"])
+
+
+def share_text(share) -> str:
+    """A share of entities as a person reads it: 18%, 0.4%, <0.1% (never "0%" for a rule that
+    found something); empty where unknown."""
+    if not isinstance(share, int | float) or share != share:
+        return ""
+    if share == 0:
+        return "0%"
+    if share < 0.001:
+        return "<0.1%"
+    return f"{share:.1%}" if share < 0.1 else f"{share:.0%}"
 
 
 def outcome_counts(run: dict) -> dict[str, int]:

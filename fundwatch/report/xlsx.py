@@ -35,7 +35,7 @@ NUMBER_FORMATS = {
     "amount_at_risk": MONEY,
     "risk_score": "0.0",
     "outlier_score": "0.00",
-    "share": "0.0%",
+    "share": "0.0##%",  # a rule with 2 hits among thousands is not "0.0%"
     "cases": "#,##0",
     "hits": "#,##0",
 }
