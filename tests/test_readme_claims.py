@@ -30,3 +30,12 @@ def test_relative_links_resolve_in_a_clone(doc):
 
 def test_the_readme_links_the_contract_page():
     assert "](docs/data-contract.md)" in README
+
+
+def test_ci_runs_the_readmes_second_command_after_the_browser_packages():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = re.findall(r"^(python3 -m venv .*)$", README, flags=re.M)
+    assert len(commands) == 2 and script.rstrip().splitlines()[-1] == commands[1]
+    assert "set -euo pipefail" in script
+    apt = "apt-get install -y chromium fonts-noto-cjk"
+    assert apt in script and apt in README  # the step CI adds is the one the README documents

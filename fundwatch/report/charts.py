@@ -72,6 +72,28 @@ def _money(x, _pos=None) -> str:
     return f"{x:,.0f}"
 
 
+def _wan(x, _pos=None) -> str:
+    """Yuan as 万元 (10,000 yuan), the unit Chinese readers count public money in."""
+    v = x / 10_000
+    return f"{v:,.0f}" if v == round(v) else f"{v:,.2f}".rstrip("0")
+
+
+def _money_axis(axis, lang: str, label_axis) -> None:
+    """An amount axis readable at a glance: a few ticks (their labels never run into each
+    other), 万元 in Chinese, thousands separators in English."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=4, min_n_ticks=2))
+    axis.set_major_formatter(_wan if lang == "zh" else _money)
+    label_axis(i18n.text("wan_yuan", lang) if lang == "zh" else i18n.text("yuan", lang))
+
+
+def township_label(code: str, names: dict | None) -> str:
+    """A township by its name where the county's region names are known, by its code otherwise."""
+    name = (names or {}).get(code)
+    return f"{name} ({code})" if name else str(code)
+
+
 def _whole(axis) -> None:
     """Ticks at whole numbers only (counts of cases and hits)."""
     from matplotlib.ticker import MaxNLocator
@@ -94,16 +116,21 @@ def program_chart(totals: pd.DataFrame, lang: str) -> bytes:
         bars = right.bar(labels, totals["amount_at_risk"], color=colours)
         right.bar_label(bars, fmt="{:,.0f}", padding=2)
         right.set_title(i18n.column("amount_at_risk", lang))
-        right.yaxis.set_major_formatter(_money)
+        _money_axis(right.yaxis, lang, right.set_ylabel)
         for ax in (left, right):
             ax.margins(y=0.15)
         return _png(fig)
 
 
-def township_chart(totals: pd.DataFrame, lang: str, limit: int = 20) -> bytes:
-    """Horizontal bars per township (the `limit` with most money at risk): cases and amount."""
+def township_chart(totals: pd.DataFrame, lang: str, limit: int = 20, names: dict | None = None) -> bytes:
+    """Horizontal bars per township (the `limit` with most money at risk): cases and amount.
+
+    `names` (township code -> name) labels them by name; no contract table carries region
+    names yet, so they are labelled by code unless a caller has names."""
     lang = chart_lang(lang)
-    shown = totals.head(limit).iloc[::-1]
+    shown = totals.head(limit).iloc[::-1].copy()
+    # Names are Chinese: drawn only in a Chinese chart (which has a CJK font), by code otherwise.
+    shown["township"] = [township_label(c, names if lang == "zh" else None) for c in shown["township"]]
     with _figure(lang, 10, 1.2 + 0.32 * len(shown)) as fig:
         left, right = fig.subplots(1, 2, sharey=True)
         bars = left.barh(shown["township"], shown["cases"], color="#4C72B0")
@@ -114,7 +141,7 @@ def township_chart(totals: pd.DataFrame, lang: str, limit: int = 20) -> bytes:
         bars = right.barh(shown["township"], shown["amount_at_risk"], color="#C44E52")
         right.bar_label(bars, fmt="{:,.0f}", padding=2)
         right.set_title(i18n.column("amount_at_risk", lang))
-        right.xaxis.set_major_formatter(_money)
+        _money_axis(right.xaxis, lang, right.set_xlabel)
         for ax in (left, right):
             ax.margins(x=0.2)
         return _png(fig)
@@ -198,7 +225,7 @@ def trend_chart(history: pd.DataFrame, lang: str) -> bytes:
             right.plot(rows.index, rows["amount_at_risk"], **style)
         left.set_title(i18n.column("cases", lang))
         right.set_title(i18n.column("amount_at_risk", lang))
-        right.yaxis.set_major_formatter(_money)
+        _money_axis(right.yaxis, lang, right.set_ylabel)
         _whole(left.yaxis)
         for ax in (left, right):
             ax.set_xticks(years)

@@ -14,6 +14,13 @@ import warnings
 
 from fundwatch.report import i18n
 
+# The page's font stack: the CJK fonts readers have (Windows, macOS, Linux), after the
+# system UI font; the reader's browser picks the first it has.
+CSS_FONT_STACK = ('system-ui, -apple-system, "Segoe UI", "Microsoft YaHei", "微软雅黑", "PingFang SC", '
+                  '"Hiragino Sans GB", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", '
+                  '"WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimSun", "宋体", sans-serif')
+INSTALL_HINT = "apt-get install fonts-noto-cjk"
+
 # Families tried in order; the first one matplotlib knows is used for Chinese labels.
 CJK_FAMILIES = (
     "Noto Sans CJK SC",

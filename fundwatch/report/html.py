@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from fundwatch.cases.build import LEVEL_ORDER
-from fundwatch.report import charts, i18n, tables
+from fundwatch.report import charts, fonts, i18n, tables
 from fundwatch.report.files import atomic_path
 from fundwatch.report.mask import masked_run
 
@@ -23,8 +23,7 @@ TOWNSHIPS_SHOWN = 20
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "Microsoft YaHei",
-       "PingFang SC", "WenQuanYi Micro Hei", sans-serif; color: #1d2733; margin: 0; background: #f4f6f8;
+body { font-family: FONT_STACK; color: #1d2733; margin: 0; background: #f4f6f8;
        line-height: 1.45; font-size: 15px; }
 main { max-width: 1180px; margin: 0 auto; padding: 0 24px 48px; }
 header { background: #1f4e78; color: #fff; padding: 20px 24px; }
@@ -73,7 +72,7 @@ table.kv td:first-child { color: #5b6b7c; }
 table.cases td:first-child { font-weight: bold; }
 @media print { body { background: #fff; } section, nav { box-shadow: none; page-break-inside: avoid; }
                table.cases tr { page-break-inside: avoid; } details { display: none; } }
-"""
+""".replace("FONT_STACK", fonts.CSS_FONT_STACK)
 
 
 def write_html(
@@ -157,6 +156,8 @@ def _page(
         if unmask
         else f'<p class="ids">{_e(t("ids_masked", lang))}</p>'
     )
+    if lang == "zh" and fonts.cjk_font() is None:  # the charts were drawn here: why they are in English, the fix
+        ids += f'<p class="ids">{_e(t("no_cjk_font", lang, hint=fonts.INSTALL_HINT))}</p>'
     toc = "".join(f'<li><a href="#{anchor}">{_e(name)}</a></li>' for anchor, name, _ in sections)
     body = "".join(
         f'<section id="{anchor}"><h2>{_e(name)}</h2>{content}</section>' for anchor, name, content in sections

@@ -7,6 +7,7 @@ run means the other files are this run's too.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +28,9 @@ def csv_numbers(frame):
     out = frame.copy()
     if "amount_at_risk" in out:
         money = pd.to_numeric(out["amount_at_risk"], errors="coerce")
-        out["amount_at_risk"] = [f"{v:.2f}" if v == v else "" for v in money.astype(float)]
+        # Decimals, not text: a spreadsheet guard (files.neutralise) quotes text starting with "-",
+        # and a negative amount must stay a number. (+ 0.0: no "-0.00".)
+        out["amount_at_risk"] = [Decimal(f"{v + 0.0:.2f}") if v == v else None for v in money.astype(float)]
     if "outlier_score" in out:
         out["outlier_score"] = pd.to_numeric(out["outlier_score"], errors="coerce").round(3)
     return out
