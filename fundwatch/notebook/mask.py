@@ -66,7 +66,12 @@ def mask_value(field: str, value):
 
 def mask_summary(summary, entity_type, entity_id, evidence=()):
     """A case's or hit's summary as shown, knowing what the values it quotes are: those of
-    the entity and of the hits' `evidence` (dicts or JSON)."""
+    the entity and of the hits' `evidence` (dicts or JSON).
+
+    >>> mask_summary("Cooperative 935226311965456506 paid 6228484026135056423", "cooperative",
+    ...              "935226311965456506", [{"top_account": "6228484026135056423"}])
+    'Cooperative 935226311965456506 paid ***************6423'
+    """
     if not isinstance(summary, str):
         return summary
     keep, personal = quoted_values(evidence, entity_type, entity_id)
