@@ -37,7 +37,8 @@ def _workspace(ctx):
 @click.option("--wait", type=float, default=60.0, show_default=True,
               help="Seconds to wait for another fundwatch process using the workspace.")
 @click.option("--memory-limit", default=None, help="DuckDB memory limit, e.g. 2GB; larger work spills to disk.")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Messages as text, or as one JSON record per line (for log collectors).")
 @click.version_option(package_name="fundwatch")
 @click.pass_context
 def cli(ctx, workspace, wait, memory_limit, log_format):
@@ -46,8 +47,8 @@ def cli(ctx, workspace, wait, memory_limit, log_format):
     ctx.obj = {"workspace": workspace, "wait": wait, "memory_limit": memory_limit}
 
 
-@cli.command()
-@click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@cli.command(short_help="Load the contract tables of DATA_DIR.")
+@click.argument("data_dir", type=click.Path(file_okay=False, path_type=Path), callback=lambda ctx, param, value: _folder(value, "'DATA_DIR'"))
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False), help="Extra header aliases (TOML or YAML).")
 @click.option("--force", is_flag=True, help="Reload tables even if their files did not change.")
 @click.pass_context
@@ -84,6 +85,25 @@ def headers(data_dir, write_to, mapping):
         click.echo(f"Wrote {write_to}: check it, then: fundwatch load {data_dir} --mapping {write_to}")
 
 
+def _folder(path, hint: str):
+    """`path` if it is a folder; the one message for a missing one (load DATA_DIR, scan --data)."""
+    if not Path(path).is_dir():
+        raise click.BadParameter(f"folder {str(path)!r} does not exist", param_hint=hint)
+    return path
+
+
+def _year(ctx, param, value):
+    """A --year option checked before anything runs: a year no date can hold is bad input (exit 2)."""
+    from fundwatch.years import check_year
+
+    if value is None:
+        return None
+    try:
+        return check_year(value)
+    except FundwatchError as e:
+        raise click.BadParameter(str(e)) from e
+
+
 def _spark_conf(ctx, param, values) -> dict[str, str]:
     """--spark-conf KEY=VALUE options as a dict, as spark-submit's --conf takes them."""
     conf = {}
@@ -96,17 +116,18 @@ def _spark_conf(ctx, param, values) -> dict[str, str]:
 
 
 @cli.command()
-@click.option("--year", type=int, required=True, help="The year to scan.")
+@click.option("--year", type=int, required=True, callback=_year, help="The year to scan.")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=str),
               help="Load this folder first and scan exactly its tables (with --engine spark: any path Spark reads).")
 @click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True, help="Where cases.csv, rule_hits.csv and run.json go.")
+              show_default=True, help="Folder for cases.csv, rule_hits.csv, cases.xlsx, report.html and run.json.")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False), help="Extra header aliases (TOML or YAML).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
               help="County configuration [default: ./fundwatch.toml if present].")
 @click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False), help="Rules folder.")
 @click.option("--rule", "rule_ids", multiple=True, help="Run only this rule (repeatable).")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the summaries, cases.xlsx and report.html.")
 @click.option("--unmask", is_flag=True, help="Write full person IDs and accounts (recorded in run.json).")
 @click.option("--top", type=int, default=15, show_default=True, help="Cases to print.")
 @click.option("--fail-on", type=click.Choice(LEVELS), help="Exit 1 if a case at this level or above is found.")
@@ -137,8 +158,8 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
         result = _spark_scan(ctx, year, data_dir, mapping, config, ruleset, list(rule_ids) or None, not no_outliers,
                              spark_master, spark_conf)
     else:
-        if data_dir is not None and not Path(data_dir).is_dir():
-            raise click.BadParameter(f"folder {data_dir!r} does not exist", param_hint="'--data'")
+        if data_dir is not None:
+            _folder(data_dir, "'--data'")
         with _workspace(ctx) as ws:
             result = ws.scan(year, data=data_dir, mapping=mapping, config=config, rules=ruleset,
                              rule_ids=list(rule_ids) or None, outliers=not no_outliers, progress=log.emit,
@@ -149,9 +170,10 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
     table = case_table(result, lang, unmask=False, top=top)
     click.echo(f"\n{len(result.cases)} cases for {year} (run {result.run_id}); top {len(table)}:")
     if not table.empty:
+        from fundwatch.report.terminal import case_lines
+
         show = table[["rank", "case_id", "program", "entity_id", "risk_score", "amount_at_risk", "rule_ids", "summary"]]
-        with pd.option_context("display.max_colwidth", 90, "display.width", 250):
-            click.echo(show.to_string(index=False))
+        click.echo("\n".join(case_lines(show)))  # fits the terminal; the full summaries are in the files
     click.echo(f"\nwrote {', '.join(str(p) for p in paths.values())}")
     failed = _failed_rules(result, ruleset)
     if failed and not allow_rule_errors:
@@ -224,6 +246,10 @@ def _print_outcomes(result) -> None:
         counts[o.state] = counts.get(o.state, 0) + 1
     log.emit("rules: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), event="rules_summary",
              **{s.replace(" ", "_"): n for s, n in counts.items()})
+    from fundwatch.report.terminal import outcome_lines
+
+    # What every rule did: its hits, or why it has none (one line or two per programme).
+    log.emit("\n".join(outcome_lines(result.outcomes)), event="rule_outcomes")
     for o in result.outcomes:
         if o.needs_attention:
             log.emit(f"  {o.rule_id}: {o.describe()}", event="rule_outcome", level="warning", rule_id=o.rule_id,
@@ -234,11 +260,13 @@ def _print_outcomes(result) -> None:
                  "(0 cases is not a clean result)", level="warning", event="nothing_checked")
 
 
-@cli.command()
-@click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@cli.command(short_help="Generate a synthetic county with planted cases.")
+@click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the county's tables (one CSV or Parquet file each) and ground_truth.csv.")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="1 = a county; 100 = a province.")
-@click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True, help="The same seed writes the same county.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
+              help="File format of the tables.")
 @click.option("--no-messy", is_flag=True, help="Do not write the messy loader-exercise variant in OUT/messy.")
 def sample(outdir, scale, seed, fmt, no_messy):
     """Generate a synthetic county (2022-2024) with planted cases and its ground truth."""
@@ -264,8 +292,9 @@ def _rulebook(ctx, rules_dir, *, workspace: bool = True):
     return ws, RuleBook(ws, rules_dir)
 
 
-@rules.command("list")
-@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False))
+@rules.command("list", short_help="Every rule, with its inputs present or missing.")
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False),
+              help="Rules folder [default: the rules installed with fundwatch].")
 @click.pass_context
 def rules_list(ctx, rules_dir):
     """Every rule with its inputs present or missing in the workspace."""
@@ -287,7 +316,8 @@ def rules_list(ctx, rules_dir):
 
 @rules.command("show")
 @click.argument("rule_id")
-@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False),
+              help="Rules folder [default: the rules installed with fundwatch].")
 @click.pass_context
 def rules_show(ctx, rule_id, rules_dir):
     """Print one rule file."""
@@ -296,10 +326,12 @@ def rules_show(ctx, rule_id, rules_dir):
         click.echo(book.show(rule_id))
 
 
-@rules.command("test")
+@rules.command("test", short_help="Run the embedded tests of the rules.")
 @click.argument("rule_ids", nargs=-1)
-@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--engine", "engine_name", type=click.Choice(ENGINE_NAMES), default="duckdb", show_default=True)
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False),
+              help="Rules folder [default: the rules installed with fundwatch].")
+@click.option("--engine", "engine_name", type=click.Choice(ENGINE_NAMES), default="duckdb", show_default=True,
+              help="Where the tests run.")
 @click.option("--spark-master", help="Spark master URL [default: local[2]].")
 @click.option("--spark-conf", "spark_conf", multiple=True, metavar="KEY=VALUE", callback=_spark_conf,
               help="A Spark setting for the session fundwatch starts (repeatable).")
@@ -330,8 +362,8 @@ def rules_test(ctx, rule_ids, rules_dir, engine_name, spark_master, spark_conf):
 
 
 @cli.command()
-@click.option("--year", type=int, help="Only runs of this year.")
-@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--year", type=int, callback=_year, help="Only runs of this year.")
+@click.option("--limit", type=int, default=20, show_default=True, help="Runs to list.")
 @click.pass_context
 def runs(ctx, year, limit):
     """List the scans recorded in the workspace, newest first."""
@@ -344,15 +376,18 @@ def runs(ctx, year, limit):
 
 @cli.command()
 @click.option("--run", "run_id", help="A run id [default: the latest run].")
-@click.option("--year", type=int, help="The latest run of this year.")
-@click.option("--status", type=click.Choice(["new", "recurring", "resolved"]))
-@click.option("--program", type=click.Choice(["dibao", "subsidy", "housing", "cooperative", "cross"]))
-@click.option("--top", type=int, default=20, show_default=True)
+@click.option("--year", type=int, callback=_year, help="The latest run of this year.")
+@click.option("--status", type=click.Choice(["new", "recurring", "resolved"]),
+              help="Only cases new in this run, recurring from the previous one, or resolved since.")
+@click.option("--program", type=click.Choice(["dibao", "subsidy", "housing", "cooperative", "cross"]),
+              help="Only cases of this programme.")
+@click.option("--top", type=int, default=20, show_default=True, help="Cases to print, best ranked first.")
 @click.option("--unmask", is_flag=True, help="Show full person IDs.")
 @click.pass_context
 def cases(ctx, run_id, year, status, program, top, unmask):
     """Print the cases of a run."""
     from fundwatch.report.mask import mask_frame
+    from fundwatch.report.terminal import case_lines
 
     with _workspace(ctx) as ws:
         if run_id is None:
@@ -362,22 +397,31 @@ def cases(ctx, run_id, year, status, program, top, unmask):
                 raise FundwatchError("no runs yet: run `fundwatch scan --year YEAR` first")
             run_id = found[0][0]
         frame = ws.con.execute(
-            """SELECT rank, case_id, status, review_status AS review, program, entity_id, risk_score, amount_at_risk,
-                      rule_ids, summary FROM fw_cases
+            """SELECT rank, case_id, status, review_status AS review, program, entity_type, entity_id, risk_score,
+                      amount_at_risk, rule_ids, summary FROM fw_cases
             WHERE run_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR program = ?)
             ORDER BY rank NULLS LAST, case_id LIMIT ?""",
             [run_id, status, status, program, program, top]).df()
+        # What the values a summary quotes are: its hits' evidence (a credit code stays readable).
+        evidence = ws.con.execute("SELECT case_id, list(evidence) FROM fw_hits WHERE run_id = ? GROUP BY case_id",
+                                  [run_id]).fetchall()
     click.echo(f"run {run_id}")
-    with pd.option_context("display.max_colwidth", 90, "display.width", 250):
-        click.echo((frame if unmask else mask_frame(frame)).to_string(index=False) if not frame.empty else "no cases")
+    if frame.empty:
+        click.echo("no cases")
+        return
+    if not unmask:
+        frame = mask_frame(frame, evidence=frame["case_id"].map(dict(evidence)))
+    click.echo("\n".join(case_lines(frame.drop(columns="entity_type"))))
 
 
-@cli.command()
+@cli.command(short_help="Record an analyst's decision on a case.")
 @click.argument("case_id")
-@click.option("--status", type=click.Choice(["in_progress", "confirmed", "cleared"]), required=True)
+@click.option("--status", type=click.Choice(["in_progress", "confirmed", "cleared"]), required=True,
+              help="The review's state: under way, abuse confirmed, or cleared (no abuse).")
 @click.option("--note", default="", help="What was found.")
 @click.option("--recovered", type=click.FloatRange(min=0), help="Money recovered, in yuan.")
-@click.option("--author", envvar=["FUNDWATCH_AUTHOR", "USER"], default="unknown", show_default=True)
+@click.option("--author", envvar=["FUNDWATCH_AUTHOR", "USER"], default="unknown", show_default=True,
+              help="Who reviewed [default: $FUNDWATCH_AUTHOR or $USER].")
 @click.pass_context
 def review(ctx, case_id, status, note, recovered, author):
     """Record an analyst's decision on a case; it survives every later run."""
@@ -388,7 +432,7 @@ def review(ctx, case_id, status, note, recovered, author):
     click.echo(f"{case_id}: {status} by {row['author']} at {row['reviewed_at']:%Y-%m-%d %H:%M}")
 
 
-@cli.command()
+@cli.command(short_help="Per rule: cases, reviews, precision, recovered.")
 @click.pass_context
 def stats(ctx):
     """Per rule: cases, reviews, confirmed and cleared (the rule's measured precision), money recovered."""
@@ -399,12 +443,12 @@ def stats(ctx):
     click.echo(frame.to_string(index=False) if not frame.empty else "no cases yet")
 
 
-@cli.command()
+@cli.command(short_help="Backtest the case list against known cases.")
 @click.option("--truth", type=click.Path(exists=True, dir_okay=False), required=True,
               help="CSV of known cases: kind, entity_id, year[, rule_id].")
-@click.option("--year", type=int)
+@click.option("--year", type=int, callback=_year, help="Only this year [default: every year in the truth file].")
 @click.option("--k", type=int, help="Precision among the top k cases [default: the number of known anomalies].")
-@click.option("--run", "run_id")
+@click.option("--run", "run_id", help="Evaluate this run [default: the latest run of each year].")
 @click.pass_context
 def evaluate(ctx, truth, year, k, run_id):
     """Backtest: precision among the top k, recall, and per-rule figures against known cases."""
@@ -417,7 +461,7 @@ def evaluate(ctx, truth, year, k, run_id):
         click.echo(result.format())
 
 
-@cli.command()
+@cli.command(short_help="Print the data contract (tables, columns, kinds).")
 def contract():
     """Print the data contract as fundwatch implements it (tables, columns, kinds, aliases)."""
     from fundwatch.contract.docs import contract_markdown

@@ -206,7 +206,9 @@ class Workspace:
         LoadReport of `data` as soon as it is loaded, before the scan.
         """
         from fundwatch.scan import scan_workspace
+        from fundwatch.years import check_year
 
+        check_year(year)  # before the load: a year no date can hold is refused before anything runs
         report = self.load(data, mapping=mapping, progress=progress) if data is not None else None
         if report is not None and on_load is not None:
             on_load(report)

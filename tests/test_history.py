@@ -168,7 +168,7 @@ def test_the_load_report_comes_before_what_the_scan_says_and_stays_when_it_fails
 
 
 def test_a_scan_that_checked_nothing_says_so(tmp_path, capsys):
-    from fundwatch.report.charts import outcome_counts, outcome_table
+    from fundwatch.report.tables import outcome_counts, outcome_table
 
     ws, out = str(tmp_path / "ws.duckdb"), tmp_path / "out"
     # Nothing loaded: an error, not an empty case list that reads as a clean year.

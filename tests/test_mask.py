@@ -58,3 +58,12 @@ def test_logs_are_masked_and_progress_is_quiet_off_a_terminal(capsys):
     record = json.loads(capsys.readouterr().err)
     log.set_format("text")
     assert record["event"] == "progress" and pid not in json.dumps(record) and record["person"].startswith(pid[:6])
+
+
+def test_a_case_entities_list_masks_people_and_keeps_codes():
+    from fundwatch.report.mask import mask_entities, mask_frame
+
+    listed = "person:110105199001010016;cooperative:93522631467055507X;household:H0001"
+    assert mask_entities(listed) == "person:110105********0016;cooperative:93522631467055507X;household:H0001"
+    frame = pd.DataFrame({"entities": [listed], "weights": ["dibao.vehicle=0.512"]})
+    assert mask_frame(frame).iloc[0].tolist() == [mask_entities(listed), "dibao.vehicle=0.512"]

@@ -75,8 +75,16 @@ class LoadReport:
 
     def _format(self) -> str:
         frame = self.to_frame()
+        # An unchanged table is not read again: its rows_read is 0 while the workspace holds its
+        # rows, and the header says so rather than count them as loaded now.
+        unchanged = [t for t in self.tables.values() if t.status == "unchanged"]
+        counted = f"{self.rows_loaded:,} rows loaded"
+        if unchanged:
+            rows_read = sum(t.rows_read for t in self.tables.values())
+            counted = (f"{self.rows_loaded:,} rows in the workspace ({len(unchanged)} of {len(self.tables)} tables "
+                       f"unchanged since their last load and not read again; {rows_read:,} rows read now)")
         lines = [
-            f"load {self.load_id} from {self.source}: {self.rows_loaded:,} rows loaded, "
+            f"load {self.load_id} from {self.source}: {counted}, "
             f"{self.rows_quarantined:,} quarantined, {self.seconds:.1f}s"
         ]
         if not frame.empty:

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pandas as pd
 
-from fundwatch.notebook.mask import mask_entity, mask_value, masked
+from fundwatch.notebook.mask import mask_entity, mask_summary, mask_value, masked
 
 STATUS_ORDER = ("found", "clean", "skipped", "error")
 TOP_COLUMNS = [
@@ -125,7 +125,8 @@ def case_html(exp, *, unmask: bool = False) -> str:
     case = exp.case
     entity = case["entity_id"] if unmask else mask_entity(case["entity_type"], case["entity_id"])
     summary = case.get("summary", "")
-    summary = summary if unmask else mask_value("summary", summary)
+    evidence = list(exp.hits["evidence"]) if len(exp.hits) and "evidence" in exp.hits else []
+    summary = summary if unmask else mask_summary(summary, case["entity_type"], case["entity_id"], evidence)
     parts = [
         STYLE,
         "<div class='fw-card'>",

@@ -1,9 +1,8 @@
 """Mask person IDs and bank accounts in what a notebook shows.
 
 Notebooks get shared with their outputs, so every `_repr_html_` of this package masks by
-default, like the exports do (fundwatch/report/mask.py). Columns that hold no personal data
-but look like digit runs — a 12-digit region code, a credit code, a case id — are shown as
-they are.
+default, like the exports do, and by the same rules (fundwatch/report/mask.py): by what a
+value is, the column it came from. Credit codes, region codes, case ids stay readable.
 """
 
 from __future__ import annotations
@@ -11,31 +10,15 @@ from __future__ import annotations
 import pandas as pd
 
 from fundwatch.contract.tables import TABLES
-from fundwatch.report.mask import mask_frame, mask_text
-
-# Columns of cases, hits and evidence that are never personal data.
-NOT_PERSONAL = frozenset(
-    {
-        "case_id",
-        "run_id",
-        "rule_id",
-        "rule_version",
-        "program",
-        "programs",
-        "program_code",
-        "level",
-        "status",
-        "entity_type",
-        "matched_on",
-        "region_code",
-        "other_region",
-        "coop_id",
-        "entity_code",
-        "review_status",
-    }
+from fundwatch.report.mask import (
+    NOT_PERSONAL,
+    SAFE_KINDS,
+    mask_field,
+    mask_frame,
+    mask_personal,
+    mask_text,
+    quoted_values,
 )
-# Contract column kinds that never hold a person's ID or account.
-_SAFE_KINDS = ("region", "credit_code", "enum", "date", "period", "money", "number", "int", "year")
 
 
 def kept_columns(table: str | None = None) -> set[str]:
@@ -46,7 +29,7 @@ def kept_columns(table: str | None = None) -> set[str]:
     """
     keep = set(NOT_PERSONAL)
     if table in TABLES:
-        keep |= {c.name for c in TABLES[table].columns if c.kind in _SAFE_KINDS}
+        keep |= {c.name for c in TABLES[table].columns if c.kind in SAFE_KINDS}
     return keep
 
 
@@ -56,15 +39,11 @@ def masked(frame: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
     >>> masked(result.cases.head())                       # 110105********002X
     >>> masked(ws.sql("SELECT * FROM vehicles").df(), "vehicles")
     """
-    keep = [c for c in frame.columns if c in kept_columns(table)]
-    out = mask_frame(frame.drop(columns=keep))
-    for c in keep:
-        out[c] = frame[c]
-    if "entity_id" in frame and "entity_type" in frame:
-        # Only a person's entity_id is personal; a credit code or household id stays readable.
-        not_person = frame["entity_type"] != "person"
-        out.loc[not_person, "entity_id"] = frame.loc[not_person, "entity_id"]
-    return out[list(frame.columns)]
+    out = mask_frame(frame)
+    for c in frame.columns:
+        if c in kept_columns(table):
+            out[c] = frame[c]
+    return out
 
 
 def mask_entity(entity_type: str, entity_id):
@@ -73,17 +52,27 @@ def mask_entity(entity_type: str, entity_id):
     >>> mask_entity("person", "110105198001010012"), mask_entity("household", "DB0000132")
     ('110105********0012', 'DB0000132')
     """
-    return mask_text(str(entity_id)) if entity_type == "person" else entity_id
+    return mask_personal(str(entity_id)) if entity_type == "person" else entity_id
 
 
 def mask_value(field: str, value):
-    """One evidence value as shown: masked unless its field is non-personal.
+    """One evidence value as shown: masked by what its field holds.
 
     >>> mask_value("person_id", "110105198001010012"), mask_value("region_code", "522631102204")
     ('110105********0012', '522631102204')
     """
-    if field in NOT_PERSONAL or value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, list | tuple):
-        return [mask_value(field, v) for v in value]
-    return mask_text(str(value))
+    return mask_field(field, value)
+
+
+def mask_summary(summary, entity_type, entity_id, evidence=()):
+    """A case's or hit's summary as shown, knowing what the values it quotes are: those of
+    the entity and of the hits' `evidence` (dicts or JSON).
+
+    >>> mask_summary("Cooperative 935226311965456506 paid 6228484026135056423", "cooperative",
+    ...              "935226311965456506", [{"top_account": "6228484026135056423"}])
+    'Cooperative 935226311965456506 paid ***************6423'
+    """
+    if not isinstance(summary, str):
+        return summary
+    keep, personal = quoted_values(evidence, entity_type, entity_id)
+    return mask_text(summary, keep, personal)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from fundwatch.cases.build import LEVEL_ORDER
-from fundwatch.report import charts, i18n
+from fundwatch.report import charts, fonts, i18n, tables
 from fundwatch.report.files import atomic_path
 from fundwatch.report.mask import masked_run
 
@@ -23,8 +23,7 @@ TOWNSHIPS_SHOWN = 20
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "Microsoft YaHei",
-       "PingFang SC", "WenQuanYi Micro Hei", sans-serif; color: #1d2733; margin: 0; background: #f4f6f8;
+body { font-family: FONT_STACK; color: #1d2733; margin: 0; background: #f4f6f8;
        line-height: 1.45; font-size: 15px; }
 main { max-width: 1180px; margin: 0 auto; padding: 0 24px 48px; }
 header { background: #1f4e78; color: #fff; padding: 20px 24px; }
@@ -73,7 +72,7 @@ table.kv td:first-child { color: #5b6b7c; }
 table.cases td:first-child { font-weight: bold; }
 @media print { body { background: #fff; } section, nav { box-shadow: none; page-break-inside: avoid; }
                table.cases tr { page-break-inside: avoid; } details { display: none; } }
-"""
+""".replace("FONT_STACK", fonts.CSS_FONT_STACK)
 
 
 def write_html(
@@ -107,13 +106,13 @@ def render_html(
     i18n.check_lang(lang)
     if top < 0:
         raise ValueError(f"top must be 0 or more, not {top}")
-    trend = charts.history_frame(history, result.year, result.cases) if history is not None else None
+    trend = tables.history_frame(history, result.year, result.cases) if history is not None else None
     result = masked_run(result, unmask)
-    cases, hits = charts.export_tables(result, lang, unmask)
+    cases, hits = tables.export_tables(result, lang, unmask)
     return _page(result, lang=lang, unmask=unmask, trend=trend, top=top, cases=cases, hits=hits)
 
 
-def _write_page(
+def write_page(
     result, path, *, lang: str, unmask: bool, trend: pd.DataFrame | None, cases: pd.DataFrame, hits: pd.DataFrame,
     top: int = 50,
 ) -> Path:
@@ -127,7 +126,7 @@ def _page(
     result, *, lang: str, unmask: bool, trend: pd.DataFrame | None, top: int, cases: pd.DataFrame, hits: pd.DataFrame
 ) -> str:
     """render_html after its masking: `result` with its run masked (masked_run), `cases` and
-    `hits` from charts.export_tables, `trend` from charts.history_frame (or None)."""
+    `hits` from tables.export_tables, `trend` from tables.history_frame (or None)."""
     i18n.check_lang(lang)
     if top < 0:
         raise ValueError(f"top must be 0 or more, not {top}")
@@ -157,6 +156,8 @@ def _page(
         if unmask
         else f'<p class="ids">{_e(t("ids_masked", lang))}</p>'
     )
+    if lang == "zh" and fonts.cjk_font() is None:  # the charts were drawn here: why they are in English, the fix
+        ids += f'<p class="ids">{_e(t("no_cjk_font", lang, hint=fonts.INSTALL_HINT))}</p>'
     toc = "".join(f'<li><a href="#{anchor}">{_e(name)}</a></li>' for anchor, name, _ in sections)
     body = "".join(
         f'<section id="{anchor}"><h2>{_e(name)}</h2>{content}</section>' for anchor, name, content in sections
@@ -237,7 +238,7 @@ def _card(value, label: str, warn: bool = False) -> str:
 
 def _overview(cases: pd.DataFrame, run: dict, lang: str) -> str:
     t = i18n.text
-    counts = charts.outcome_counts(run)
+    counts = tables.outcome_counts(run)
     amount = pd.to_numeric(cases["amount_at_risk"], errors="coerce").fillna(0).sum()
     cards = [_card(f"{len(cases):,}", t("total_cases", lang)), _card(_money(amount), t("total_amount", lang))]
     cards += [
@@ -246,27 +247,27 @@ def _overview(cases: pd.DataFrame, run: dict, lang: str) -> str:
     ]
     for flag in ("mis_tuned", "ran_on_nothing"):
         cards.append(_card(counts[flag], i18n.column(flag, lang), warn=bool(counts[flag])))
-    tables = "".join(
+    blocks = "".join(
         f"<div><h3>{_e(t(key, lang))}</h3>"
         f"{_table(frame, lang, numeric=('cases',), money=('amount_at_risk',), total=True)}</div>"
         for key, frame in (
-            ("by_program", charts.program_totals(cases, lang)),
-            ("by_level", charts.level_totals(cases, lang)),
+            ("by_program", tables.program_totals(cases, lang)),
+            ("by_level", tables.level_totals(cases, lang)),
         )
     )
-    return f'<div class="cards">{"".join(cards)}</div><div class="pair">{tables}</div>'
+    return f'<div class="cards">{"".join(cards)}</div><div class="pair">{blocks}</div>'
 
 
 def _program_section(cases: pd.DataFrame, lang: str) -> str:
     if cases.empty:
         return _note(i18n.text("no_chart_data", lang))
-    return _img(charts.program_chart(charts.program_totals(cases), lang), i18n.text("chart_program", lang))
+    return _img(charts.program_chart(tables.program_totals(cases), lang), i18n.text("chart_program", lang))
 
 
 def _township_section(raw_cases: pd.DataFrame, lang: str) -> str:
     if raw_cases.empty:
         return _note(i18n.text("no_chart_data", lang))
-    totals = charts.township_totals(raw_cases)
+    totals = tables.township_totals(raw_cases)
     if totals is None:
         return _note(i18n.text("no_township", lang))
     out = _img(charts.township_chart(totals, lang, TOWNSHIPS_SHOWN), i18n.text("chart_township", lang))
@@ -279,18 +280,16 @@ def _township_section(raw_cases: pd.DataFrame, lang: str) -> str:
 
 
 def _rules_section(raw_hits: pd.DataFrame, run: dict, lang: str) -> str:
-    counts = charts.rule_hit_counts(raw_hits)
+    counts = tables.rule_hit_counts(raw_hits)
     out = (
         _note(i18n.text("no_hits", lang))
         if counts.empty
         else _img(charts.rule_chart(counts, lang), i18n.text("chart_rules", lang))
     )
-    outcomes = charts.outcome_table(run, lang)
+    outcomes = tables.outcome_table(run, lang)
     if outcomes.empty:
         return out + _note(i18n.text("no_rules", lang))
-    outcomes["share"] = [
-        f"{s:.0%}" if isinstance(s, int | float) and s == s else "" for s in outcomes["share"]
-    ]
+    outcomes["share"] = [tables.share_text(s) for s in outcomes["share"]]
     return (
         out
         + f"<h3>{_e(i18n.text('rule_outcomes', lang))}</h3>"
@@ -330,10 +329,13 @@ def _level_badge(level, lang: str) -> str:
     return f'<span class="lvl lvl-{known}">{_e(i18n.level(level, lang))}</span>'
 
 
-def _hit_item(hit: dict, lang: str) -> str:
+def _hit_item(hit: dict, lang: str, case_summary: str = "") -> str:
+    # The case's summary opens with its top hit's sentence: not said twice.
+    said = isinstance(hit["summary"], str) and isinstance(case_summary, str) and case_summary.startswith(hit["summary"])
+    text = "" if said else f" — {_e(hit['summary'])}"
     return (
         f"<li><code>{_e(hit['rule_id'])}</code> {_level_badge(hit['level'], lang)} "
-        f"<b>{_money(hit['amount_at_risk'])}</b> — {_e(hit['summary'])}"
+        f"<b>{_money(hit['amount_at_risk'])}</b>{text}"
         f"<details><summary>{_e(i18n.text('details', lang))}</summary>{_evidence(hit['evidence'])}</details></li>"
     )
 
@@ -373,7 +375,7 @@ def _cases_section(cases: pd.DataFrame, hits: pd.DataFrame, top: int, lang: str)
     )
     rows = []
     for case in shown.to_dict("records"):
-        items = "".join(_hit_item(h, lang) for h in by_case.get(case["case_id"], []))
+        items = "".join(_hit_item(h, lang, case["summary"]) for h in by_case.get(case["case_id"], []))
         evidence = f'<ul class="hits">{items}</ul>' if items else ""
         rows.append(
             f'<tr><td class="num">{_e(case["rank"])}</td>'

@@ -24,7 +24,8 @@ _LEVELS = {
     "high": ("high", "高"),
     "medium": ("medium", "中"),
     "low": ("low", "低"),
-    "": ("statistical only", "仅统计异常"),
+    "statistical": ("statistical only", "仅统计异常"),
+    "": ("statistical only", "仅统计异常"),  # as runs before `statistical` recorded it
 }
 
 _STATUS = {
@@ -140,6 +141,14 @@ _TEXT = {
     "one_year": (
         "No trend chart: the history covers a single year ({year}).",
         "未生成趋势图：历史数据只有一个年度（{year}）。",
+    ),
+    "wan_yuan": ("10,000 yuan", "万元"),
+    "yuan": ("yuan", "元"),
+    "no_cjk_font": (
+        "The charts are labelled in English and townships by code: the machine that wrote this report has "
+        "no Chinese (CJK) font. Install one there ({hint} on Debian or Ubuntu) and scan again.",
+        "图表以英文标注、乡镇以代码显示：生成本报告的机器没有中文字体。请在该机器上安装中文字体"
+        "（Debian/Ubuntu：{hint}）后重新扫描。",
     ),
     "no_chart_data": ("Nothing to chart: no cases.", "没有案件，无图可画。"),
     "no_hits": ("Nothing to chart: no rule hits.", "没有规则命中，无图可画。"),

@@ -7,32 +7,33 @@ run means the other files are this run's too.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
-from fundwatch.contract.outputs import CASES, HITS
+import pandas as pd
+
+from fundwatch.report import tables
 from fundwatch.report.files import publish_together, write_csv, write_json
-from fundwatch.report.mask import mask_frame, masked_run
+from fundwatch.report.html import write_page
+from fundwatch.report.mask import masked_run
+from fundwatch.report.tables import CASES_CSV, HITS_CSV, case_table, hit_table
+from fundwatch.report.xlsx import write_workbook
 
-# Declared once with the tables they export (fundwatch/contract/outputs.py); a hit's summary is
-# the scan language's.
-CASES_CSV = CASES.csv_columns
-HITS_CSV = [*HITS.csv_columns, "summary"]
-
-
-def case_table(result, lang: str = "en", unmask: bool = False, top: int | None = None):
-    """The cases as cases.csv has them; `top`: the first `top` only (masked alone, not all)."""
-    cases = (result.cases if top is None else result.cases.head(top)).copy()
-    if lang == "zh":
-        cases["summary"] = cases["summary_zh"]
-    cases = cases[CASES_CSV]
-    return cases if unmask else mask_frame(cases)
+__all__ = ["CASES_CSV", "HITS_CSV", "case_table", "hit_table", "write_outputs"]
 
 
-def hit_table(result, lang: str = "en", unmask: bool = False):
-    hits = result.hits.copy()
-    hits["summary"] = hits["summary_zh" if lang == "zh" else "summary_en"] if not hits.empty else []
-    hits = hits.reindex(columns=HITS_CSV)
-    return hits if unmask else mask_frame(hits)
+def csv_numbers(frame):
+    """The frame as its CSV shows it: money always with 2 decimals ("15960.00"), the outlier
+    score to 3; numbers stay numbers everywhere else (the workbook formats its own)."""
+    out = frame.copy()
+    if "amount_at_risk" in out:
+        money = pd.to_numeric(out["amount_at_risk"], errors="coerce")
+        # Decimals, not text: a spreadsheet guard (files.neutralise) quotes text starting with "-",
+        # and a negative amount must stay a number. (+ 0.0: no "-0.00".)
+        out["amount_at_risk"] = [Decimal(f"{v + 0.0:.2f}") if v == v else None for v in money.astype(float)]
+    if "outlier_score" in out:
+        out["outlier_score"] = pd.to_numeric(out["outlier_score"], errors="coerce").round(3)
+    return out
 
 
 def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, reports: bool = True) -> dict[str, Path]:
@@ -41,10 +42,6 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
     cases.csv, rule_hits.csv and run.json always; cases.xlsx and report.html unless
     `reports=False`. The trend across years is the scan's `history` (from the run history).
     """
-    from fundwatch.report import charts
-    from fundwatch.report.html import _write_page
-    from fundwatch.report.xlsx import _write_workbook
-
     outdir = Path(outdir)
     paths = {"cases": outdir / "cases.csv", "rule_hits": outdir / "rule_hits.csv"}
     if reports:
@@ -61,15 +58,15 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
         # workbook and the page get these tables in place of the ones write_xlsx and
         # write_html would mask again.
         cases, hits = case_table(result, lang, unmask), hit_table(result, lang, unmask)
-        write_csv(cases, stage(paths["cases"]))
-        write_csv(hits, stage(paths["rule_hits"]))
+        write_csv(csv_numbers(cases), stage(paths["cases"]))
+        write_csv(csv_numbers(hits), stage(paths["rule_hits"]))
         if reports:
             history = result.history
-            trend = charts.history_frame(history, result.year, result.cases) if history is not None else None
-            cases, hits = charts.export_tables(masked, lang, unmask, tables=(cases, hits))
-            _write_workbook(masked, stage(paths["xlsx"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
+            trend = tables.history_frame(history, result.year, result.cases) if history is not None else None
+            cases, hits = tables.export_tables(masked, lang, unmask, tables=(cases, hits))
+            write_workbook(masked, stage(paths["xlsx"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
                             hits=hits)
-            _write_page(masked, stage(paths["html"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
+            write_page(masked, stage(paths["html"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
                         hits=hits)
         write_json(run, stage(paths["run"]))
     return paths

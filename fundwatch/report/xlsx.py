@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from fundwatch.report import charts, i18n
+from fundwatch.report import i18n, tables
 from fundwatch.report.files import atomic_path, neutralise
 from fundwatch.report.mask import masked_run
 
@@ -35,7 +35,7 @@ NUMBER_FORMATS = {
     "amount_at_risk": MONEY,
     "risk_score": "0.0",
     "outlier_score": "0.00",
-    "share": "0.0%",
+    "share": "0.0##%",  # a rule with 2 hits among thousands is not "0.0%"
     "cases": "#,##0",
     "hits": "#,##0",
 }
@@ -86,17 +86,17 @@ def write_xlsx(
     Summary sheet. IDs are masked unless `unmask`.
     """
     i18n.check_lang(lang)
-    trend = charts.history_frame(history, result.year, result.cases) if history is not None else None
+    trend = tables.history_frame(history, result.year, result.cases) if history is not None else None
     result = masked_run(result, unmask)
-    cases, hits = charts.export_tables(result, lang, unmask)
-    return _write_workbook(result, path, lang=lang, unmask=unmask, trend=trend, cases=cases, hits=hits)
+    cases, hits = tables.export_tables(result, lang, unmask)
+    return write_workbook(result, path, lang=lang, unmask=unmask, trend=trend, cases=cases, hits=hits)
 
 
-def _write_workbook(
+def write_workbook(
     result, path, *, lang: str, unmask: bool, trend: pd.DataFrame | None, cases: pd.DataFrame, hits: pd.DataFrame
 ) -> Path:
     """write_xlsx after its masking: `result` with its run masked (masked_run), `cases` and
-    `hits` from charts.export_tables, `trend` from charts.history_frame (or None).
+    `hits` from tables.export_tables, `trend` from tables.history_frame (or None).
 
     write_outputs calls this with the tables it masked once for all of its files."""
     i18n.check_lang(lang)
@@ -105,11 +105,11 @@ def _write_workbook(
 
     summary_name = i18n.text("summary_sheet", lang)
     used = {summary_name.casefold(), i18n.text("hits_sheet", lang).casefold()}
-    tables = [(_sheet_name(i18n.program(p, lang), used), cases[cases["program"] == p], "cases.csv")
-              for p in charts.programs_present(cases)]
-    tables.append((i18n.text("hits_sheet", lang), hits, "rule_hits.csv"))
+    sheets = [(_sheet_name(i18n.program(p, lang), used), cases[cases["program"] == p], "cases.csv")
+              for p in tables.programs_present(cases)]
+    sheets.append((i18n.text("hits_sheet", lang), hits, "rule_hits.csv"))
     notes = {name: i18n.text("sheet_capped", lang, sheet=name, n=EXCEL_ROWS - 2, total=len(frame), file=file)
-             for name, frame, file in tables if len(frame) > EXCEL_ROWS - 1}
+             for name, frame, file in sheets if len(frame) > EXCEL_ROWS - 1}
     with atomic_path(path) as tmp:
         # On an error the workbook is not closed (nothing is written to `tmp`, which is removed);
         # its temporary row files go with it.
@@ -119,7 +119,7 @@ def _write_workbook(
         )
         book = _Book(wb)
         _summary_sheet(book, wb.add_worksheet(summary_name), result, cases, trend, lang, unmask, list(notes.values()))
-        for name, frame, _ in tables:
+        for name, frame, _ in sheets:
             _table_sheet(book, wb.add_worksheet(name), frame, lang, notes.get(name))
         wb.close()
     return path
@@ -348,12 +348,12 @@ def _summary_sheet(
     for note in notes:  # a table too long for its sheet
         row = book.row(ws, row, [(note, book.fmt(WARN_FONT))])
 
-    row = _block(book, ws, row, t("by_program", lang), charts.program_totals(cases, lang), lang, total=True)
-    row = _block(book, ws, row, t("by_level", lang), charts.level_totals(cases, lang), lang, total=True)
+    row = _block(book, ws, row, t("by_program", lang), tables.program_totals(cases, lang), lang, total=True)
+    row = _block(book, ws, row, t("by_level", lang), tables.level_totals(cases, lang), lang, total=True)
 
     row += 1
     row = book.row(ws, row, [(t("rule_outcomes", lang), book.fmt(SECTION_FONT))])
-    counts = charts.outcome_counts(run)
+    counts = tables.outcome_counts(run)
     if not run.get("rules"):
         row = book.row(ws, row, [(t("no_rules", lang), None)])
     else:
@@ -361,7 +361,7 @@ def _summary_sheet(
             row = book.row(ws, row, [(i18n.status(code, lang), book.fmt(BOLD)), (counts[code], None)])
         for flag in ("mis_tuned", "ran_on_nothing"):
             row = book.row(ws, row, [(i18n.column(flag, lang), book.fmt(BOLD)), (counts[flag], None)])
-        row = _block(book, ws, row, None, charts.outcome_table(run, lang), lang)
+        row = _block(book, ws, row, None, tables.outcome_table(run, lang), lang)
     broken = run.get("broken_rule_files") or []
     if broken:
         row = _block(book, ws, row, t("broken_rules", lang), pd.DataFrame({"error": broken}), lang)
