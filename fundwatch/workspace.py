@@ -232,8 +232,8 @@ class Workspace:
         the scan would run as it did (fundwatch/load/changes.py); `rescan=True` scans anyway.
         """
         from fundwatch.config import load_config
-        from fundwatch.rules import load_rules
         from fundwatch.load.changes import remember_key, reusable_run, scan_key
+        from fundwatch.rules import load_rules
         from fundwatch.scan import rules_version, scan
 
         report = self.load(data, mapping=mapping, progress=progress) if data is not None else None
