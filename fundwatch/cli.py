@@ -139,9 +139,11 @@ def _spark_conf(ctx, param, values) -> dict[str, str]:
 @click.option("--spark-master", help="Spark master URL (local[4], yarn, spark://host:7077); default: spark-submit's.")
 @click.option("--spark-conf", "spark_conf", multiple=True, metavar="KEY=VALUE", callback=_spark_conf,
               help="A Spark setting for the session fundwatch starts, e.g. spark.driver.memory=16g (repeatable).")
+@click.option("--rescan", is_flag=True,
+              help="Scan even if nothing the year reads changed since its stored run (which is reused otherwise).")
 @click.pass_context
 def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids, lang, unmask, top, fail_on,
-         no_outliers, allow_rule_errors, engine_name, spark_master, spark_conf):
+         no_outliers, allow_rule_errors, engine_name, spark_master, spark_conf, rescan):
     """Run the rules for YEAR and write the ranked case list."""
     from fundwatch.config import load_config
     from fundwatch.report.outputs import case_table, write_outputs
@@ -163,7 +165,7 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
         with _workspace(ctx) as ws:
             result = ws.scan(year, data=data_dir, mapping=mapping, config=config, rules=ruleset,
                              rule_ids=list(rule_ids) or None, outliers=not no_outliers, progress=log.emit,
-                             on_load=_emit_load_report)
+                             on_load=_emit_load_report, rescan=rescan)
     paths = write_outputs(result, outdir, lang=lang, unmask=unmask)
     _print_outcomes(result)
     _print_findings(result)

@@ -212,14 +212,27 @@ def run_record(scan: Scan, config: Config, result: ScanResult, started_at: datet
 
 
 def scan_workspace(ws, year: int, *, present: set[str] | None = None, config=None, rules=None, rule_ids=None,
-                   outliers: bool = True, progress=None) -> ScanResult:
-    """Scan the workspace's own tables (all loaded ones unless `present`) on its DuckDB."""
+                   outliers: bool = True, progress=None, rescan: bool = False) -> ScanResult:
+    """Scan the workspace's own tables (all loaded ones unless `present`) on its DuckDB.
+
+    The latest stored run of `year` is given back instead when no load since touched the year,
+    no review was written since and the scan would run as it did (fundwatch/load/changes.py);
+    `rescan=True` scans anyway."""
+    from fundwatch.load.changes import reusable_run, scan_key
     from fundwatch.store import RunStore
 
     store = RunStore(ws.con)
     present = set(ws.loaded_tables()) if present is None else set(present)
+    config, ruleset = resolve_config(config), resolve_rules(rules)
+    key = scan_key(rules_version(ruleset), config, outliers, rule_ids, present, ws.case_key)
+    stored = None if rescan else reusable_run(ws.con, int(year), key)
+    if stored is not None:
+        if progress:
+            progress(f"nothing {year} reads changed since run {stored}: reusing it (--rescan to scan again)")
+        return store.stored_result(stored)
     with scan_settings(ws.con):
-        return Scan(ws.engine, store, resolve_config(config), resolve_rules(rules), present=present,
-                    inputs=store.inputs(present), case_key=ws.case_key, workspace=str(Path(ws.path))
-                    if ws.path != ":memory:" else ws.path).run(year, rule_ids=rule_ids, outliers=outliers,
-                                                              progress=progress)
+        result = Scan(ws.engine, store, config, ruleset, present=present, inputs=store.inputs(present),
+                      case_key=ws.case_key, workspace=str(Path(ws.path)) if ws.path != ":memory:" else ws.path
+                      ).run(year, rule_ids=rule_ids, outliers=outliers, progress=progress)
+    store.remember_key(result.run_id, key)
+    return result

@@ -47,6 +47,31 @@ class RunStore:
             ).fetchall() if name in present
         }
 
+    def stored_result(self, run_id: str):
+        """A stored run given back as a ScanResult, as it was recorded (a scan that reuses it)."""
+        from fundwatch.rules.runner import RuleOutcome
+        from fundwatch.scan import ScanResult
+
+        con = self.con
+        year, run_json = con.execute("SELECT year, run_json FROM fw_runs WHERE run_id = ?", [run_id]).fetchall()[0]
+        run = json.loads(run_json)
+
+        def rows(table, where: str):
+            cols = ", ".join(table.column_names)
+            return con.execute(f"SELECT {cols} FROM {table.name} WHERE run_id = ? {where}", [run_id]).df()
+
+        cases = rows(CASES, "AND status <> 'resolved' ORDER BY rank")
+        resolved = con.execute("SELECT case_id FROM fw_cases WHERE run_id = ? AND status = 'resolved' "
+                               "ORDER BY case_id", [run_id]).df()
+        outcomes = [RuleOutcome(rule_id, o["status"], o["hits"], o.get("missing") or [], o.get("message") or "",
+                                o.get("seconds") or 0.0, o.get("share"), bool(o.get("mis_tuned")), o.get("population"))
+                    for rule_id, o in run.get("rules", {}).items()]
+        run["reused"] = True  # this scan computed nothing: the run is the stored one
+        result = ScanResult(run_id, int(year), cases, rows(HITS, "ORDER BY rowid"), outcomes, run, resolved,
+                            members=rows(CASE_ENTITIES, ""))
+        result.history = self.history()
+        return result
+
     # --- written by a scan -----------------------------------------------------------------
     def record(self, result) -> None:
         """Publish `result` (a ScanResult) in one transaction."""
@@ -68,6 +93,10 @@ class RunStore:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+    def remember_key(self, run_id: str, key: str) -> None:
+        """What the run's result depends on besides the data (fundwatch/load/changes.py: scan_key)."""
+        self.con.execute("INSERT INTO fw_run_keys VALUES (?, ?)", [run_id, key])
 
     def _insert(self, table, frame: pd.DataFrame, run_id: str) -> None:
         if frame is None or frame.empty:

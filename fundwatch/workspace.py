@@ -18,6 +18,8 @@ from fundwatch.contract.tables import TABLES
 from fundwatch.engine.duckdb_engine import DuckDBEngine
 from fundwatch.errors import WorkspaceBusy
 from fundwatch.load.ids import install_reference_tables
+from fundwatch.load.loader import load_directory
+from fundwatch.load.parts import FILE_COLUMN
 from fundwatch.store import RunStore
 
 DEFAULT_PATH = "fundwatch.duckdb"
@@ -33,6 +35,17 @@ META_DDL = [
         load_id VARCHAR, table_name VARCHAR, file VARCHAR, content_hash VARCHAR, encoding VARCHAR,
         rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, blank_rows BIGINT,
         repeated_headers BIGINT, unknown_headers VARCHAR, loaded_at TIMESTAMP)""",
+    # what each file of a load did (added, changed, removed, replaced) and the years it touched
+    # (fundwatch/load/changes.py); added to a workspace made before them
+    "ALTER TABLE fw_load_files ADD COLUMN IF NOT EXISTS change VARCHAR",
+    "ALTER TABLE fw_load_files ADD COLUMN IF NOT EXISTS touched_years VARCHAR",
+    # the part files each contract table holds now; a row's part is its _fw_file (fundwatch/load/parts.py)
+    """CREATE TABLE IF NOT EXISTS fw_parts (
+        table_name VARCHAR, file VARCHAR, file_id INTEGER, content_hash VARCHAR, typing VARCHAR, path VARCHAR,
+        rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, blank_rows BIGINT, repeated_headers BIGINT,
+        unknown_headers VARCHAR, load_id VARCHAR, encoding VARCHAR, PRIMARY KEY (table_name, file))""",
+    # what each run's result depends on besides the data, for reusing it (fundwatch/load/changes.py)
+    "CREATE TABLE IF NOT EXISTS fw_run_keys (run_id VARCHAR PRIMARY KEY, scan_key VARCHAR)",
     """CREATE TABLE IF NOT EXISTS fw_table_versions (
         table_name VARCHAR PRIMARY KEY, content_hash VARCHAR, load_id VARCHAR, source VARCHAR,
         rows_loaded BIGINT, rows_quarantined BIGINT, loaded_at TIMESTAMP)""",
@@ -154,6 +167,7 @@ class Workspace:
             con.execute(ddl)
         for spec in TABLES.values():
             con.execute(spec.ddl())
+            con.execute(f"ALTER TABLE {spec.name} ADD COLUMN IF NOT EXISTS {FILE_COLUMN} INTEGER")
         RunStore(con).ensure_schema()
         install_reference_tables(con)
         con.execute(
@@ -189,12 +203,11 @@ class Workspace:
         >>> report = ws.load("sample_data")
         >>> report.tables["dibao_payments"].rows_loaded
         """
-        from fundwatch.load.loader import load_directory
-
-        return load_directory(self, data_dir, mapping=mapping, force=force, progress=progress)
+        return load_directory(self.con, self.engine, data_dir, temp_folder=private_temp_folder, mapping=mapping,
+                              force=force, progress=progress)
 
     def scan(self, year: int, *, data=None, mapping=None, config=None, rules=None, rule_ids=None, outliers=True,
-             progress=None, on_load=None):
+             progress=None, on_load=None, rescan: bool = False):
         """Run the rules for `year`; returns a ScanResult with `.cases` and `.hits` DataFrames.
 
         >>> result = ws.scan(year=2023)
@@ -203,7 +216,9 @@ class Workspace:
         `data` loads that folder first and scans exactly its tables; `config` is a Config or a
         fundwatch.toml path (default ./fundwatch.toml if present); `rules` a RuleSet or a rules folder;
         `outliers=False` skips the statistical detector; `on_load(report)` is called with the
-        LoadReport of `data` as soon as it is loaded, before the scan.
+        LoadReport of `data` as soon as it is loaded, before the scan. The latest stored run of
+        `year` is given back instead of scanning again when no load since touched the year and
+        the scan would run as it did (fundwatch/load/changes.py); `rescan=True` scans anyway.
         """
         from fundwatch.scan import scan_workspace
         from fundwatch.years import check_year
@@ -213,7 +228,7 @@ class Workspace:
         if report is not None and on_load is not None:
             on_load(report)
         result = scan_workspace(self, year, present=set(report.tables) if report else None, config=config,
-                                rules=rules, rule_ids=rule_ids, outliers=outliers, progress=progress)
+                                rules=rules, rule_ids=rule_ids, outliers=outliers, progress=progress, rescan=rescan)
         result.load_report = report
         return result
 

@@ -49,8 +49,8 @@ def start(ws: Path, wait: float, *args) -> subprocess.Popen:
 def together(ws: Path, wait: float, worlds, out: Path, load: str) -> list[tuple[str, int, str]]:
     """Start two scans (one output folder, two languages) and a load at the same moment."""
     procs = {
-        "scan en": start(ws, wait, "scan", "--year", "2023", "--out", str(out), "--lang", "en"),
-        "scan zh": start(ws, wait, "scan", "--year", "2023", "--out", str(out), "--lang", "zh"),
+        "scan en": start(ws, wait, "scan", "--rescan", "--year", "2023", "--out", str(out), "--lang", "en"),
+        "scan zh": start(ws, wait, "scan", "--rescan", "--year", "2023", "--out", str(out), "--lang", "zh"),
         "load": start(ws, wait, "load", "--force", str(worlds[load])),
     }
     results = []

@@ -204,7 +204,7 @@ def test_sigkill_during_scan_keeps_runs_and_outputs_whole(county, tmp_path):
     ws, out = tmp_path / "ws.duckdb", tmp_path / "out"
     run(cli(ws, "load", str(worlds["A"])), tmp_path)
     # The last event: then the run's transaction, the output files and their renames.
-    seconds, tail = timed(cli(ws, "scan", "--year", "2023", "--out", str(out), "--lang", "en"), tmp_path,
+    seconds, tail = timed(cli(ws, "scan", "--rescan", "--year", "2023", "--out", str(out), "--lang", "en"), tmp_path,
                           "recording the run")
     runs = runs_state(ws)
     assert check_outputs(out, runs) in runs
@@ -212,7 +212,7 @@ def test_sigkill_during_scan_keeps_runs_and_outputs_whole(county, tmp_path):
     for i, (delay, after) in enumerate(kill_schedule(rng, seconds, "recording the run", tail * 1.1)):
         lang = "zh" if i % 2 == 0 else "en"  # alternate, so files of two runs cannot pass for one
         before = dict(runs)
-        phase = killed(cli(ws, "scan", "--year", "2023", "--out", str(out), "--lang", lang), tmp_path, delay, after)
+        phase = killed(cli(ws, "scan", "--rescan", "--year", "2023", "--out", str(out), "--lang", lang), tmp_path, delay, after)
         runs = runs_state(ws)
         assert set(before) <= set(runs) and len(runs) - len(before) <= 1, f"kill {i} ({phase})"
         interrupted = (out / JOURNAL).exists()
@@ -226,7 +226,7 @@ def test_sigkill_during_scan_keeps_runs_and_outputs_whole(county, tmp_path):
         assert tables_state(ws) == states["A"]  # a scan never changes the loaded tables
     # The next run succeeds and cleans up after the killed ones.
     before = dict(runs)
-    done = run(cli(ws, "scan", "--year", "2023", "--out", str(out), "--lang", "en"), tmp_path)
+    done = run(cli(ws, "scan", "--rescan", "--year", "2023", "--out", str(out), "--lang", "en"), tmp_path)
     runs = runs_state(ws)
     assert check_outputs(out, runs) not in before
     assert {p.name for p in out.iterdir()} == OUTPUTS, "temporary files of killed runs are left"

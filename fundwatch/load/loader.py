@@ -1,23 +1,25 @@
-"""`fundwatch load DIR`: find the contract's tables in a folder and load the changed ones.
+"""`fundwatch load DIR`: find the contract's tables in a folder and load what changed, part file by part file.
 
 Semantics (also in the README):
-- a table is the set of its files (`<table>.csv|xlsx|parquet` and/or a folder `<table>/`);
-- a table whose files have the same content hash as its loaded version is left as it is;
-- a changed table replaces its previous version; all changed tables of one load are
-  replaced in one transaction, so a failed load changes nothing;
+- a table is the set of its part files (`<table>.csv|xlsx|parquet` and/or a folder `<table>/`);
+- a part whose content hash (and typing: fundwatch's code, the mapping) is that of its loaded
+  version is not read again; a new or changed part is read, typed and checked; a part no
+  longer there has its rows, and its quarantined rows, leave the table. The result equals a
+  full reload of the same folder, row for row (tests/test_incremental_load.py);
+- everything one load changes is written in one transaction, so a failed load changes nothing;
 - tables not present in DIR are left as they are;
-- before anything is written, every file is read and checked; all problems (unreadable
-  files, missing columns) are reported together.
+- before anything is written, every part read is checked; all problems (unreadable files,
+  missing columns) are reported together.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +27,18 @@ import pandas as pd
 
 from fundwatch.contract.tables import TABLES
 from fundwatch.errors import FundwatchError, LoadError
+from fundwatch.load.changes import encode_years, union, years_of
 from fundwatch.load.headers import map_headers, read_mapping
+from fundwatch.load.parts import (
+    FILE_COLUMN,
+    StoredPart,
+    TablePlan,
+    hash_file,
+    plan_table,
+    stored_parts,
+    table_digest,
+    typing_fingerprint,
+)
 from fundwatch.load.readers import FORMATS, drop_staging, read_file
 from fundwatch.load.report import LoadReport, TableLoad
 from fundwatch.load.stage import StagedFile, stage_file
@@ -56,99 +69,105 @@ def discover(data_dir: Path) -> tuple[dict[str, list[Path]], list[str]]:
     return found, ignored
 
 
-def content_hash(files: list[Path], root: Path) -> str:
-    h = hashlib.sha256()
-    for f in sorted(files):
-        h.update(str(f.relative_to(root)).encode() + b"\0")
-        with f.open("rb") as fh:
-            while chunk := fh.read(8 << 20):
-                h.update(chunk)
-        h.update(b"\0")
-    return h.hexdigest()
+def _unknown_origin(con, name: str) -> bool:
+    """Whether `name` holds rows of no known part (written by an older fundwatch, or inserted
+    by hand): such a table is replaced whole."""
+    return bool(con.execute(f"SELECT count(*) FROM {name} WHERE {FILE_COLUMN} IS NULL").fetchall()[0][0])
 
 
-def _current_hashes(con) -> dict[str, str]:
-    return dict(con.execute("SELECT table_name, content_hash FROM fw_table_versions").fetchall())
-
-
-def load_directory(ws, data_dir, *, mapping=None, force=False, progress=None) -> LoadReport:
-    started = time.monotonic()
+def load_directory(con, engine, data_dir, *, temp_folder: Callable[[str], Path], mapping=None, force=False,
+                   progress=None) -> LoadReport:
+    """Load the contract tables of `data_dir` into the workspace behind `con`. `temp_folder(kind)`
+    gives a private folder for transcoded copies (the workspace's, which cleans up after killed runs)."""
+    started, started_at = time.monotonic(), datetime.now()
     data_dir = Path(data_dir)
     user_mapping = mapping if isinstance(mapping, dict) else read_mapping(mapping)
     found, ignored = discover(data_dir)
     load_id = datetime.now().strftime("L%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
     report = LoadReport(load_id, str(data_dir), ignored=ignored)
-    con = ws.con
-    current = _current_hashes(con)
-    stored = {r[0]: r[1:] for r in con.execute(
-        "SELECT table_name, rows_loaded, rows_quarantined FROM fw_table_versions").fetchall()}
+    stored = stored_parts(con)
+    files = {name: {str(p.relative_to(data_dir)): p for p in paths} for name, paths in found.items()}
 
-    # Files are hashed on other threads (hashlib lets go of the GIL). A table with a loaded
-    # version is waited for, to leave it unread if unchanged; a new one is hashed while it is read.
+    # Parts are hashed on other threads (hashlib lets go of the GIL). A table with loaded parts
+    # waits for its hashes to leave its unchanged parts unread; a new one is hashed while it is read.
     hashing = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="fundwatch-hash")
-    compare = sorted(found, key=lambda name: name not in current)  # those to compare first
-    digests = {name: hashing.submit(content_hash, found[name], data_dir) for name in compare}
-    changed: dict[str, Future] = {}
+    order = sorted(files, key=lambda name: name not in stored)  # those to compare first
+    futures = {(name, rel): hashing.submit(hash_file, p) for name in order for rel, p in files[name].items()}
     try:
-        for name, files in found.items():
-            if not force and name in current and current[name] == digests[name].result():
-                loaded, quarantined = stored[name]
-                report.tables[name] = TableLoad(name, "unchanged", [str(f) for f in files], rows_loaded=loaded,
-                                                rows_quarantined=quarantined)
-            else:
-                changed[name] = digests[name]
-        return _load_changed(ws, data_dir, found, changed, user_mapping, load_id, report, started, progress)
+        plans: dict[str, TablePlan] = {}
+        for name in order:
+            typing = typing_fingerprint(name, user_mapping.get(name) if user_mapping else None)
+            whole = force or name not in stored or _unknown_origin(con, name)
+            hashes = {} if whole else {rel: futures[(name, rel)].result() for rel in files[name]}
+            plans[name] = plan_table(name, files[name], hashes, typing, stored.get(name), whole)
+        for name, plan in plans.items():
+            if plan.unchanged:
+                report.tables[name] = _table_load(name, "unchanged", plan, stored.get(name, {}))
+        changed = {name: plan for name, plan in plans.items() if not plan.unchanged}
+        return _load_changed(con, engine, data_dir, changed, futures, stored, user_mapping, load_id, report,
+                             (started, started_at), progress, temp_folder)
     finally:
         hashing.shutdown(wait=True, cancel_futures=True)
 
 
-def _load_changed(ws, data_dir, found, changed, user_mapping, load_id, report, started, progress) -> LoadReport:
-    """Read, check and type the changed tables, then replace them in one transaction."""
-    con = ws.con
+def _table_load(name: str, status: str, plan: TablePlan, parts: dict[str, StoredPart]) -> TableLoad:
+    """The report of a table from its parts as they are now (read in this load or kept): the
+    same figures as a full reload of the folder gives."""
+    tl = TableLoad(name, status, [str(p) for p in plan.files.values()])
+    for rel in plan.files:
+        p = parts[rel]
+        tl.rows_read += p.rows_read
+        tl.rows_loaded += p.rows_loaded
+        tl.rows_quarantined += p.rows_quarantined
+        tl.blank += p.blank
+        tl.repeated_headers += p.repeated_headers
+        tl.unknown_headers.extend(h for h in p.unknown_headers if h not in tl.unknown_headers)
+    tl.files_read = len(plan.read)
+    return tl
 
-    from fundwatch.workspace import private_temp_folder
 
-    tmpdir = private_temp_folder("load")  # transcoded copies: removed below, or by the next load if killed
-    staged: dict[str, list[StagedFile]] = {}
+def _load_changed(con, engine, data_dir, changed, futures, stored, user_mapping, load_id, report, started, progress,
+                  temp_folder) -> LoadReport:
+    """Read, check and type the changed parts, then write every change in one transaction."""
+    tmpdir = temp_folder("load")  # transcoded copies: removed below, or by the next load if killed
+    staged: dict[str, dict[str, StagedFile]] = {}
     read: list[str] = []  # staging views to drop whatever happens
     problems: list[str] = []
     try:
-        # Phase 1: read and check every file; write nothing.
+        # Phase 1: read and check every changed part; write nothing.
         for ti, name in enumerate(sorted(changed)):
-            spec = TABLES[name]
-            for fi, path in enumerate(found[name]):
+            plan = changed[name]
+            for fi, rel in enumerate(plan.read):
+                path = plan.files[rel]
                 if progress:
                     progress(f"reading {path}")
                 staging = f"_fw_stage_{ti}_{fi}"
                 read.append(staging)
                 try:
-                    sf = read_file(con, path, staging, tmpdir, _typer(con, path, spec, user_mapping))
+                    sf = read_file(con, path, staging, tmpdir, _typer(con, path, TABLES[name], user_mapping))
                 except LoadError as e:
                     problems.extend(e.problems)
                     continue
-                staged.setdefault(name, []).append(sf)
+                staged.setdefault(name, {})[rel] = sf
                 # The typed table holds all that is kept: any raw text goes now, not at the end.
                 drop_staging(con, staging)
         if problems:
             raise LoadError(problems)
-        digest = {name: future.result() for name, future in changed.items()}
-        # Phase 2: replace every changed table in one transaction.
+        hashes = {key: future.result() for key, future in futures.items() if key[0] in changed}
+        # Phase 2: write every change in one transaction.
+        loaded_at = datetime.now()
         con.execute("BEGIN TRANSACTION")
         try:
-            for name in sorted(staged):
-                report.tables[name] = _replace_table(
-                    con, load_id, name, staged[name], digest[name], str(data_dir)
-                )
+            for name in sorted(changed):
+                parts = _apply_plan(con, load_id, changed[name], staged.get(name, {}), stored.get(name, {}),
+                                    {rel: hashes[(name, rel)] for rel in changed[name].files}, loaded_at)
+                report.tables[name] = tl = _table_load(name, "loaded", changed[name], parts)
+                _finish_table(con, load_id, tl, table_digest({rel: parts[rel].content_hash for rel in parts}),
+                              str(data_dir), loaded_at)
             con.execute(
-                "INSERT INTO fw_loads VALUES (?, ?, ?, now(), ?, ?, ?)",
-                [
-                    load_id,
-                    str(data_dir),
-                    datetime.now(),
-                    len(staged),
-                    report.rows_loaded,
-                    report.rows_quarantined,
-                ],
+                "INSERT INTO fw_loads VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [load_id, str(data_dir), started[1], loaded_at, len(changed), report.rows_loaded,
+                 report.rows_quarantined],
             )
             con.execute("COMMIT")
         except BaseException:
@@ -161,8 +180,8 @@ def _load_changed(ws, data_dir, found, changed, user_mapping, load_id, report, s
             drop_staging(con, staging)
             con.execute(f"DROP TABLE IF EXISTS {staging}_typed")
         shutil.rmtree(tmpdir, ignore_errors=True)
-    report.add_warnings(ws.engine)
-    report.seconds = time.monotonic() - started
+    report.add_warnings(engine)
+    report.seconds = time.monotonic() - started[0]
     return report
 
 
@@ -180,55 +199,101 @@ def _typer(con, path: Path, spec, user_mapping):
     return typer
 
 
-def _replace_table(con, load_id, name, files: list[StagedFile], digest, source) -> TableLoad:
-    spec = TABLES[name]
-    cols = ", ".join(f'"{c}"' for c in spec.column_names)
-    con.execute(f"DELETE FROM {name}")
-    con.execute("DELETE FROM fw_quarantine WHERE table_name = ?", [name])
-    tl = TableLoad(name, "loaded", [str(sf.raw.path) for sf in files])
-    for sf in files:
+_LOAD_FILES_COLUMNS = ("load_id, table_name, file, content_hash, encoding, rows_read, rows_loaded, rows_quarantined, "
+                       "blank_rows, repeated_headers, unknown_headers, loaded_at, change, touched_years")
+
+
+def _apply_plan(con, load_id, plan: TablePlan, staged: dict[str, StagedFile], old: dict[str, StoredPart],
+                hashes: dict[str, str], loaded_at) -> dict[str, StoredPart]:
+    """Drop the rows of the parts changed or removed, insert those of the parts read; the
+    parts the table holds now, by relative path."""
+    name = plan.name
+    parts = {rel: p for rel, p in old.items() if rel in plan.files and rel not in plan.dropped}
+    before: dict[str, set[int] | str] = {}  # years the old rows of a changed part touched
+    replaced: set[int] | str = set()  # years the old rows of a table replaced whole covered
+    if plan.whole and con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]:
+        replaced = years_of(con, name, name)
+        if not plan.read:  # no part to record them with: a row of their own
+            _record_file(con, load_id, name, None, None, "", None, "replaced", replaced, loaded_at)
+    if plan.whole:
+        con.execute(f"DELETE FROM {name}")
+        con.execute("DELETE FROM fw_quarantine WHERE table_name = ?", [name])
+        con.execute("DELETE FROM fw_parts WHERE table_name = ?", [name])
+    for rel in plan.dropped:
+        if plan.whole or rel not in old:
+            continue
+        p = old[rel]
+        touched = years_of(con, name, name, f"{FILE_COLUMN} = {p.file_id}")
+        con.execute(f"DELETE FROM {name} WHERE {FILE_COLUMN} = ?", [p.file_id])
+        con.execute("DELETE FROM fw_quarantine WHERE table_name = ? AND file = ?", [name, p.path])
+        con.execute("DELETE FROM fw_parts WHERE table_name = ? AND file = ?", [name, rel])
+        if rel not in plan.read:
+            _record_file(con, load_id, name, p.path, p, p.content_hash, None, "removed", touched, loaded_at)
+        else:
+            before[rel] = touched
+    for rel, p in parts.items():
+        path = str(plan.files[rel])
+        if p.path != path:  # the same part found under another folder path: the quarantine names it so
+            con.execute("UPDATE fw_quarantine SET file = ? WHERE table_name = ? AND file = ?", [path, name, p.path])
+            con.execute("UPDATE fw_parts SET path = ? WHERE table_name = ? AND file = ?", [path, name, rel])
+            p.path = path
+    next_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM fw_parts").fetchall()[0][0]
+    cols = ", ".join(f'"{c}"' for c in TABLES[name].column_names)
+    for rel in plan.read:
+        sf = staged[rel]
         path = str(sf.raw.path)
+        file_id, next_id = next_id, next_id + 1
         # Typed rows are in the order of the file.
-        con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {sf.typed} WHERE NOT __bad")
+        con.execute(f"INSERT INTO {name} ({cols}, {FILE_COLUMN}) SELECT {cols}, ? FROM {sf.typed} WHERE NOT __bad",
+                    [file_id])
+        _quarantine(con, load_id, name, path, sf)
+        quarantined = sf.bad + len(sf.raw.bad_shape)
+        part = StoredPart(file_id, hashes[rel], plan.typing, path, sf.rows_read, sf.good, quarantined,
+                          sf.blank_rows + sf.raw.blank_lines, sf.repeated_headers, list(sf.unknown))
         con.execute(
-            f"""INSERT INTO fw_quarantine
-            SELECT ?, ?, ?, __line, __problems[1]."column", __problems[1].raw, __problems[1].reason,
-                   to_json(__problems), __raw_row
-            FROM {sf.typed} WHERE __bad ORDER BY __line""",
+            "INSERT INTO fw_parts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [name, rel, file_id, part.content_hash, plan.typing, path, part.rows_read, part.rows_loaded,
+             part.rows_quarantined, part.blank, part.repeated_headers, ", ".join(part.unknown_headers), load_id,
+             sf.raw.encoding],
+        )
+        touched = years_of(con, name, sf.typed, "NOT __bad")
+        touched = union(union(touched, before.get(rel, set())), replaced)
+        _record_file(con, load_id, name, path, part, part.content_hash, sf.raw.encoding,
+                     "changed" if rel in old and not plan.whole else "added", touched, loaded_at)
+        parts[rel] = part
+    return parts
+
+
+def _record_file(con, load_id, name, path, part: StoredPart | None, digest, encoding, change, touched, loaded_at):
+    stats = ([part.rows_read, part.rows_loaded, part.rows_quarantined, part.blank, part.repeated_headers,
+              ", ".join(part.unknown_headers)] if part is not None and change != "removed"
+             else [0, 0, 0, 0, 0, ""])
+    con.execute(
+        f"INSERT INTO fw_load_files ({_LOAD_FILES_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, name, path, digest, encoding, *stats, loaded_at, change, encode_years(touched)],
+    )
+
+
+def _quarantine(con, load_id, name, path, sf: StagedFile) -> None:
+    con.execute(
+        f"""INSERT INTO fw_quarantine
+        SELECT ?, ?, ?, __line, __problems[1]."column", __problems[1].raw, __problems[1].reason,
+               to_json(__problems), __raw_row
+        FROM {sf.typed} WHERE __bad ORDER BY __line""",
+        [load_id, name, path],
+    )
+    if sf.raw.bad_shape:
+        # Lines that are no row (wrong width, a quote left open, too long), kept whole.
+        shapes = pd.DataFrame(sf.raw.bad_shape, columns=["line", "text", "reason"])  # noqa: F841
+        con.execute(
+            """INSERT INTO fw_quarantine SELECT ?, ?, ?, line, NULL, left(text, 1000), reason, NULL, text
+            FROM shapes ORDER BY line""",
             [load_id, name, path],
         )
-        if sf.raw.bad_shape:
-            # Lines that are no row (wrong width, a quote left open, too long), kept whole.
-            shapes = pd.DataFrame(sf.raw.bad_shape, columns=["line", "text", "reason"])  # noqa: F841
-            con.execute(
-                """INSERT INTO fw_quarantine SELECT ?, ?, ?, line, NULL, left(text, 1000), reason, NULL, text
-                FROM shapes ORDER BY line""",
-                [load_id, name, path],
-            )
-        quarantined = sf.bad + len(sf.raw.bad_shape)
-        blank = sf.blank_rows + sf.raw.blank_lines
-        con.execute(
-            "INSERT INTO fw_load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-            [
-                load_id,
-                name,
-                path,
-                digest,
-                sf.raw.encoding,
-                sf.rows_read,
-                sf.good,
-                quarantined,
-                blank,
-                sf.repeated_headers,
-                ", ".join(sf.unknown),
-            ],
-        )
-        tl.rows_read += sf.rows_read
-        tl.rows_loaded += sf.good
-        tl.rows_quarantined += quarantined
-        tl.blank += blank
-        tl.repeated_headers += sf.repeated_headers
-        tl.unknown_headers.extend(h for h in sf.unknown if h not in tl.unknown_headers)
+
+
+def _finish_table(con, load_id, tl: TableLoad, digest: str, source: str, loaded_at) -> None:
+    name = tl.table
     tl.top_reasons = [
         (r, n)
         for r, n in con.execute(
@@ -237,10 +302,10 @@ def _replace_table(con, load_id, name, files: list[StagedFile], digest, source) 
         ).fetchall()
     ]
     con.execute(
-        """INSERT INTO fw_table_versions VALUES (?, ?, ?, ?, ?, ?, now())
+        """INSERT INTO fw_table_versions VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (table_name) DO UPDATE SET content_hash = excluded.content_hash, load_id = excluded.load_id,
             source = excluded.source, rows_loaded = excluded.rows_loaded,
             rows_quarantined = excluded.rows_quarantined, loaded_at = excluded.loaded_at""",
-        [name, digest, load_id, source, tl.rows_loaded, tl.rows_quarantined],
+        [name, digest, load_id, source, tl.rows_loaded, tl.rows_quarantined, loaded_at],
     )
-    return tl
+

@@ -25,6 +25,7 @@ class TableLoad:
     unknown_headers: list[str] = field(default_factory=list)
     # Loaded rows an analyst should know about, e.g. ("end_date before start_date", 3) (checks.py)
     warnings: list[tuple[str, int]] = field(default_factory=list)
+    files_read: int = 0  # part files read in this load (the others were unchanged)
 
 
 @dataclass

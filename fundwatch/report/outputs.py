@@ -7,6 +7,10 @@ run means the other files are this run's too.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
+import traceback
 from decimal import Decimal
 from pathlib import Path
 
@@ -64,9 +68,53 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
             history = result.history
             trend = tables.history_frame(history, result.year, result.cases) if history is not None else None
             cases, hits = tables.export_tables(masked, lang, unmask, tables=(cases, hits))
-            write_workbook(masked, stage(paths["xlsx"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
+            # The workbook and the page are both written in Python (xlsxwriter, matplotlib),
+            # which holds the GIL: a thread would not help, a second process does.
+            with _in_another_process(write_workbook, masked, stage(paths["xlsx"]), lang=lang, unmask=unmask,
+                                     trend=trend, cases=cases, hits=hits):
+                write_page(masked, stage(paths["html"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
                             hits=hits)
-            write_page(masked, stage(paths["html"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
-                        hits=hits)
         write_json(run, stage(paths["run"]))
     return paths
+
+
+@contextlib.contextmanager
+def _in_another_process(fn, *args, **kwargs):
+    """Run `fn(*args, **kwargs)` in a forked child while the block runs; its error is raised
+    here once the block is done. Where fork is not available, `fn` runs first, here."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        fn(*args, **kwargs)
+        yield
+        return
+    ctx = multiprocessing.get_context("fork")  # the child inherits the frames: nothing is pickled
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child():
+        try:
+            fn(*args, **kwargs)
+        except BaseException as e:  # the parent raises it; the child only reports it
+            send.send(f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
+            send.close()
+            os._exit(1)
+        send.close()
+        os._exit(0)
+
+    proc = ctx.Process(target=child, name="fundwatch-xlsx", daemon=True)
+    proc.start()
+    send.close()
+    try:
+        yield
+        try:  # the child's message, or end of file when it exits without one
+            failure = receive.recv()
+        except EOFError:
+            failure = None
+    except BaseException:
+        proc.terminate()
+        proc.join()
+        raise
+    finally:
+        receive.close()
+    proc.join()
+    if proc.exitcode:
+        raise RuntimeError(f"writing {getattr(fn, '__name__', fn)} failed in its process: "
+                           f"{failure or f'exit code {proc.exitcode}'}")
