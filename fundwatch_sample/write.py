@@ -234,6 +234,9 @@ def tables(w) -> dict[str, dict[str, pa.Array]]:
         "coop_id": take(s.coop, dv.coop), "person_id": take(s.pid, dv.person), "year": pa.array(dv.year.to_numpy()),
         "amount": money(dv.amount), "pay_date": date(dv.pay), "bank_account": take(s.acct, dv.acct),
     }  # fmt: skip
+    from fundwatch_sample import residents  # the registries of who should be paid (issue 23)
+
+    out.update(residents.tables(w, s, take, date))
     w.strings = s
     return out
 

@@ -342,6 +342,14 @@ UNSEEN = {
     "surplus": "本年度盈余",
     "subsidies_received": "获得财政补贴",
     "dividends_declared": "分红总金额",
+    "birth_date": "出生时间",
+    "hukou_household_id": "户口簿编号",
+    "status": "户口状态",
+    "moved_out_date": "户口迁出时间",
+    "category": "残疾种类",
+    "grade": "残疾级别",
+    "issue_date": "证件发放时间",
+    "revoked_date": "证件注销时间",
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from fundwatch.contract.tables import TABLES
 from fundwatch.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ def test_bundled_sample_loads_without_quarantine():
     with Workspace() as ws:
         report = ws.load(SAMPLE)
     assert report.rows_quarantined == 0 and report.ignored == []
-    assert len(report.tables) == 18 and report.rows_loaded > 50_000
+    assert len(report.tables) == len(TABLES) and report.rows_loaded > 50_000  # every contract table
 
 
 def test_readme_first_command_end_to_end(tmp_path):
@@ -55,6 +56,6 @@ def test_readme_first_command_end_to_end(tmp_path):
     hits = pd.read_csv(out / "rule_hits.csv")
     assert set(hits["case_id"]) <= set(cases["case_id"]) and len(hits) >= len(cases[cases["rule_ids"].notna()])
     run = json.loads((out / "run.json").read_text())
-    assert run["year"] == 2023 and run["rules_version"] and len(run["inputs"]) == 18
+    assert run["year"] == 2023 and run["rules_version"] and len(run["inputs"]) == len(TABLES)
     assert not run["skipped_rules"] and not run["failed_rules"]
     assert (tmp_path / "fundwatch.duckdb").stat().st_mode & 0o077 == 0  # owner only

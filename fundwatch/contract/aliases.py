@@ -326,6 +326,36 @@ NEUTRAL_UNITS = frozenset({"元", "人民币元", "平方米", "m2", "m²", "立
 _UNIT_SUFFIX = re.compile(r"\(([^()]*)\)$")
 
 
+# --- residents (户籍/人口库) and disability certificates (残联), issue 23 -------------------------
+TABLE_ALIASES.update({
+    "residents": {
+        "birth_date": ("出生日期", "出生年月日"),
+        "region_code": ("户籍地址代码", "户籍地区划代码", "行政区划代码"),
+        "hukou_household_id": ("户号", "户籍户号"),
+        "status": ("户籍状态", "人员状态"),
+        "moved_out_date": ("迁出日期", "注销户籍日期"),
+    },
+    "disability_certificates": {
+        "category": ("残疾类别",),
+        "grade": ("残疾等级",),
+        "issue_date": ("发证日期", "办证日期"),
+        "revoked_date": ("注销日期", "收回日期"),
+    },
+})
+ENUM_ALIASES.update({
+    "status": {"在册": "resident", "正常": "resident", "迁出": "moved_out", "已迁出": "moved_out"},
+    "category": {
+        "视力": "visual", "视力残疾": "visual", "听力": "hearing", "听力残疾": "hearing",
+        "言语": "speech", "言语残疾": "speech", "肢体": "physical", "肢体残疾": "physical",
+        "智力": "intellectual", "智力残疾": "intellectual", "精神": "mental", "精神残疾": "mental",
+        "多重": "multiple", "多重残疾": "multiple",
+    },
+    # Excel writes a grade typed as a number as 1.0.
+    "grade": {**{f"{zh}级": str(n) for n, zh in enumerate("一二三四", 1)},
+              **{f"{n}级": str(n) for n in range(1, 5)}, **{f"{n}.0": str(n) for n in range(1, 5)}},
+})
+
+
 def normalise_header(header: str) -> str:
     """The form headers are compared in: case, width (NFKC: full-width letters, digits and
     brackets), spaces, line breaks, a BOM, a template's required-field star and a trailing

@@ -80,6 +80,11 @@ EMPLOYER_TYPES = ("government", "institution", "village_cadre", "soe")
 ROLES = ("legal_rep", "shareholder", "executive")
 USAGES = ("residential", "commercial", "other")
 DIBAO_RELATIONS = ("head", "spouse", "child", "parent", "other")
+RESIDENT_STATUSES = ("resident", "moved_out")
+DISABILITY_CATEGORIES = ("visual", "hearing", "speech", "physical", "intellectual", "mental", "multiple")
+# An enum, not an int: 一级..四级 are normalised to 1-4 (contract/aliases.py) and a grade 5 is
+# quarantined as bad_enum instead of loaded.
+DISABILITY_GRADES = ("1", "2", "3", "4")
 
 _TABLES = (
     # --- reference registries -------------------------------------------------------
@@ -143,6 +148,29 @@ _TABLES = (
         C("usage", "enum", values=USAGES),
         C("registration_date", "date", True),
         C("deregistration_date", "date"),
+    ),
+    # For who should be paid and is not (应享未享): the household registry and disability certificates.
+    T(
+        "residents",
+        "registries",
+        "the household registry (户籍), for who should be paid and is not (应享未享)",
+        C("person_id", "person_id", True),
+        C("name", "text"),
+        C("birth_date", "date", True),
+        C("region_code", "region", True),
+        C("hukou_household_id", "key", description="户号"),
+        C("status", "enum", values=RESIDENT_STATUSES, description="`moved_out` = 户籍迁出"),
+        C("moved_out_date", "date"),
+    ),
+    T(
+        "disability_certificates",
+        "registries",
+        "disability certificates (残疾人证)",
+        C("person_id", "person_id", True),
+        C("category", "enum", True, values=DISABILITY_CATEGORIES),
+        C("grade", "enum", True, "1-4, 1 most severe", values=DISABILITY_GRADES),
+        C("issue_date", "date", True),
+        C("revoked_date", "date", description="empty = still valid"),
     ),
     # --- low-income benefit (低保) -----------------------------------------------------
     T(
