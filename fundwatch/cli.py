@@ -65,7 +65,10 @@ def load(ctx, data_dir, mapping, force):
               help="Write the proposals as a mapping file (TOML) for --mapping.")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False), help="An existing mapping file to start from.")
 def headers(data_dir, write_to, mapping):
-    """Propose a column for every header in DATA_DIR that the load cannot place."""
+    """Propose a column for each header a load cannot place.
+
+    Every header in DATA_DIR that the load cannot place gets a proposed column, from its name
+    and the shape of its values, with a confidence; --write makes it a mapping file."""
     from fundwatch.load.header_file import write_mapping
     from fundwatch.load.header_guess import propose_headers
     from fundwatch.load.headers import read_mapping
@@ -483,7 +486,9 @@ def contract():
 @click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False), help="Rules folder.")
 @click.option("--county", help="Region code the configuration is resolved for [default: the data's county].")
 def calibrate_command(data_dir, year, write_path, mapping, config_path, rules_dir, county):
-    """Propose a county's fundwatch.toml from its own data, with the evidence."""
+    """Propose a county's fundwatch.toml from its data.
+
+    Each proposal comes with the evidence it was read from."""
     from fundwatch.calibrate.run import calibrate
     from fundwatch.calibrate.writer import write_toml
     from fundwatch.config import load_config
@@ -504,7 +509,9 @@ def calibrate_command(data_dir, year, write_path, mapping, config_path, rules_di
 
 @cli.group("config")
 def config_group():
-    """The county configuration (fundwatch.toml and the files it extends)."""
+    """Show the county configuration in force.
+
+    fundwatch.toml and the files it extends, layered by province, county and year."""
 
 
 @config_group.command("show")

@@ -129,7 +129,8 @@ def test_a_failed_scan_exits_with_its_code_and_leaves_previous_outputs(tmp_path,
         raise error
 
     monkeypatch.setattr(target, fail)
-    assert main(["--workspace", str(tmp_path / "ws.duckdb"), "scan", "--year", "2023",
+    # --rescan: nothing changed, so the stored run would otherwise be reused and nothing fail
+    assert main(["--workspace", str(tmp_path / "ws.duckdb"), "scan", "--year", "2023", "--rescan",
                  "--out", str(tmp_path / "out")]) == code
     err = capsys.readouterr().err
     assert says in err

@@ -81,7 +81,8 @@ class LoadReport:
         unchanged = [t for t in self.tables.values() if t.status == "unchanged"]
         counted = f"{self.rows_loaded:,} rows loaded"
         if unchanged:
-            rows_read = sum(t.rows_read for t in self.tables.values())
+            # an unchanged table's rows_read is its kept parts' (the figures of a full reload)
+            rows_read = sum(t.rows_read for t in self.tables.values() if t.status != "unchanged")
             counted = (f"{self.rows_loaded:,} rows in the workspace ({len(unchanged)} of {len(self.tables)} tables "
                        f"unchanged since their last load and not read again; {rows_read:,} rows read now)")
         lines = [
