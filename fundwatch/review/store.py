@@ -149,10 +149,10 @@ class ReviewStore:
         reason = (reason or "").strip()
         with self._write() as con:
             case = self.case(actor, case_id)
-            if case["state"] not in t.sources:
-                raise ReviewError(f"{case_id} is {case['state']}: {action} needs it to be {' or '.join(t.sources)}")
             if actor.role not in t.roles:
                 raise ReviewError(f"a {ROLES[actor.role]} cannot {action} ({' / '.join(ROLES[r] for r in t.roles)} can)")
+            if case["state"] not in t.sources:
+                raise ReviewError(f"{case_id} is {case['state']}: {action} needs it to be {' or '.join(t.sources)}")
             if t.needs_reason and len(reason) < MIN_REASON:
                 raise ReviewError(f"{action} needs a written reason (at least {MIN_REASON} characters)")
             changes = getattr(self, f"_{action}")(actor, case, reason, **fields)

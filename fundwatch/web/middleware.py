@@ -13,7 +13,8 @@ def security_headers(get_response):
         response.setdefault("Content-Security-Policy", CSP)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if request.user.is_authenticated if hasattr(request, "user") else False:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
             response.setdefault("Cache-Control", "no-store")  # personal data stays out of caches
         return response
     return middleware

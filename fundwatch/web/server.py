@@ -19,17 +19,26 @@ SYNC_SECONDS = 60
 
 
 def setup(workspace: str, review_db: str | None = None) -> str:
-    """Point Django at the review database (created beside the workspace unless configured), migrate."""
-    url = review_db or configured_url(workspace) or default_url(workspace)
-    os.environ[ENV] = url
-    os.environ["FUNDWATCH_WORKSPACE"] = str(workspace)
-    os.environ.setdefault("FUNDWATCH_SECRET_KEY", _secret_key(Path(sqlite_path(url))))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "fundwatch.web.settings"
+    """Point Django at the review database (created beside the workspace unless configured), migrate.
+
+    The settings module reads them from the environment once; the environment is left as it was."""
     import django
     from django.core.management import call_command
 
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
+    url = review_db or configured_url(workspace) or default_url(workspace)
+    given = {ENV: url, "FUNDWATCH_WORKSPACE": str(workspace), "DJANGO_SETTINGS_MODULE": "fundwatch.web.settings",
+             "FUNDWATCH_SECRET_KEY": os.environ.get("FUNDWATCH_SECRET_KEY") or _secret_key(Path(sqlite_path(url)))}
+    before = {k: os.environ.get(k) for k in given}
+    os.environ.update(given)
+    try:
+        django.setup()
+        call_command("migrate", interactive=False, verbosity=0)
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return url
 
 

@@ -112,30 +112,30 @@ def _page(request, template, **context):
     return render(request, template, context, status=status)
 
 
+def _list(request, heading: str, rows, **extra):
+    return _page(request, "fw/list.html", heading=heading, cases=[for_display(c) for c in rows], **extra)
+
+
 @login_required
 @require_GET
 def queue_view(request):
-    actor = actor_of(request)
     with store() as s:
-        rows = s.queue(actor)
-    return _page(request, "fw/list.html", heading="queue", cases=[for_display(c) for c in rows], show_take=True)
+        return _list(request, "queue", s.queue(actor_of(request)), show_take=True)
 
 
 @login_required
 @require_GET
 def cases_view(request):
-    actor = actor_of(request)
     with store() as s:
-        rows = s.cases(actor, state=request.GET.get("state") or None)
-    return _page(request, "fw/list.html", heading="cases", cases=[for_display(c) for c in rows], show_export=True)
+        return _list(request, "cases", s.cases(actor_of(request), state=request.GET.get("state") or None),
+                     show_export=True)
 
 
 @login_required
 @require_GET
 def overdue_view(request):
     with store() as s:
-        rows = s.overdue(actor_of(request))
-    return _page(request, "fw/list.html", heading="overdue", cases=[for_display(c) for c in rows])
+        return _list(request, "overdue", s.overdue(actor_of(request)))
 
 
 @login_required
@@ -219,11 +219,8 @@ def case_action_view(request, case_id, action):
 @login_required
 @require_GET
 def case_json_view(request, case_id):
-    actor = actor_of(request)
-    with store() as s:
-        case = scoped_case(s, actor, case_id, "json")
-        timeline = s.timeline(actor, case_id)
-    return JsonResponse({"case": for_display(case), "timeline": masked(timeline)},
+    case, timeline = _case_for_export(request, case_id, "json")
+    return JsonResponse({"case": for_display(case), "timeline": timeline},
                         json_dumps_params={"ensure_ascii": False})
 
 
@@ -235,6 +232,16 @@ def cases_json_view(request):
         s.log(actor_of(request), "export", None, format="json", cases=len(rows))
     return JsonResponse({"cases": [{k: for_display(c)[k] for k in LIST_COLUMNS} for c in rows]},
                         json_dumps_params={"ensure_ascii": False})
+
+
+def _case_for_export(request, case_id: str, what: str) -> tuple[dict, list[dict]]:
+    """The case (404 out of scope) and its masked timeline; the export is logged."""
+    actor = actor_of(request)
+    with store() as s:
+        case = scoped_case(s, actor, case_id, what)
+        timeline = [{**e, "detail": masked(e["detail"])} for e in s.timeline(actor, case_id)]
+        s.log(actor, "export", case_id, format=what)
+    return case, timeline
 
 
 def _stamp(request) -> str:
@@ -269,11 +276,7 @@ def _safe_cell(value):
 @login_required
 @require_GET
 def case_xlsx_view(request, case_id):
-    actor = actor_of(request)
-    with store() as s:
-        case = scoped_case(s, actor, case_id, "export")
-        timeline = [{**e, "detail": masked(e["detail"])} for e in s.timeline(actor, case_id)]
-        s.log(actor, "export", case_id, format="xlsx")
+    case, timeline = _case_for_export(request, case_id, "xlsx")
     data = case_report_xlsx(for_display(case), timeline, _stamp(request))
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{case_id}-report.xlsx"'
