@@ -230,6 +230,22 @@ class ReviewStore:
             raise ReviewError("reopening a closed case needs a second person's approval")
         return {**_CLEARED, "state": VERIFYING if case["assignee"] else PENDING, "cycle": case["cycle"] + 1}
 
+    def assign_round_robin(self, actor: Actor, verifiers: dict[str, list[str]]) -> int:
+        """Assign every pending case of a township to its verifiers in turn, the least loaded first
+        (open cases assigned to them); a township without verifiers keeps its cases in the queue."""
+        load = {name: 0 for names in verifiers.values() for name in names}
+        for c in self.cases(actor):
+            if c["assignee"] in load and c["state"] in OPEN_STATES:
+                load[c["assignee"]] += 1
+        done = 0
+        for c in self.cases(actor, state=PENDING, limit=100_000):
+            names = sorted(verifiers.get(c["township"] or "", []), key=lambda n: (load[n], n))
+            if names:
+                self.act(actor, c["case_id"], "assign", assignee=names[0])
+                load[names[0]] += 1
+                done += 1
+        return done
+
     def take_next(self, actor: Actor) -> dict | None:
         """The next case of the actor's queue, locked to them: a verifier starts verifying the first
         assigned case of the township; a county reviewer begins reviewing the first reported one."""

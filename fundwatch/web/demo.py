@@ -27,7 +27,7 @@ def prepare_demo() -> str:
 
     folder = Path(tempfile.mkdtemp(prefix="fundwatch-demo-"))
     ws = folder / "demo.duckdb"
-    log.emit(f"demo: scanning the sample county into {folder}")
+    log.emit(f"demo: scanning the sample county into {folder}", event="serve")
     code = main(["--workspace", str(ws), "scan", "--year", "2023", "--data", str(_sample_data()),
                  "--out", str(folder / "out"), "--no-outliers", "--top", "0"])
     if code not in (0, 5):

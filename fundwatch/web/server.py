@@ -93,10 +93,10 @@ def serve(workspace: str, host: str = "127.0.0.1", port: int = 8765, demo: bool 
         from fundwatch.web.demo import demo_users
 
         for line in demo_users():
-            log.emit(line)
+            log.emit(line, event="serve")
     stop = threading.Event()
     threading.Thread(target=_keep_importing, args=(workspace, url, stop), daemon=True).start()
-    log.emit(f"fundwatch workbench on http://{host}:{port}/ (review database {sqlite_path(url)})")
+    log.emit(f"fundwatch workbench on http://{host}:{port}/ (review database {sqlite_path(url)})", event="serve")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="fundwatch")
     finally:

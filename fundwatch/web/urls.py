@@ -21,6 +21,7 @@ urlpatterns = [
     path("overdue/", views.overdue_view),
     path("rules/", views.rules_view),
     path("take-next/", views.take_next_view),
+    path("assign-all/", views.assign_all_view),
     path(CASE, views.case_view),
     path(CASE + "act/<str:action>/", views.case_action_view),
     path(CASE + "report.xlsx", views.case_xlsx_view),

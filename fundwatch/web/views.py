@@ -162,6 +162,22 @@ def take_next_view(request):
     return redirect(f"/cases/{case['case_id']}/" if case else "/")
 
 
+@login_required
+@require_POST
+def assign_all_view(request):
+    """轮流分配: every pending case to its township's verifiers in turn."""
+    verifiers: dict[str, list[str]] = {}
+    for name, township in User.objects.filter(profile__role=TOWNSHIP_VERIFIER, is_active=True).values_list(
+            "username", "profile__township"):
+        verifiers.setdefault(township, []).append(name)
+    with store() as s:
+        try:
+            s.assign_round_robin(actor_of(request), verifiers)
+        except ReviewError as e:
+            return _page(request, "fw/error.html", message=str(e), status=400)
+    return redirect("/")
+
+
 # --- one case ---------------------------------------------------------------------------------
 def _case_page(request, case_id, reveal_reason=None, error=""):
     actor = actor_of(request)

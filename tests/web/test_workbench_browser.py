@@ -203,6 +203,13 @@ def test_scopes_csrf_masking_reveal_and_security_headers(browser, server):
     refused = boss.request.post(f"/cases/{person_case}/", form={"csrfmiddlewaretoken": token, "reason": "我想看看"})
     assert refused.status == 400 and not [i for i in ids if i in refused.text()]
     assert not [r for r in audit_rows(server, "reveal") if r[0] == "boss"]
+    assert boss.request.post("/assign-all/", form={"csrfmiddlewaretoken": token}).status == 400
+    # the county assigns every pending case to the townships' verifiers in turn
+    li.goto("/")
+    li.click("#assign-all")
+    qian.goto("/")
+    assert qian.locator("table.cases tbody tr").count() == len(listed)
+    assert {c["assignee"] for c in json.loads(qian.request.get("/api/cases/").text())["cases"]} == {"qian"}
 
     # headers and cookies
     answer = li.request.get("/")

@@ -217,3 +217,19 @@ def test_cli_review_and_stats_share_the_state_and_outcomes_feed_the_next_scan(st
                          "FROM fw_runs ORDER BY started_at DESC LIMIT 1)", [cid]).fetchall()
     con.close()
     assert status == [("confirmed",)]
+
+
+def test_round_robin_assigns_each_township_to_its_least_loaded_verifier(store):
+    townships = {}
+    for c in store.cases(COUNTY):
+        townships.setdefault(c["township"], []).append(c["case_id"])
+    t = max((k for k in townships if k), key=lambda k: len(townships[k]))
+    verifiers = {t: ["a.town", "b.town"]}
+    with pytest.raises(ReviewError, match="cannot assign"):  # the loop's rules hold for bulk assignment too
+        store.assign_round_robin(Actor("a.town", "township_verifier", t), verifiers)
+    assert store.assign_round_robin(COUNTY, verifiers) == len(townships[t])
+    mine = [c for c in store.cases(COUNTY) if c["township"] == t]
+    per = {n: sum(c["assignee"] == n for c in mine) for n in ("a.town", "b.town")}
+    assert {c["state"] for c in mine} == {"已交办"} and abs(per["a.town"] - per["b.town"]) <= 1
+    others = [c for c in store.cases(COUNTY) if c["township"] != t]
+    assert {c["state"] for c in others} == {"待交办"}  # no verifiers given: left in the queue
