@@ -438,13 +438,21 @@ def audit_verify(ctx):
 @click.option("--port", type=int, default=8765, show_default=True)
 @click.option("--demo", is_flag=True, help="Scan the sample county into a fresh folder and add three demo users.")
 @click.option("--threads", type=int, default=8, show_default=True)
+@click.option("--add-user", "add_users", multiple=True, metavar="NAME:ROLE[:TOWNSHIP]",
+              help="Create a user (county_admin, county_reviewer, township_verifier, leader), print a first "
+                   "password, and exit.")
 @click.pass_context
-def serve(ctx, host, port, demo, threads):
+def serve(ctx, host, port, demo, threads, add_users):
     """The case-review workbench in a browser (pip install 'fundwatch[web]')."""
     try:
+        from fundwatch.web.server import add_users as create_users
         from fundwatch.web.server import serve as run_server
     except ImportError as e:
         raise FundwatchError(f"the workbench needs its extra: pip install 'fundwatch[web]' ({e})") from e
+    if add_users:
+        for line in create_users(_workspace_path(ctx), add_users):
+            click.echo(line)
+        return
     run_server(_workspace_path(ctx), host=host, port=port, demo=demo, threads=threads)
 
 

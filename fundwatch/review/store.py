@@ -119,6 +119,11 @@ class ReviewStore:
                                 "AND action NOT IN ('view', 'export') ORDER BY seq", [case_id])
         return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
 
+    def townships(self) -> list[str]:
+        """The townships cases can be assigned to (every one a published case lies in)."""
+        return [t for (t,) in self.con.execute(
+            "SELECT DISTINCT township FROM wb_cases WHERE township IS NOT NULL ORDER BY 1")]
+
     def queue(self, actor: Actor) -> list[dict]:
         """A township's queue (交办 to it, and what its verifier is working on), or the county's
         (to assign, reported back, escalated as overdue)."""

@@ -81,6 +81,25 @@ def wsgi_app(workspace: str, review_db: str | None = None):
     return get_wsgi_application(), url
 
 
+def add_users(workspace: str, specs) -> list[str]:
+    """NAME:ROLE[:TOWNSHIP] each; a random first password, to be changed at the first login."""
+    from fundwatch.errors import FundwatchError
+
+    setup(workspace)
+    from fundwatch.web.users import add_user
+
+    lines = []
+    for spec in specs:
+        name, _, rest = spec.partition(":")
+        role, _, township = rest.partition(":")
+        try:
+            password = add_user(name, role, township)
+        except ValueError as e:
+            raise FundwatchError(f"--add-user {spec}: {e}") from e
+        lines.append(f"{name} ({role} {township}) first password: {password}")
+    return lines
+
+
 def serve(workspace: str, host: str = "127.0.0.1", port: int = 8765, demo: bool = False, threads: int = 8) -> None:
     import waitress
 

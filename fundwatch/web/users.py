@@ -18,6 +18,8 @@ def add_user(username: str, role: str, township: str = "", password: str | None 
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     if role == TOWNSHIP_VERIFIER and not (township.isdigit() and len(township) == 9):
         raise ValueError(f"a {ROLES[role]} needs a 9-digit township code, got {township!r}")
+    if User.objects.filter(username=username).exists():
+        raise ValueError(f"a user {username!r} exists already")
     password = password or secrets.token_urlsafe(12)
     user = User.objects.create_user(username, password=password, is_staff=role == "county_admin",
                                     is_superuser=role == "county_admin")

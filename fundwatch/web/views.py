@@ -194,7 +194,7 @@ def _case_page(request, case_id, reveal_reason=None, error=""):
             case = scoped_case(s, actor, case_id, "page")
             shown, revealed = for_display(case), False
         timeline = [{**e, "detail": masked(e["detail"])} for e in s.timeline(actor, case_id)]
-        townships = sorted({c["township"] for c in s.cases(actor) if c["township"]})
+        townships = s.townships() if actor.county_wide else [actor.township]
     actions = [a for a, t in TRANSITIONS.items() if case["state"] in t.sources and actor.role in t.roles]
     verifiers = User.objects.filter(profile__role=TOWNSHIP_VERIFIER, profile__township=case["township"] or "-")
     return _page(request, "fw/case.html", case=shown, timeline=timeline, actions=actions, error=error,
