@@ -233,3 +233,28 @@ def test_round_robin_assigns_each_township_to_its_least_loaded_verifier(store):
     assert {c["state"] for c in mine} == {"已交办"} and abs(per["a.town"] - per["b.town"]) <= 1
     others = [c for c in store.cases(COUNTY) if c["township"] != t]
     assert {c["state"] for c in others} == {"待交办"}  # no verifiers given: left in the queue
+
+
+def test_serve_add_user_creates_users_with_a_first_password_and_refuses_bad_ones(workspace):
+    """In a subprocess: Django is configured once per process, and the browser tests own this one's."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = shutil.which("fundwatch") or str(Path(sys.executable).with_name("fundwatch"))
+    run = [exe, "--workspace", str(workspace), "serve"]
+    ok = subprocess.run([*run, "--add-user", "zhang:township_verifier:522631103", "--add-user", "hu:leader"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "zhang (township_verifier 522631103) first password: " in ok.stdout and "hu (leader" in ok.stdout
+    for spec, message in (("hu:leader", "exists already"), ("x:boss", "role must be one of"),
+                          ("y:township_verifier:52263", "9-digit township code")):
+        bad = subprocess.run([*run, "--add-user", spec], capture_output=True, text=True)
+        assert bad.returncode == 2 and message in bad.stderr, (spec, bad.stderr)
+    con = sqlite3.connect(str(workspace.with_name("ws.review.sqlite3")))
+    rows = con.execute("SELECT u.username, p.role, p.township, p.must_change_password, u.password FROM auth_user u "
+                       "JOIN workbench_profile p ON p.user_id = u.id ORDER BY 1").fetchall()
+    con.close()
+    assert [r[:4] for r in rows] == [("hu", "leader", "", 1), ("zhang", "township_verifier", "522631103", 1)]
+    assert all(r[4].startswith("argon2$argon2id$") for r in rows)
