@@ -429,9 +429,17 @@ def cases(ctx, run_id, year, status, program, top, unmask):
               help="Who reviewed [default: $FUNDWATCH_AUTHOR or $USER].")
 @click.pass_context
 def review(ctx, case_id, status, note, recovered, author):
-    """Record an analyst's decision on a case; it survives every later run."""
+    """Record an analyst's decision on a case; it survives every later run.
+
+    With a review workbench database (fundwatch serve), the decision goes through its loop."""
     from fundwatch.cases.history import record_review
 
+    url = _review_db(ctx)
+    if url:
+        from fundwatch.review.cli import cli_review
+
+        click.echo(cli_review(url, _workspace_path(ctx), case_id, status, note, recovered, author))
+        return
     with _workspace(ctx) as ws:
         row = record_review(ws.con, case_id, status, note, recovered, author)
     click.echo(f"{case_id}: {status} by {row['author']} at {row['reviewed_at']:%Y-%m-%d %H:%M}")
@@ -445,7 +453,72 @@ def stats(ctx):
 
     with _workspace(ctx) as ws:
         frame = rule_stats(ws.con)
+    url = _review_db(ctx)
+    if url:
+        from fundwatch.review.feedback import rule_stats as workbench_stats
+
+        frame = workbench_stats(url, frame)
     click.echo(frame.to_string(index=False) if not frame.empty else "no cases yet")
+
+
+def _workspace_path(ctx) -> str:
+    from fundwatch.workspace import resolve_path
+
+    return resolve_path(ctx.obj["workspace"])
+
+
+def _review_db(ctx) -> str | None:
+    from fundwatch.review.db import configured_url
+
+    return configured_url(_workspace_path(ctx))
+
+
+@cli.group("audit")
+def audit_group():
+    """The review workbench's audit trail (append-only, hash-chained)."""
+
+
+@audit_group.command("verify")
+@click.pass_context
+def audit_verify(ctx):
+    """Check the chain; exit 1 naming the first broken entry."""
+    from fundwatch.review import db, verify_chain
+
+    url = _review_db(ctx)
+    if not url:
+        raise FundwatchError("no review database: set FUNDWATCH_REVIEW_DB or run `fundwatch serve` first")
+    con = db.connect(url)
+    try:
+        verdict = verify_chain(con)
+    finally:
+        con.close()
+    click.echo(verdict.format())
+    ctx.exit(0 if verdict.ok else 1)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--demo", is_flag=True, help="Scan the sample county into a fresh folder and add three demo users.")
+@click.option("--threads", type=int, default=8, show_default=True)
+@click.option("--add-user", "add_users", multiple=True, metavar="NAME:ROLE[:TOWNSHIP]",
+              help="Create a user (county_admin, county_reviewer, township_verifier, leader), print a first "
+                   "password, and exit.")
+@click.pass_context
+def serve(ctx, host, port, demo, threads, add_users):
+    """Serve the case-review workbench in a browser.
+
+    Needs the web extra: pip install 'fundwatch[web]'."""
+    try:
+        from fundwatch.web.server import add_users as create_users
+        from fundwatch.web.server import serve as run_server
+    except ImportError as e:
+        raise FundwatchError(f"the workbench needs its extra: pip install 'fundwatch[web]' ({e})") from e
+    if add_users:
+        for line in create_users(_workspace_path(ctx), add_users):
+            click.echo(line)
+        return
+    run_server(_workspace_path(ctx), host=host, port=port, demo=demo, threads=threads)
 
 
 @cli.command(short_help="Backtest the case list against known cases.")

@@ -1,7 +1,8 @@
 """The run store: what scans record in the workspace, and what the next scan reads back.
 
 Runs, their cases, hits and the entities each case names (contract/outputs.py declares the
-tables); analysts' reviews (cases/history.py writes them). A run is published in one
+tables); analysts' reviews (cases/history.py writes them), or, where a review workbench database
+is configured (fundwatch/review), the outcomes of the cases it closed. A run is published in one
 transaction: a crash leaves the previous runs as they were.
 """
 
@@ -18,8 +19,9 @@ from fundwatch.contract.outputs import CASE_ENTITIES, CASES, HITS, OUTPUT_TABLES
 class RunStore:
     """Runs in a workspace's DuckDB connection."""
 
-    def __init__(self, con):
+    def __init__(self, con, review_db: str | None = None):
         self.con = con
+        self.review_db = review_db if review_db is not None else _review_db_of(con)
 
     def ensure_schema(self) -> None:
         for table in OUTPUT_TABLES:
@@ -30,9 +32,17 @@ class RunStore:
         return history.previous_cases(self.con, year)
 
     def latest_reviews(self) -> pd.DataFrame:
+        if self.review_db:
+            from fundwatch.review import feedback
+
+            return feedback.latest_reviews(self.review_db)
         return history.latest_reviews(self.con)
 
     def rule_review_counts(self) -> pd.DataFrame:
+        if self.review_db:
+            from fundwatch.review import feedback
+
+            return feedback.rule_review_counts(self.review_db)
         return history.rule_review_counts(self.con)
 
     def history(self) -> pd.DataFrame:
@@ -123,3 +133,11 @@ class RunStore:
                 [result.run_id, result.year, result.run_id])
         finally:
             self.con.unregister("_fw_resolved")
+
+
+def _review_db_of(con) -> str | None:
+    """The workbench database configured for this workspace ($FUNDWATCH_REVIEW_DB, or beside the file)."""
+    from fundwatch.review.db import configured_url
+
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return configured_url(path[0] if path else None)
