@@ -230,9 +230,10 @@ def scan_workspace(ws, year: int, *, present: set[str] | None = None, config=Non
         if progress:
             progress(f"nothing {year} reads changed since run {stored}: reusing it (--rescan to scan again)")
         return store.stored_result(stored)
+    read_at = datetime.now()  # the loads' clock (fundwatch/load/loader.py): later loads are unseen
     with scan_settings(ws.con):
         result = Scan(ws.engine, store, config, ruleset, present=present, inputs=store.inputs(present),
                       case_key=ws.case_key, workspace=str(Path(ws.path)) if ws.path != ":memory:" else ws.path
                       ).run(year, rule_ids=rule_ids, outliers=outliers, progress=progress)
-    store.remember_key(result.run_id, key)
+    store.remember_key(result.run_id, key, read_at)
     return result

@@ -104,9 +104,10 @@ class RunStore:
             con.execute("ROLLBACK")
             raise
 
-    def remember_key(self, run_id: str, key: str) -> None:
-        """What the run's result depends on besides the data (fundwatch/load/changes.py: scan_key)."""
-        self.con.execute("INSERT INTO fw_run_keys VALUES (?, ?)", [run_id, key])
+    def remember_key(self, run_id: str, key: str, read_at) -> None:
+        """What the run's result depends on besides the data (fundwatch/load/changes.py: scan_key),
+        and when it began reading the tables."""
+        self.con.execute("INSERT INTO fw_run_keys (run_id, scan_key, read_at) VALUES (?, ?, ?)", [run_id, key, read_at])
 
     def _insert(self, table, frame: pd.DataFrame, run_id: str) -> None:
         if frame is None or frame.empty:

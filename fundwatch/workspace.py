@@ -46,6 +46,9 @@ META_DDL = [
         unknown_headers VARCHAR, load_id VARCHAR, encoding VARCHAR, PRIMARY KEY (table_name, file))""",
     # what each run's result depends on besides the data, for reusing it (fundwatch/load/changes.py)
     "CREATE TABLE IF NOT EXISTS fw_run_keys (run_id VARCHAR PRIMARY KEY, scan_key VARCHAR)",
+    # when the run began reading its tables, to the microsecond and on the loads' clock: a load
+    # after it is what the run did not see (started_at in fw_runs is to the second)
+    "ALTER TABLE fw_run_keys ADD COLUMN IF NOT EXISTS read_at TIMESTAMP",
     """CREATE TABLE IF NOT EXISTS fw_table_versions (
         table_name VARCHAR PRIMARY KEY, content_hash VARCHAR, load_id VARCHAR, source VARCHAR,
         rows_loaded BIGINT, rows_quarantined BIGINT, loaded_at TIMESTAMP)""",

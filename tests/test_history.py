@@ -37,7 +37,7 @@ def test_case_ids_status_and_reviews_across_runs(tmp_path):
     code, first = scan(tmp_path, data)
     assert code == 0
     assert list(first["entity_id"]) == ["H1", "H2"] and set(first["status"]) == {"new"}
-    _, second = scan(tmp_path, data)
+    _, second = scan(tmp_path, data, "--rescan")  # without it, nothing changed: the first run is given back
     assert list(second["case_id"]) == list(first["case_id"])  # stable ids
     assert set(second["status"]) == {"recurring"}
 

@@ -88,8 +88,9 @@ def reusable_run(con, year: int, key: str) -> str | None:
     """The run id of the latest stored run of `year` if a scan with `key` would give the same
     cases: recorded with that key, no load since touched `year`, no review written since."""
     row = con.execute(
-        """SELECT r.run_id, r.started_at, k.scan_key FROM fw_runs r LEFT JOIN fw_run_keys k USING (run_id)
-        WHERE r.year = ? ORDER BY r.started_at DESC, r.run_id DESC LIMIT 1""", [int(year)]
+        """SELECT r.run_id, coalesce(k.read_at, r.started_at), k.scan_key
+        FROM fw_runs r LEFT JOIN fw_run_keys k USING (run_id)
+        WHERE r.year = ? ORDER BY coalesce(k.read_at, r.started_at) DESC, r.run_id DESC LIMIT 1""", [int(year)]
     ).fetchall()
     if not row or row[0][2] != key:
         return None
