@@ -497,10 +497,11 @@ def audit_verify(ctx):
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 only behind the county's reverse proxy.")
+@click.option("--port", type=int, default=8765, show_default=True, help="Port to listen on.")
 @click.option("--demo", is_flag=True, help="Scan the sample county into a fresh folder and add three demo users.")
-@click.option("--threads", type=int, default=8, show_default=True)
+@click.option("--threads", type=int, default=8, show_default=True, help="Worker threads serving requests.")
 @click.option("--add-user", "add_users", multiple=True, metavar="NAME:ROLE[:TOWNSHIP]",
               help="Create a user (county_admin, county_reviewer, township_verifier, leader), print a first "
                    "password, and exit.")

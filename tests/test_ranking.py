@@ -178,3 +178,12 @@ def test_an_outlier_on_what_a_rule_judged_is_not_listed_by_itself():
     assert list(ran.cases["entity_id"]) == ["P2"]
     not_run = build_cases(empty, outliers, 2023, SCORING, key=KEY, ran_rules=set())
     assert sorted(not_run.cases["entity_id"]) == ["P1", "P2"]
+
+
+@given(o=st.floats(0, 1), w=st.floats(0, 1), amount=st.floats(0, 1e7))
+def test_a_statistical_case_never_outranks_rule_evidence_of_the_low_level_or_more(o, w, amount):
+    # An outlier flag alone weighs at most what the weakest rule level does (README: the risk score).
+    low = SCORING.level_weights["low"]
+    statistical = SCORING.score([], 0.0, o)
+    backed = SCORING.score([low + (1 - low) * w], amount, None)
+    assert statistical <= backed

@@ -32,7 +32,10 @@ class Scoring:
     status_weights: dict = field(default_factory=lambda: {"stable": 1.0, "test": 0.8, "experimental": 0.5})
     amount_weight: float = 0.25
     amount_cap: float = 100_000.0
-    outlier_weight: float = 0.5
+    # An outlier flag says an entity is unusual among its peers, not that a published criterion
+    # is broken: it weighs as the weakest rule level (low), so a statistical-only case ranks with
+    # the weakest rule evidence, not above every rule case of a county (issue 18).
+    outlier_weight: float = 0.15
     cleared_factor: float = 0.3
     full_weight_rate: float = 0.01  # a hit this rare (or rarer) among the rule's population carries full weight
     review_prior_strength: float = 4.0  # reviews needed before they outweigh the level's prior
