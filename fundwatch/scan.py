@@ -224,7 +224,8 @@ def scan_workspace(ws, year: int, *, present: set[str] | None = None, config=Non
     store = RunStore(ws.con)
     present = set(ws.loaded_tables()) if present is None else set(present)
     config, ruleset = resolve_config(config), resolve_rules(rules)
-    key = scan_key(rules_version(ruleset), config, outliers, rule_ids, present, ws.case_key)
+    reviews = store.latest_reviews().to_csv(index=False) + store.rule_review_counts().to_csv(index=False)
+    key = scan_key(rules_version(ruleset), config, outliers, rule_ids, present, ws.case_key, reviews)
     stored = None if rescan else reusable_run(ws.con, int(year), key)
     if stored is not None:
         if progress:

@@ -61,7 +61,8 @@ def touched_years(con, since: datetime) -> set[int] | str:
     return out
 
 
-def scan_key(rules_version: str, config, outliers: bool, rule_ids, present, case_key: bytes = b"") -> str:
+def scan_key(rules_version: str, config, outliers: bool, rule_ids, present, case_key: bytes = b"",
+             reviews: str = "") -> str:
     """What a scan's result depends on besides the data: a stored run with another key is not reused."""
     import fundwatch
 
@@ -79,6 +80,8 @@ def scan_key(rules_version: str, config, outliers: bool, rule_ids, present, case
         "fundwatch": fundwatch.__version__, "rules": rules_version, "config": text,
         "params": getattr(config, "params", None), "layers": repr(getattr(config, "layers", None)),
         "outliers": bool(outliers), "case_key": hashlib.sha256(case_key).hexdigest(),  # another key, other ids
+        # what the reviews say (the workspace's or the workbench's): they weigh the rules and sink cleared cases
+        "reviews": hashlib.sha256(reviews.encode()).hexdigest(),
         "rule_ids": sorted(rule_ids) if rule_ids else None, "tables": sorted(present or []),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]

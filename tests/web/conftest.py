@@ -34,5 +34,6 @@ def workspace(scanned_sample, tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def rescan():
-    """Run tonight's scan of the sample county into a workspace."""
-    return scan
+    """Run tonight's scan of the sample county into a workspace (--rescan: with the same data
+    the stored run would be given back, and the test wants a new run published)."""
+    return lambda workspace, *extra: scan(workspace, "--rescan", *extra)
