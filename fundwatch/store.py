@@ -22,6 +22,7 @@ class RunStore:
     def __init__(self, con, review_db: str | None = None):
         self.con = con
         self.review_db = review_db if review_db is not None else _review_db_of(con)
+        self._read: dict[str, pd.DataFrame] = {}
 
     def ensure_schema(self) -> None:
         for table in OUTPUT_TABLES:
@@ -31,19 +32,22 @@ class RunStore:
     def previous_cases(self, year: int) -> pd.DataFrame:
         return history.previous_cases(self.con, year)
 
+    # A store serves one scan: the reviews are read once (the reuse key and the ranking see the same).
     def latest_reviews(self) -> pd.DataFrame:
-        if self.review_db:
-            from fundwatch.review import feedback
-
-            return feedback.latest_reviews(self.review_db)
-        return history.latest_reviews(self.con)
+        return self._reviews("latest_reviews")
 
     def rule_review_counts(self) -> pd.DataFrame:
-        if self.review_db:
-            from fundwatch.review import feedback
+        return self._reviews("rule_review_counts")
 
-            return feedback.rule_review_counts(self.review_db)
-        return history.rule_review_counts(self.con)
+    def _reviews(self, what: str) -> pd.DataFrame:
+        if what not in self._read:
+            if self.review_db:
+                from fundwatch.review import feedback
+
+                self._read[what] = getattr(feedback, what)(self.review_db)
+            else:
+                self._read[what] = getattr(history, what)(self.con)
+        return self._read[what].copy()
 
     def history(self) -> pd.DataFrame:
         return history.history_frame(self.con)
