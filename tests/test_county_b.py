@@ -321,4 +321,5 @@ def test_after_calibrate_county_b_meets_the_targets(county, tmp_path):
     assert row["recall"] >= 0.98, row
     assert row["precision_at_k"] >= 0.9, row
     assert row["lookalikes_flagged"] == 0, row  # no rule names a legitimate look-alike
+    assert row["lookalikes_named"] == 0, row  # nor does the detector, nor a merged case
     assert row["cases_per_anomaly"] <= 3, row
