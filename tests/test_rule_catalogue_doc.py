@@ -98,3 +98,9 @@ def test_lookalikes_must_be_a_list_of_short_texts(rules_copy, lookalikes):
     path.write_text(text[:start] + f"lookalikes: {lookalikes}\n" + text[end:], encoding="utf-8")
     with pytest.raises(RuleError, match="lookalikes: must list short one-line names"):
         read_rule_file(path)
+
+
+def test_a_missing_template_is_named(tmp_path):
+    # An installed fundwatch has no docs/: the default template is then missing.
+    with pytest.raises(FundwatchError, match=r"missing\.md: catalogue template not found \(pass --template FILE\)"):
+        catalogue_markdown(template=tmp_path / "missing.md")
