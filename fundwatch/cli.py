@@ -331,6 +331,25 @@ def rules_show(ctx, rule_id, rules_dir):
         click.echo(book.show(rule_id))
 
 
+@rules.command("catalogue", short_help="The rule catalogue (docs/rule-catalogue.md), from the rule files.")
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False),
+              help="Rules folder [default: the rules installed with fundwatch].")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False),
+              help="Prose around the rules [default: docs/rule-catalogue.template.md of the checkout].")
+@click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the document to FILE instead of printing it.")
+def rules_catalogue(rules_dir, template, write_to):
+    """Print (or write) the rule catalogue generated from the rule files."""
+    from fundwatch.rules.catalogue_doc import catalogue_markdown
+
+    text = catalogue_markdown(rules_dir, template)
+    if write_to:
+        write_to.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {write_to}")
+    else:
+        click.echo(text, nl=False)
+
+
 @rules.command("test", short_help="Run the embedded tests of the rules.")
 @click.argument("rule_ids", nargs=-1)
 @click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False),
