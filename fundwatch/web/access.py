@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 from django.conf import settings
 from django.http import Http404
@@ -15,8 +16,28 @@ NEVER_PERSONAL = frozenset({"case_id", "township", "region_code", "rule_ids", "r
                             "due_at", "assigned_at", "closed_at", "updated_at", "suppressed_until"})
 
 
+class _ThreadStore(ReviewStore):
+    """A request thread's store, kept open between its requests: opening one (connection, PRAGMAs,
+    schema check) cost a few milliseconds on every request. Leaving a `with` block ends any
+    transaction an error left open instead of closing the connection."""
+
+    def __exit__(self, *exc):
+        if self.con.in_transaction:
+            self.con.execute("ROLLBACK")
+
+
+_local = threading.local()
+
+
 def store() -> ReviewStore:
-    return ReviewStore(settings.REVIEW_DB, suppress_days=settings.SUPPRESS_DAYS)
+    """The store of this thread (waitress serves from a fixed pool of threads: one connection each)."""
+    key = (settings.REVIEW_DB, settings.SUPPRESS_DAYS)
+    kept = getattr(_local, "store", None)
+    if kept is None or _local.key != key:
+        if kept is not None:
+            kept.close()
+        _local.store, _local.key = _ThreadStore(settings.REVIEW_DB, suppress_days=settings.SUPPRESS_DAYS), key
+    return _local.store
 
 
 def actor_of(request) -> Actor:

@@ -52,6 +52,8 @@ TEMPLATES = [{
 DATABASES = {"default": {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": sqlite_path(REVIEW_DB),
+    # a request thread keeps its connection (waitress: a fixed pool), checked before reuse
+    "CONN_MAX_AGE": 300, "CONN_HEALTH_CHECKS": True,
     "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=30000;"},
 }}
