@@ -4,10 +4,11 @@
     python benchmarks/readme_figures.py --write    # rewrite them in README.md
     python benchmarks/readme_figures.py --check    # exit 1 when README.md disagrees
 
-A block is what `fundwatch evaluate` prints for the sample's 2023, scanned with the rules
-alone and with the outlier detector, between the markers
+Each block sits between markers, <!-- generated:NAME ... --> and <!-- /generated:NAME -->:
 
-    <!-- generated:evaluate ... -->  ...  <!-- /generated:evaluate -->
+    evaluate     what `fundwatch evaluate` prints for the sample's 2023, scanned with the
+                 rules alone and with the outlier detector
+    config-show  what `fundwatch config show` prints for the README's province and county files
 
 tests/test_readme_claims.py recomputes it and fails when the README says otherwise; run
 this after a change to the rules, the detector or sample_data/ (their figures move).
@@ -77,6 +78,43 @@ def evaluate_block(figures: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+# The README's example of layered files (its "Layers" section): a province default, a county's
+# value for one year.
+CONFIG_FILES = {
+    "province.toml": '[params."dibao.over_standard"]\nurban_standard = 790\n',
+    "fundwatch.toml": 'extends = ["province.toml"]\n\n[year.2024.params."dibao.over_standard"]\nurban_standard = 800\n',
+}
+CONFIG_ARGS = ["config", "show", "--year", "2024", "--rule", "dibao.over_standard"]
+
+
+def config_show_block(folder: Path) -> str:
+    """The README block: CONFIG_FILES written to `folder`, `fundwatch CONFIG_ARGS` run there."""
+    import contextlib
+    import io
+    import os
+
+    from fundwatch.cli import main as fundwatch
+
+    for name, text in CONFIG_FILES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    out, here = io.StringIO(), Path.cwd()
+    os.chdir(folder)  # the output names the files as given, relative to here
+    try:
+        with contextlib.redirect_stdout(out):
+            code = fundwatch(CONFIG_ARGS)
+    finally:
+        os.chdir(here)
+    if code != 0:
+        raise RuntimeError(f"fundwatch {' '.join(CONFIG_ARGS)} exited {code}")
+    files = [f"$ cat {name}\n{text}" for name, text in CONFIG_FILES.items()]
+    return "```\n" + "\n".join(files) + f"\n$ fundwatch {' '.join(CONFIG_ARGS)}\n{out.getvalue().rstrip()}\n```"
+
+
+def computed_blocks(ws, folder: Path) -> dict[str, str]:
+    """Every block's text: `ws` a Workspace with sample_data/ loaded, `folder` an empty folder."""
+    return {"evaluate": evaluate_block(evaluate_sample(ws)), "config-show": config_show_block(folder)}
+
+
 def _pattern(name: str) -> re.Pattern:
     return re.compile(rf"(<!-- generated:{name}[^>]*-->\n)(.*?)(<!-- /generated:{name} -->)", re.S)
 
@@ -96,6 +134,8 @@ def with_block(text: str, body: str, name: str = "evaluate") -> str:
 
 
 def main(argv=None) -> int:
+    import tempfile
+
     from fundwatch.workspace import Workspace
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -103,19 +143,22 @@ def main(argv=None) -> int:
     action.add_argument("--write", action="store_true", help="rewrite the blocks in README.md")
     action.add_argument("--check", action="store_true", help="exit 1 when README.md disagrees")
     args = parser.parse_args(argv)
-    with Workspace() as ws:
+    with Workspace() as ws, tempfile.TemporaryDirectory() as folder:
         ws.load(SAMPLE)
-        body = evaluate_block(evaluate_sample(ws))
+        blocks = computed_blocks(ws, Path(folder))
     text = README.read_text(encoding="utf-8")
     if args.write:
-        README.write_text(with_block(text, body), encoding="utf-8")
-        print(f"rewrote the evaluate block of {README}")
-    elif args.check:
-        if block_in(text) != body:
-            print(f"README.md's evaluate block is stale: run {COMMAND}", file=sys.stderr)
-            return 1
-    else:
-        print(body)
+        for name, body in blocks.items():
+            text = with_block(text, body, name)
+        README.write_text(text, encoding="utf-8")
+        print(f"rewrote {', '.join(blocks)} in {README}")
+        return 0
+    stale = [name for name, body in blocks.items() if block_in(text, name) != body]
+    if args.check:
+        if stale:
+            print(f"README.md's {', '.join(stale)} block(s) are stale: run {COMMAND}", file=sys.stderr)
+        return 1 if stale else 0
+    print("\n\n".join(blocks.values()))
     return 0
 
 

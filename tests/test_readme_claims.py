@@ -59,6 +59,12 @@ def test_the_readmes_evaluation_figures_are_what_evaluate_prints():
     assert figures.block_in(README) == computed, f"README.md is stale: run {figures.COMMAND}"
 
 
+def test_the_readmes_config_show_output_is_what_it_prints(tmp_path):
+    figures = _script("readme_figures")
+    assert figures.block_in(README, "config-show") == figures.config_show_block(tmp_path), (
+        f"README.md is stale: run {figures.COMMAND}")
+
+
 def test_a_readme_block_is_rewritten_in_place_only():
     figures = _script("readme_figures")
     text = "before\n<!-- generated:evaluate (how) -->\nold\nlines\n<!-- /generated:evaluate -->\nafter\n"
