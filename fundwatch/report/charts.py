@@ -29,14 +29,16 @@ OTHER_COLOUR = "#8C8C8C"
 
 
 @contextmanager
-def _figure(lang: str, width: float, height: float):
-    """A Figure on an Agg canvas, drawn under rc settings local to this block."""
+def _figure(lang: str, width: float, height: float, cjk: bool = False):
+    """A Figure on an Agg canvas, drawn under rc settings local to this block; with the CJK
+    font in Chinese, and in English where `cjk` (Chinese names to draw)."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    # The CJK font, where there is one, also in English charts: region names are Chinese.
-    family = ["DejaVu Sans", *([cjk_font()] if cjk_font() else [])]
+    # Not in every English chart: a CJK font without a regular face makes matplotlib log a
+    # findfont warning each time it is looked up, and English charts need it only for names.
+    family = ["DejaVu Sans", cjk_font()] if (lang == "zh" or cjk) and cjk_font() else ["DejaVu Sans"]
     # Titles in normal weight: many CJK fonts (WenQuanYi) have no bold face. A label with two
     # "$" (a program or rule name) is text, not mathtext to parse.
     rc = {
@@ -141,8 +143,9 @@ def township_chart(totals: pd.DataFrame, lang: str, limit: int = 20, names: dict
     lang = chart_lang(lang)
     shown = totals.head(limit).iloc[::-1].copy()
     # Names are Chinese: drawn only where there is a CJK font to draw them, by code otherwise.
-    shown["township"] = [township_label(c, names if cjk_font() else None) for c in shown["township"]]
-    with _figure(lang, 10, 1.2 + 0.32 * len(shown)) as fig:
+    named = bool(names) and cjk_font() is not None
+    shown["township"] = [township_label(c, names if named else None) for c in shown["township"]]
+    with _figure(lang, 10, 1.2 + 0.32 * len(shown), cjk=named) as fig:
         left, right = fig.subplots(1, 2, sharey=True)
         bars = left.barh(shown["township"], shown["cases"], color="#4C72B0")
         left.bar_label(bars, fmt="{:,.0f}", padding=2)
