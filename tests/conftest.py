@@ -51,6 +51,18 @@ def readme_scan(tmp_path_factory):
     return proc, folder
 
 
+@pytest.fixture(scope="session")
+def sample_loaded():
+    """(workspace, load report): the sample loaded once into an in-memory workspace, for the
+    tests that only read its tables or add scans of their own. A test that needs a fresh scan
+    says rescan=True (an unchanged scan gives back the stored run); one that changes the
+    tables or the store's reviews needs a workspace of its own."""
+    w = Workspace()
+    report = w.load(SAMPLE)
+    yield w, report
+    w.close()
+
+
 @pytest.fixture
 def ws():
     w = Workspace()

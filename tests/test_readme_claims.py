@@ -49,13 +49,9 @@ def _script(name: str):
     return module
 
 
-def test_the_readmes_evaluation_figures_are_what_evaluate_prints():
-    from fundwatch.workspace import Workspace
-
+def test_the_readmes_evaluation_figures_are_what_evaluate_prints(sample_loaded):
     figures = _script("readme_figures")
-    with Workspace() as ws:
-        ws.load(ROOT / "sample_data")
-        computed = figures.evaluate_block(figures.evaluate_sample(ws))
+    computed = figures.evaluate_block(figures.evaluate_sample(sample_loaded[0]))  # fresh scans of its own
     assert figures.block_in(README) == computed, f"README.md is stale: run {figures.COMMAND}"
 
 

@@ -28,9 +28,8 @@ def test_messy_sample_quarantines_exactly_the_broken_rows():
     assert report.rows_loaded > 100
 
 
-def test_bundled_sample_loads_without_quarantine():
-    with Workspace() as ws:
-        report = ws.load(SAMPLE)
+def test_bundled_sample_loads_without_quarantine(sample_loaded):
+    _, report = sample_loaded  # the sample's load, once for the test run (tests/conftest.py)
     assert report.rows_quarantined == 0 and report.ignored == []
     assert len(report.tables) == len(TABLES) and report.rows_loaded > 50_000  # every contract table
 
