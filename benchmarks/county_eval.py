@@ -114,6 +114,9 @@ def main(argv=None) -> int:
                 cal = ["calibrate", "--data", str(data), "--year", str(year), "--write", str(toml)]
                 if mapping is not None and "--mapping" in help_text:
                     cal += ["--mapping", str(mapping)]
+                province = data / "province.toml"  # what the province's law says, set by the analyst
+                if province.exists():
+                    cal += ["--config", str(province)]
                 if run(cal, log):
                     notes.append(f"calibrate failed for {name} {year}: see {log}")
                     continue

@@ -331,6 +331,25 @@ def rules_show(ctx, rule_id, rules_dir):
         click.echo(book.show(rule_id))
 
 
+@rules.command("catalogue", short_help="The rule catalogue (docs/rule-catalogue.md), from the rule files.")
+@click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False),
+              help="Rules folder [default: the rules installed with fundwatch].")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False),
+              help="Prose around the rules [default: docs/rule-catalogue.template.md of the checkout].")
+@click.option("--write", "write_to", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the document to FILE instead of printing it.")
+def rules_catalogue(rules_dir, template, write_to):
+    """Print (or write) the rule catalogue generated from the rule files."""
+    from fundwatch.rules.catalogue_doc import catalogue_markdown
+
+    text = catalogue_markdown(rules_dir, template)
+    if write_to:
+        write_to.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {write_to}")
+    else:
+        click.echo(text, nl=False)
+
+
 @rules.command("test", short_help="Run the embedded tests of the rules.")
 @click.argument("rule_ids", nargs=-1)
 @click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False),
@@ -372,10 +391,10 @@ def rules_test(ctx, rule_ids, rules_dir, engine_name, spark_master, spark_conf):
 @click.pass_context
 def runs(ctx, year, limit):
     """List the scans recorded in the workspace, newest first."""
+    from fundwatch.store import RunStore
+
     with _workspace(ctx) as ws:
-        frame = ws.con.execute(
-            "SELECT run_id, year, started_at, finished_at, n_cases AS cases, rules_version FROM fw_runs "
-            "WHERE ? IS NULL OR year = ? ORDER BY started_at DESC, run_id DESC LIMIT ?", [year, year, limit]).df()
+        frame = RunStore(ws.con).runs(year, limit)
     click.echo(frame.to_string(index=False) if not frame.empty else "no runs yet: try `fundwatch scan --year 2023`")
 
 
@@ -393,29 +412,23 @@ def cases(ctx, run_id, year, status, program, top, unmask):
     """Print the cases of a run."""
     from fundwatch.report.mask import mask_frame
     from fundwatch.report.terminal import case_lines
+    from fundwatch.store import RunStore
 
     with _workspace(ctx) as ws:
+        store = RunStore(ws.con)
         if run_id is None:
-            found = ws.con.execute("SELECT run_id FROM fw_runs WHERE ? IS NULL OR year = ? "
-                                   "ORDER BY started_at DESC, run_id DESC LIMIT 1", [year, year]).fetchall()
-            if not found:
+            run_id = store.latest_run(year)
+            if run_id is None:
                 raise FundwatchError("no runs yet: run `fundwatch scan --year YEAR` first")
-            run_id = found[0][0]
-        frame = ws.con.execute(
-            """SELECT rank, case_id, status, review_status AS review, program, entity_type, entity_id, risk_score,
-                      amount_at_risk, rule_ids, summary FROM fw_cases
-            WHERE run_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR program = ?)
-            ORDER BY rank NULLS LAST, case_id LIMIT ?""",
-            [run_id, status, status, program, program, top]).df()
+        frame = store.case_rows(run_id, status, program, top)
         # What the values a summary quotes are: its hits' evidence (a credit code stays readable).
-        evidence = ws.con.execute("SELECT case_id, list(evidence) FROM fw_hits WHERE run_id = ? GROUP BY case_id",
-                                  [run_id]).fetchall()
+        evidence = store.hit_evidence(run_id)
     click.echo(f"run {run_id}")
     if frame.empty:
         click.echo("no cases")
         return
     if not unmask:
-        frame = mask_frame(frame, evidence=frame["case_id"].map(dict(evidence)))
+        frame = mask_frame(frame, evidence=frame["case_id"].map(evidence))
     click.echo("\n".join(case_lines(frame.drop(columns="entity_type"))))
 
 

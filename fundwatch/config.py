@@ -108,7 +108,7 @@ def _show(value) -> str:
 class Config:
     path: str | None = None
     params: dict[str, dict] = field(default_factory=dict)  # rule id -> param -> raw value (resolved)
-    mis_tuned_share: float = 0.05
+    mis_tuned_share: float = 0.05  # the default, said once: load_config starts from it
     outliers: dict = field(default_factory=dict)
     scoring: dict = field(default_factory=dict)
     layers: list[Layer] = field(default_factory=list)  # every layer of every file, lowest first
@@ -315,7 +315,7 @@ def _read_tree(path: Path, profiles_dir: Path, stack: tuple[Path, ...], seen: di
 
 
 def _scan_share(path, scan) -> float:
-    share = scan.get("mis_tuned_share", 0.05)
+    share = scan["mis_tuned_share"]
     if not isinstance(share, int | float) or isinstance(share, bool) or not 0 < share <= 1:
         raise ConfigError(f"{path}: scan.mis_tuned_share must be a number in (0, 1], got {share!r}")
     return float(share)
@@ -356,7 +356,7 @@ def load_config(path: str | Path | None = None, rules_dir: str | Path | None = N
     outliers: dict = {}
     scoring: dict = {}
     regions: dict[str, str] = {}
-    share = 0.05
+    share = Config.mis_tuned_share
     for rank, file in enumerate(ordered):
         data = seen[file.resolve()][0]
         layers += _file_layers(file, data, rank)

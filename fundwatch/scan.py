@@ -227,7 +227,8 @@ def scan_workspace(ws, year: int, *, present: set[str] | None = None, config=Non
     config, ruleset = resolve_config(config), resolve_rules(rules)
     reviews = store.latest_reviews().to_csv(index=False) + store.rule_review_counts().to_csv(index=False)
     key = scan_key(rules_version(ruleset), config, outliers, rule_ids, present, ws.case_key, reviews)
-    stored = None if rescan else reusable_run(ws.con, int(year), key)
+    history = frozenset(t for r in ruleset.rules.values() if not rule_ids or r.id in rule_ids for t in r.history)
+    stored = None if rescan else reusable_run(ws.con, int(year), key, history)
     if stored is not None:
         if progress:
             progress(f"nothing {year} reads changed since run {stored}: reusing it (--rescan to scan again)")

@@ -86,6 +86,34 @@ class RunStore:
         result.history = self.history()
         return result
 
+    # --- read by `fundwatch runs` and `fundwatch cases` ---------------------------------------
+    def runs(self, year: int | None = None, limit: int = 20) -> pd.DataFrame:
+        """The recorded runs (of `year`, or all), newest first."""
+        return self.con.execute(
+            "SELECT run_id, year, started_at, finished_at, n_cases AS cases, rules_version FROM fw_runs "
+            "WHERE ? IS NULL OR year = ? ORDER BY started_at DESC, run_id DESC LIMIT ?", [year, year, limit]).df()
+
+    def latest_run(self, year: int | None = None) -> str | None:
+        """The newest run (of `year`, or of any year); None when nothing was recorded."""
+        found = self.con.execute("SELECT run_id FROM fw_runs WHERE ? IS NULL OR year = ? "
+                                 "ORDER BY started_at DESC, run_id DESC LIMIT 1", [year, year]).fetchall()
+        return found[0][0] if found else None
+
+    def case_rows(self, run_id: str, status: str | None = None, program: str | None = None,
+                  top: int = 20) -> pd.DataFrame:
+        """A run's cases as the terminal lists them, best ranked first; status and program filter."""
+        return self.con.execute(
+            """SELECT rank, case_id, status, review_status AS review, program, entity_type, entity_id, risk_score,
+                      amount_at_risk, rule_ids, summary FROM fw_cases
+            WHERE run_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR program = ?)
+            ORDER BY rank NULLS LAST, case_id LIMIT ?""",
+            [run_id, status, status, program, program, top]).df()
+
+    def hit_evidence(self, run_id: str) -> dict[str, list]:
+        """Per case of the run, its hits' evidence: what the values a summary quotes are (for masking)."""
+        return dict(self.con.execute("SELECT case_id, list(evidence) FROM fw_hits WHERE run_id = ? GROUP BY case_id",
+                                     [run_id]).fetchall())
+
     # --- written by a scan -----------------------------------------------------------------
     def record(self, result) -> None:
         """Publish `result` (a ScanResult) in one transaction."""

@@ -1,12 +1,15 @@
 """A literal reading of every catalogue rule, in plain DuckDB SQL, to check the sample world.
 
 Not the product's rules (those live in rules/): a second, deliberately simple implementation
-with the catalogue's default parameters, used by the tests to prove that every planted
+of what each rule means, used by the tests to prove that every planted
 anomaly is findable, that no look-alike trips its rule and that the background raises no
 hit at all. `check(data_dir)` returns the three lists; all should be empty but the first.
 Each rule yields (rule_id, entity_id, year), the year being the one its evidence falls in:
 the period for payments and rent, the fiscal year for cooperatives, the year an allocation
 was received, the year of dissolution, the years two enrolments or leases overlap.
+
+A `:name` in a query is the rule's parameter of that name, read from its rule file's `default:`
+(`query`): the values are said once, there; what the oracle does with them is its own.
 """
 
 from __future__ import annotations
@@ -56,15 +59,15 @@ RULES = {
         base AS (SELECT md.household_id, md.dm, arg_max(p.amount, p.ps) AS amt FROM md JOIN pay p USING (household_id)
           WHERE p.ps <= md.dm GROUP BY ALL)
         SELECT DISTINCT p.household_id, p.y FROM base JOIN pay p USING (household_id)
-        WHERE p.ps >= base.dm + INTERVAL 4 MONTH AND p.amount = base.amt""",
+        WHERE p.ps >= base.dm + to_months(:grace_months + 1) AND p.amount = base.amt""",
     "dibao.vehicle": """SELECT DISTINCT household_id, y FROM pm JOIN vehicles v USING (person_id)
-        WHERE v.purchase_price > 100000 AND v.registration_date <= pm.pd
+        WHERE v.purchase_price > :price_threshold AND v.registration_date <= pm.pd
           AND (v.deregistration_date IS NULL OR v.deregistration_date > pm.pd)""",
     "dibao.business_role": """SELECT DISTINCT household_id, y FROM pm JOIN business_roles r USING (person_id)
         WHERE coalesce(r.start_date, DATE '1900-01-01') <= pm.pd AND (r.end_date IS NULL OR r.end_date >= pm.pd)""",
     "dibao.multiple_properties": """SELECT DISTINCT household_id, y FROM (SELECT pm.payment_id, pm.household_id, pm.y, count(*) AS n
         FROM pm JOIN properties pr USING (person_id) WHERE pr.usage = 'residential' AND pr.registration_date <= pm.pd
-          AND (pr.deregistration_date IS NULL OR pr.deregistration_date > pm.pd) GROUP BY ALL) WHERE n > 1""",
+          AND (pr.deregistration_date IS NULL OR pr.deregistration_date > pm.pd) GROUP BY ALL) WHERE n > :max_residential""",
     "dibao.duplicate_enrolment": """SELECT DISTINCT a.person_id, yr.y FROM hhp a JOIN hhp b ON a.person_id = b.person_id
           AND a.household_id < b.household_id, (SELECT range AS y FROM range(2022, 2025)) yr
         WHERE greatest(a.start_date, b.start_date) <= make_date(yr.y, 12, 31)
@@ -75,16 +78,18 @@ RULES = {
           AND a.household_id <> b.household_id
         WHERE NOT EXISTS (SELECT 1 FROM dibao_members m1 JOIN dibao_members m2 USING (person_id)
           WHERE m1.household_id = a.household_id AND m2.household_id = b.household_id)""",
+    # The sample world pays one standard everywhere (fundwatch_sample/dibao.py); were a county's
+    # urban and rural standards to differ, the oracle reads the larger.
     "dibao.over_standard": """SELECT DISTINCT household_id, y FROM (SELECT household_id, period, y, sum(amount) AS amt FROM pay GROUP BY ALL)
-        JOIN dibao_households h USING (household_id) WHERE amt > 800 * h.household_size - coalesce(h.declared_monthly_income, 0) + 1""",
+        JOIN dibao_households h USING (household_id) WHERE amt > greatest(:urban_standard, :rural_standard) * h.household_size - coalesce(h.declared_monthly_income, 0) + 1""",
     "dibao.approver_member": """SELECT DISTINCT h.household_id, p.y FROM dibao_households h
         JOIN dibao_members m ON m.household_id = h.household_id AND m.person_id = h.approved_by JOIN pay p ON p.household_id = h.household_id""",
     "subsidy.duplicate_payment": """SELECT DISTINCT person_id, y FROM sp GROUP BY person_id, program_code, period, y HAVING count(*) > 1""",
     "subsidy.over_entitlement": """SELECT DISTINCT person_id, y FROM sp
         WHERE basis_quantity IS NOT NULL AND unit_rate IS NOT NULL AND amount > basis_quantity * unit_rate + 0.01""",
     "subsidy.basis_outlier": """SELECT DISTINCT person_id, y FROM (SELECT *, median(basis_quantity) OVER (PARTITION BY region_code, program_code, y) AS med
-        FROM sp WHERE basis_quantity IS NOT NULL) WHERE basis_quantity > 5 * med""",
-    "subsidy.paid_after_death": """SELECT DISTINCT person_id, y FROM sp JOIN deaths d USING (person_id) WHERE sp.ps > date_trunc('month', d.death_date)""",
+        FROM sp WHERE basis_quantity IS NOT NULL) WHERE basis_quantity > :ratio * med""",
+    "subsidy.paid_after_death": """SELECT DISTINCT person_id, y FROM sp JOIN deaths d USING (person_id) WHERE sp.ps > date_trunc('month', d.death_date) + to_months(:grace_months)""",
     "subsidy.unapproved": """SELECT DISTINCT person_id, y FROM sp WHERE approve_date IS NULL OR pay_date < approve_date""",
     # A batch is an agency's payments of one programme on one pay_date; late when a payment's delay
     # exceeds the window and the median lag of the programme's other batches by more than it.
@@ -99,9 +104,9 @@ RULES = {
         b AS (SELECT DISTINCT bank_account, person_id, y FROM sp WHERE bank_account IS NOT NULL),
         g AS (SELECT bank_account, y, count(DISTINCT b.person_id) AS np, count(DISTINCT coalesce(hk.k, 'P' || b.person_id)) AS nk
           FROM b LEFT JOIN hk USING (person_id) GROUP BY ALL)
-        SELECT DISTINCT b.person_id, b.y FROM b JOIN g USING (bank_account, y) WHERE np >= 3 AND nk >= 2""",
+        SELECT DISTINCT b.person_id, b.y FROM b JOIN g USING (bank_account, y) WHERE np >= :min_households AND nk >= 2""",
     "subsidy.year_end_spike": """SELECT agency_code, year(pay_date) AS y FROM subsidy_payments WHERE pay_date IS NOT NULL
-        GROUP BY ALL HAVING sum(CASE WHEN month(pay_date) = 12 THEN amount ELSE 0 END) > 0.35 * sum(amount)""",
+        GROUP BY ALL HAVING sum(CASE WHEN month(pay_date) = 12 THEN amount ELSE 0 END) > :max_share * sum(amount)""",
     "subsidy.idle_allocation": """WITH a AS (SELECT agency_code, program_code, allocation_id, received_date,
           sum(amount) OVER (PARTITION BY agency_code, program_code ORDER BY received_date, allocation_id) AS cum FROM fund_allocations),
         p AS (SELECT agency_code, program_code, pay_date,
@@ -109,21 +114,22 @@ RULES = {
         d AS (SELECT a.agency_code, a.received_date, min(p.pay_date) AS done FROM a LEFT JOIN p ON p.agency_code = a.agency_code
           AND p.program_code = a.program_code AND p.cum >= a.cum GROUP BY a.agency_code, a.program_code, a.allocation_id, a.received_date)
         SELECT DISTINCT agency_code, year(received_date) FROM d
-        WHERE coalesce(done, DATE '2099-12-31') > received_date + 180 AND received_date + 180 <= DATE '2024-12-31'""",
+        WHERE coalesce(done, DATE '2099-12-31') > received_date + :deadline_days
+          AND received_date + :deadline_days <= DATE '2024-12-31'""",
     "housing.owns_property": """SELECT DISTINCT tenancy_id, y FROM rl JOIN properties pr USING (person_id) WHERE pr.usage = 'residential'
         AND pr.registration_date <= rl.pe AND (pr.deregistration_date IS NULL OR pr.deregistration_date > rl.ps)""",
-    "housing.vehicle": """SELECT DISTINCT tenancy_id, y FROM rl JOIN vehicles v USING (person_id) WHERE v.purchase_price > 100000
+    "housing.vehicle": """SELECT DISTINCT tenancy_id, y FROM rl JOIN vehicles v USING (person_id) WHERE v.purchase_price > :price_threshold
         AND v.registration_date <= rl.pe AND (v.deregistration_date IS NULL OR v.deregistration_date > rl.ps)""",
     "housing.public_staff_income": f"""SELECT DISTINCT tenancy_id, y FROM rl JOIN civil_servants c USING (person_id)
-        WHERE c.employer_type IN {STAFF} AND c.monthly_salary > 5000 AND c.start_date <= rl.pe AND (c.end_date IS NULL OR c.end_date >= rl.ps)""",
+        WHERE c.employer_type IN {STAFF} AND c.monthly_salary > :income_limit AND c.start_date <= rl.pe AND (c.end_date IS NULL OR c.end_date >= rl.ps)""",
     "housing.arrears": """WITH u AS (SELECT tenancy_id, y, year(ps) * 12 + month(ps) AS m FROM rent WHERE coalesce(rent_paid, 0) < rent_due),
         g AS (SELECT *, m - row_number() OVER (PARTITION BY tenancy_id ORDER BY m) AS grp FROM u)
-        SELECT DISTINCT tenancy_id, y FROM (SELECT *, count(*) OVER (PARTITION BY tenancy_id, grp) AS n FROM g) WHERE n >= 3""",
+        SELECT DISTINCT tenancy_id, y FROM (SELECT *, count(*) OVER (PARTITION BY tenancy_id, grp) AS n FROM g) WHERE n >= :min_months""",
     "housing.vacant_sublet": """WITH u AS (SELECT r.tenancy_id, r.y, year(r.ps) * 12 + month(r.ps) AS m FROM rent r
           JOIN housing_tenancies t USING (tenancy_id) JOIN housing_utilities x ON x.unit_id = t.unit_id AND x.period = r.period
-          WHERE r.rent_paid >= r.rent_due AND x.water_m3 < 1 AND x.electricity_kwh < 10),
+          WHERE r.rent_paid >= r.rent_due AND x.water_m3 < :max_water_m3 AND x.electricity_kwh < :max_electricity_kwh),
         g AS (SELECT *, m - row_number() OVER (PARTITION BY tenancy_id ORDER BY m) AS grp FROM u)
-        SELECT DISTINCT tenancy_id, y FROM (SELECT *, count(*) OVER (PARTITION BY tenancy_id, grp) AS n FROM g) WHERE n >= 3""",
+        SELECT DISTINCT tenancy_id, y FROM (SELECT *, count(*) OVER (PARTITION BY tenancy_id, grp) AS n FROM g) WHERE n >= :min_months""",
     "housing.third_party_payer": """WITH own AS (SELECT DISTINCT bank_account AS acct, person_id FROM subsidy_payments
           UNION SELECT DISTINCT p.bank_account, h.head_id FROM dibao_payments p JOIN dibao_households h USING (household_id)
           UNION SELECT DISTINCT bank_account, person_id FROM coop_dividends),
@@ -133,11 +139,11 @@ RULES = {
         UNION SELECT DISTINCT r1.tenancy_id, r1.y FROM r r1 JOIN r r2 ON r1.payer_account = r2.payer_account
           AND r1.period = r2.period AND r1.tenancy_id <> r2.tenancy_id""",
     # A lease's last day is its end_date, or the day before its unit was let again; leases of two
-    # units overlapping more than 31 days (handover_days), counted up to the year's end.
+    # units overlapping more than handover_days, counted up to the year's end.
     "housing.double_lease": """SELECT DISTINCT a.person_id, yr.y FROM leases a JOIN leases b ON a.person_id = b.person_id
           AND a.tenancy_id < b.tenancy_id AND a.unit_id <> b.unit_id, (SELECT range AS y FROM range(2022, 2025)) yr
         WHERE greatest(a.start_date, b.start_date) <= make_date(yr.y, 12, 31) AND least(a.end_date, b.end_date) >= make_date(yr.y, 1, 1)
-          AND least(a.end_date, b.end_date, make_date(yr.y, 12, 31)) - greatest(a.start_date, b.start_date) + 1 > 31""",
+          AND least(a.end_date, b.end_date, make_date(yr.y, 12, 31)) - greatest(a.start_date, b.start_date) + 1 > :handover_days""",
     "housing.tenant_deceased": """SELECT DISTINCT r.tenancy_id, r.y FROM rent r JOIN housing_tenancies t USING (tenancy_id)
         JOIN deaths d ON d.person_id = t.person_id WHERE r.ps > date_trunc('month', d.death_date)""",
     "cooperative.shell": """SELECT DISTINCT coop_id, year FROM coop_financials
@@ -146,18 +152,19 @@ RULES = {
         JOIN coop_financials f USING (coop_id, year) WHERE d.paid > greatest(coalesce(f.surplus, f.revenue - f.cost), 0) + 1""",
     "cooperative.uniform_dividends": """WITH d AS (SELECT d.*, m.shares FROM coop_dividends d LEFT JOIN coop_members m USING (coop_id, person_id)),
         flat AS (SELECT coop_id, year FROM d GROUP BY ALL
-          HAVING count(DISTINCT person_id) >= 5 AND count(DISTINCT amount) = 1 AND count(DISTINCT shares) > 1),
+          HAVING count(DISTINCT person_id) >= :min_members AND count(DISTINCT amount) = 1 AND count(DISTINCT shares) > 1),
         acc AS (SELECT coop_id, year, bank_account, sum(amount) AS a FROM d GROUP BY ALL),
         top AS (SELECT coop_id, year, sum(a) FILTER (WHERE rk <= 2) / sum(a) AS top2, count(*) AS n FROM
           (SELECT *, row_number() OVER (PARTITION BY coop_id, year ORDER BY a DESC) AS rk FROM acc) GROUP BY ALL),
         people AS (SELECT coop_id, year, count(DISTINCT person_id) AS np FROM d GROUP BY ALL)
-        SELECT * FROM flat UNION SELECT top.coop_id, top.year FROM top JOIN people USING (coop_id, year) WHERE np >= 5 AND top2 > 0.5""",
+        SELECT * FROM flat UNION SELECT top.coop_id, top.year FROM top JOIN people USING (coop_id, year) WHERE np >= :min_members AND top2 > :pooled_share""",
     "cooperative.deceased_member": """SELECT DISTINCT d.coop_id, d.year FROM coop_dividends d JOIN deaths x USING (person_id)
         WHERE x.death_date < make_date(d.year, 1, 1)""",
     "cooperative.public_staff_member": f"""SELECT DISTINCT d.coop_id, d.year FROM coop_dividends d JOIN civil_servants c USING (person_id)
         WHERE c.employer_type IN {STAFF} AND {ACTIVE.format(a="c", d="coalesce(d.pay_date, make_date(d.year, 12, 31))")}""",
     "cooperative.dissolved_after_subsidy": """SELECT DISTINCT c.coop_id, year(c.dissolved_date) FROM cooperatives c JOIN coop_financials f USING (coop_id)
-        WHERE f.subsidies_received > 0 AND c.dissolved_date BETWEEN make_date(f.year, 1, 1) AND make_date(f.year + 1, 12, 31)""",
+        WHERE f.subsidies_received > 0 AND c.dissolved_date BETWEEN make_date(f.year, 1, 1)
+          AND CAST(make_date(f.year, 12, 31) + to_months(:months_after) AS DATE)""",
     # One judgement per coop_id, as the rule makes it (earliest registered_date and dissolved_date,
     # smallest legal_rep_id); the post must share a day with the cooperative's days in the year.
     "cooperative.official_legal_rep": """WITH c AS (SELECT coop_id, min(legal_rep_id) AS rep, min(registered_date) AS reg,
@@ -196,19 +203,34 @@ def create_views(con) -> None:
             con.execute(stmt)
 
 
-def with_params(rule_id: str, sql: str, defaults: dict) -> str:
-    """`:name` in an oracle query is the rule file's default for that parameter (said once, there)."""
-    return re.sub(r"(?<![:\w]):([a-z_]+)", lambda m: str(defaults[rule_id][m.group(1)]), sql)
+def rule_defaults(rules_dir=None) -> dict[str, dict]:
+    """rule id -> parameter -> its default, from the rule files (default: the catalogue's)."""
+    from fundwatch.rules import load_rules
+
+    return {r.id: {n: p.default for n, p in r.params.items()} for r in load_rules(rules_dir)}
+
+
+def query(rule_id: str, defaults: dict | None = None) -> str:
+    """The oracle's SQL for `rule_id`, each `:name` replaced by that parameter's default."""
+    defaults = rule_defaults() if defaults is None else defaults
+
+    def literal(m: re.Match) -> str:
+        name = m.group(1)
+        if name not in defaults.get(rule_id, {}):
+            raise LookupError(f"the oracle's query of {rule_id} names :{name}, which its rule file does not "
+                              f"declare (its parameters: {', '.join(defaults.get(rule_id, {})) or 'none'})")
+        value = defaults[rule_id][name]
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    return re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", literal, RULES[rule_id])
 
 
 def hits(data_dir) -> pd.DataFrame:
-    from fundwatch.rules import load_rules
-
-    defaults = {r.id: {n: p.default for n, p in r.params.items()} for r in load_rules()}
+    defaults = rule_defaults()
     con = connect(data_dir)
     frames = []
-    for rule, sql in RULES.items():
-        df = con.execute(with_params(rule, sql, defaults)).df()
+    for rule in RULES:
+        df = con.execute(query(rule, defaults)).df()
         df.columns = ["entity_id", "year"]
         df.insert(0, "rule_id", rule)
         frames.append(df)

@@ -93,7 +93,9 @@ def test_calibrate_proposes_the_standards_and_the_tolerance_and_the_file_fixes_t
     assert values == {RULE: {"urban_standard": 780, "rural_standard": 620, "tolerance": 30}}
     assert result.county == "411522"
     by_param = {p.param: p for p in result.proposals if p.rule_id == RULE}
-    assert "780 yuan for 16 of 20 households" in by_param["urban_standard"].why
+    # payment + income per member is the standard for the 16 paid at it and the 3 paid the formula;
+    # the 4 with an allowance sit above it
+    assert "780 yuan for 19 of 23 households" in by_param["urban_standard"].why
     assert any("30 yuan above the formula" in line and "10 households" in line for line in by_param["tolerance"].evidence)
     assert by_param["tolerance_share"].value is None or not by_param["tolerance_share"].changed
     written = write_toml(result, tmp_path / "fundwatch.toml")
@@ -208,11 +210,12 @@ def test_conventions_needs_a_tight_cluster_of_enough_hits(loaded, measured_rules
     ("      propose: mode\n      min_count: 5\n      min_share: 0.3\n      unit: yuan\n",
      "      propose: median\n      min_count: 5\n      min_share: 0.3\n      unit: yuan\n",
      "params.urban_standard.calibrate.propose", "must be one of"),
-    ("        SELECT paid AS value, count(DISTINCT household_id) AS n FROM monthly\n",
-     "        SELECT paid AS value FROM monthly\n", "params.urban_standard.calibrate.query", "must return column(s) n"),
-    ("        SELECT paid AS value, count(DISTINCT household_id) AS n FROM monthly\n",
-     "        SELECT paid AS value, count(*) AS n FROM monthly, deaths\n", "params.urban_standard.calibrate.query",
-     "reads deaths"),
+    ("        SELECT round((m.paid + l.income) / l.household_size, 0) AS value, count(DISTINCT m.household_id) AS n\n",
+     "        SELECT round((m.paid + l.income) / l.household_size, 0) AS value\n",
+     "params.urban_standard.calibrate.query", "must return column(s) n"),
+    ("        FROM monthly m JOIN latest l ON l.household_id = m.household_id AND l.rn = 1\n",
+     "        FROM monthly m JOIN latest l ON l.household_id = m.household_id AND l.rn = 1, deaths\n",
+     "params.urban_standard.calibrate.query", "reads deaths"),
     ("      band: [0, 300]\n", "      band: [300, 0]\n", "params.tolerance.calibrate.band", "low <= high"),
     ("      only: higher\n      unit: yuan above", "      only: up\n      unit: yuan above",
      "params.tolerance.calibrate.only", "higher or lower"),
@@ -227,3 +230,18 @@ def test_a_broken_calibrate_block_names_its_file_and_field(tmp_path, old, new, f
     assert RULE not in rules.rules
     (err,) = [e for e in rules.errors if isinstance(e, RuleError)]
     assert err.path.endswith("over_standard.yaml") and err.field == field and message in str(err)
+
+
+def test_largest_common_takes_the_top_of_the_shared_values_not_a_lone_extreme():
+    """分类施保 shares: many households at 15%, a dozen at 30%, the two over-payments above them alone."""
+    import pandas as pd
+
+    from fundwatch.calibrate.proposals import pick
+    from fundwatch.calibrate.spec import specs
+
+    (spec,) = [s for s in specs(RULES.rules[RULE]) if s.param == "allowance_share"]
+    frame = pd.DataFrame({"value": [0.15] * 50 + [0.29, 0.3] * 6 + [0.58, 0.81], "n": 1})
+    raw, why = pick(spec, frame)
+    assert raw == pytest.approx(0.3) and "0.3" in why
+    lone = pd.DataFrame({"value": [0.15] * 2 + [0.58, 0.81, 0.9], "n": 1})
+    assert pick(spec, lone)[0] is None

@@ -212,3 +212,20 @@ def test_a_file_reached_twice_is_read_once_at_its_first_place(tmp_path, rules_di
     config = load_config(cfg, rules_dir)
     assert [Path(f).name for f in config.files] == ["base.toml", "mid.toml", "top.toml"]
     assert config.rule_params(RULES[RULE])[PARAM] == 2
+
+
+@pytest.mark.parametrize("profile", sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "rules" / "profiles")
+                                          .glob("*.toml")))
+def test_every_shipped_profile_sets_parameters_the_rules_have(tmp_path, profile):
+    """A profile names a real rule and parameter and changes its value: a typo fails here, not in a county."""
+    from fundwatch.rules.catalogue import default_rules_dir
+
+    rules = load_rules()
+    county = tmp_path / "fundwatch.toml"
+    county.write_text(f'extends = ["profile:{profile}"]\n', encoding="utf-8")
+    config = load_config(county, rules_dir=default_rules_dir()).resolve(year=2023)
+    plain = load_config(None, rules_dir=default_rules_dir()).resolve(year=2023)
+    changed = [r for r in rules.rules.values() if config.rule_params(r) != plain.rule_params(r)]
+    assert changed, f"profile {profile} changes no rule's parameters"
+    text = (default_rules_dir() / "profiles" / f"{profile}.toml").read_text(encoding="utf-8")
+    assert text.lstrip().startswith("#"), "a profile says what law or practice it stands for"

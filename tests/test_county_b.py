@@ -281,3 +281,45 @@ def test_evaluation_figures_equal_a_hand_computation(tmp_path, with_case_entitie
     con = duckdb.connect(str(path), read_only=True)
     assert evaluate(con, rows_only, year=2023).overall.iloc[0]["k"] == 8
     con.close()
+
+
+# --- issue 18's targets, held by the suite on county B (its own conventions) --------------------
+def _scan_and_evaluate(county, tmp_path, config=None) -> dict:
+    from fundwatch.cli import main
+
+    ws = tmp_path / "ws.duckdb"
+    args = ["--workspace", str(ws), "scan", "--year", "2023", "--data", str(county),
+            "--mapping", str(county / "mapping.toml"), "--out", str(tmp_path / "out")]
+    assert main(args + (["--config", str(config)] if config else [])) == 0
+    con = duckdb.connect(str(ws), read_only=True)
+    try:
+        return evaluate(con, pd.read_csv(county / "ground_truth.csv"), year=2023).overall.iloc[0].to_dict()
+    finally:
+        con.close()
+
+
+def test_with_defaults_county_b_gets_a_workable_list(county, tmp_path):
+    row = _scan_and_evaluate(county, tmp_path)
+    assert row["cases_per_anomaly"] <= 3, row
+    assert row["recall"] >= 0.9, row
+
+
+def test_after_calibrate_county_b_meets_the_targets(county, tmp_path):
+    """calibrate proposes the county's fundwatch.toml from its data (starting from what the province's
+    law says, province.toml); scanned with it, the list holds issue 18's targets for the rules."""
+    from fundwatch.cli import main
+
+    toml = tmp_path / "fundwatch.toml"
+    assert main(["--workspace", str(tmp_path / "cal.duckdb"), "calibrate", "--data", str(county), "--year", "2023",
+                 "--mapping", str(county / "mapping.toml"), "--config", str(county / "province.toml"),
+                 "--write", str(toml)]) == 0
+    facts = json.loads((county / "county_facts.json").read_text(encoding="utf-8"))
+    proposed = tomllib.loads(toml.read_text(encoding="utf-8"))["params"]["dibao.over_standard"]
+    assert (proposed["urban_standard"], proposed["rural_standard"]) == tuple(
+        facts["dibao_standard"]["2023"][k] for k in ("urban", "rural"))
+    row = _scan_and_evaluate(county, tmp_path, config=toml)
+    assert row["recall"] >= 0.98, row
+    assert row["precision_at_k"] >= 0.9, row
+    assert row["lookalikes_flagged"] == 0, row  # no rule names a legitimate look-alike
+    assert row["lookalikes_named"] == 0, row  # nor does the detector, nor a merged case
+    assert row["cases_per_anomaly"] <= 3, row

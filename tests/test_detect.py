@@ -419,3 +419,28 @@ def test_settings_are_validated_all_at_once():
         ("ELDERLY",),
     )
     assert parse_settings(None) == Settings()
+
+
+def test_a_household_re_enrolled_under_the_spouse_is_not_paid_outside_its_enrolment(dibao):
+    """Two enrolments, the first closed in April and the second open: every month is inside one.
+    max(end_date) skipped the open one and counted May-December as paid outside (a look-alike
+    became a statistical case)."""
+    ws, present = dibao[0], dibao[1]
+    tables, _ = dibao_world(n=1, seed=6)
+    for t in tables.values():
+        if "household_id" in t:
+            t["household_id"] = "REENROL"
+    tables["dibao_payments"]["payment_id"] = "RE" + tables["dibao_payments"]["payment_id"]
+    first = tables["dibao_households"].copy()
+    first["start_date"], first["end_date"] = dt.date(2015, 1, 1), dt.date(YEAR, 4, 30)
+    second = tables["dibao_households"].copy()
+    second["start_date"], second["end_date"] = dt.date(YEAR, 5, 1), None
+    tables["dibao_households"] = pd.concat([first, second], ignore_index=True)
+    insert(ws.engine, tables)
+    try:
+        f = ws.engine.query(feature_sql(FEATURE_SETS[0], YEAR, Settings(), present)).set_index("entity_id")
+        assert f.loc["REENROL", "periods_paid"] >= 8
+        assert f.loc["REENROL", "periods_outside_enrolment"] == 0
+    finally:
+        for t in tables:
+            ws.engine.execute(f"DELETE FROM {t} WHERE household_id = 'REENROL'")

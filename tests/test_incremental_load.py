@@ -135,6 +135,24 @@ def test_touched_years_follow_the_rows_that_changed(tmp_path):
         assert touched_years(ws.con, since) == ALL  # a registry can matter to any year
 
 
+def test_a_table_a_rule_reads_beyond_its_year_touches_every_year(tmp_path):
+    """subsidy.late_disbursement judges a batch against the programme's batches of every year
+    (history: [subsidy_payments]): a 2024 part changes what 2023's list says."""
+    from fundwatch.rules import load_rules
+
+    assert "subsidy_payments" in load_rules().rules["subsidy.late_disbursement"].history
+    late = [i for i, line in enumerate(PAY_LINES) if ",2024-" in line][:3]
+    _write(tmp_path, "write", 0, [(1, 0)])
+    with Workspace() as ws:
+        ws.load(tmp_path)
+        since = ws.con.execute("SELECT max(loaded_at) FROM fw_load_files").fetchall()[0][0]
+        _write(tmp_path, "write", 1, [(i, 0) for i in late])
+        ws.load(tmp_path)
+        assert 2023 not in touched_years(ws.con, since)
+        assert touched_years(ws.con, since, frozenset({"subsidy_payments"})) == ALL
+        assert 2023 not in touched_years(ws.con, since, frozenset({"dibao_payments"}))
+
+
 def test_a_scan_reuses_the_stored_run_until_a_load_touches_its_year(tmp_path):
     """Nightly: nothing changed → the stored run comes back whole; a change in 2023 or
     --rescan → a new run."""

@@ -5,10 +5,13 @@ the rules' embedded tests)."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from fundwatch.config import Config
 from fundwatch.rules import load_rules
+from fundwatch.rules.catalogue import default_rules_dir
 from fundwatch.rules.runner import hits_frame, run_rule
 from fundwatch.rules.testing import fresh_engine, insert_rows
 from fundwatch_sample import oracle
@@ -16,16 +19,18 @@ from fundwatch_sample import oracle
 RULESET = load_rules()
 
 
-def rule_and_oracle(rule_id: str, data: dict, year: int) -> tuple[set, set]:
-    """(entities the rule flags for `year`, entities the oracle flags for `year`) on the rows of `data`."""
-    rule = next(r for r in RULESET if r.id == rule_id)
+def rule_and_oracle(rule_id: str, data: dict, year: int, ruleset=RULESET) -> tuple[set, set]:
+    """(entities the rule flags for `year`, entities the oracle flags for `year`) on the rows of `data`,
+    both with the defaults of `ruleset`'s rule files."""
+    rule = ruleset[rule_id]
     engine = fresh_engine()
     try:
         for table, rows in data.items():
             assert not insert_rows(engine.con, table, rows)
-        hits = hits_frame(rule, run_rule(engine, rule, RULESET.trees[rule_id], year, Config().rule_params(rule)))
+        hits = hits_frame(rule, run_rule(engine, rule, ruleset.trees[rule_id], year, Config().rule_params(rule)))
         oracle.create_views(engine.con)
-        found = engine.con.execute(oracle.RULES[rule_id]).fetchall()
+        defaults = {r.id: {n: p.default for n, p in r.params.items()} for r in ruleset}
+        found = engine.con.execute(oracle.query(rule_id, defaults)).fetchall()
     finally:
         engine.con.close()
     return set(hits.entity_id), {str(e) for e, y in found if int(y) == year}
@@ -118,3 +123,31 @@ def test_double_lease_old_lease_ends_the_day_before_its_unit_is_let_again(year):
     found, expected = rule_and_oracle("housing.double_lease", LEASES, year)
     assert found == ({"P23"} if year == 2023 else set())
     assert expected == found
+
+
+def test_the_oracle_reads_its_parameters_from_the_rule_files(tmp_path):
+    # A county allowing 40 days of handover: P23's 32 days alongside the new lease no longer count,
+    # for the rule and the oracle alike, with only the rule file's default changed.
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    path = rules / "housing" / "double_lease.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count("    default: 31\n") == 1
+    path.write_text(text.replace("    default: 31\n", "    default: 40\n"), encoding="utf-8")
+    copy = load_rules(rules)
+    assert copy["housing.double_lease"].params["handover_days"].default == 40
+
+    found, expected = rule_and_oracle("housing.double_lease", LEASES, 2023, copy)
+    assert found == expected == set()
+    assert "> 40" in oracle.query("housing.double_lease", oracle.rule_defaults(rules))
+    assert "> 31" in oracle.query("housing.double_lease")
+
+
+def test_every_oracle_query_names_only_parameters_its_rule_declares():
+    defaults = oracle.rule_defaults()
+    assert set(oracle.RULES) == set(defaults)
+    for rule_id in oracle.RULES:
+        assert ":" not in oracle.query(rule_id, defaults).replace("::", ""), rule_id
+    with pytest.raises(LookupError, match=r"query of housing.double_lease names :handover_days, which its rule "
+                                          r"file does not declare \(its parameters: none\)"):
+        oracle.query("housing.double_lease", {"housing.double_lease": {}})

@@ -187,3 +187,23 @@ def test_a_statistical_case_never_outranks_rule_evidence_of_the_low_level_or_mor
     statistical = SCORING.score([], 0.0, o)
     backed = SCORING.score([low + (1 - low) * w], amount, None)
     assert statistical <= backed
+
+
+@given(strong=st.floats(4.0, 200.0), weak=st.floats(2.0, 3.0), p_strong=st.floats(0.95, 0.99),
+       p_weak=st.floats(0.99, 1.0))
+@settings(max_examples=60, deadline=None)
+def test_among_statistical_cases_the_one_further_out_ranks_first(strong, weak, p_strong, p_weak):
+    """Every flagged entity sits in the top percent of the forest's scores, so the percentile cannot
+    order them: a grant six times the typical one (a large robust z) outranks one just past the
+    flagging line, even with a slightly lower percentile."""
+    outliers = pd.DataFrame({"entity_type": ["person", "person"], "entity_id": ["FAR", "NEAR"],
+                             "program": ["subsidy", "subsidy"], "outlier_score": [p_strong, p_weak],
+                             "flagged": [True, True], "explanation": ["6x", "3 programmes"],
+                             "explanation_zh": ["6x", "3"], "amount_at_risk": [0.0, 0.0],
+                             "covered_by": ["", ""], "outlier_strength": [strong, weak]})
+    cases = build_cases(pd.DataFrame(columns=HIT_COLUMNS), outliers, 2023, SCORING, key=KEY, ran_rules=set()).cases
+    assert list(cases["entity_id"]) == ["FAR", "NEAR"]
+    # without the strength the percentile decides, as before
+    plain = build_cases(pd.DataFrame(columns=HIT_COLUMNS), outliers.drop(columns="outlier_strength"), 2023, SCORING,
+                        key=KEY, ran_rules=set()).cases
+    assert plain["risk_score"].max() >= cases["risk_score"].max()

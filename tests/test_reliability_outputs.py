@@ -163,3 +163,23 @@ def test_rule_errors_in_the_scan_outputs_are_masked(tmp_path):
     for name in ("report.html", "run.json"):
         text += (tmp_path / "out" / name).read_text(encoding="utf-8")
     assert text.count("Could not convert") >= 3 and PEOPLE[0] not in text
+
+
+def test_the_same_run_written_the_same_way_again_is_left_in_place(tmp_path):
+    """A quiet night gives the stored run back: its files are already there, not written again;
+    asked for another language or unmasked, or with a file gone, they are."""
+    result = make_result()
+    out = tmp_path / "out"
+    paths = write_outputs(result, out)
+    before = {k: p.stat().st_mtime_ns for k, p in paths.items()}
+    assert write_outputs(result, out) == paths
+    assert {k: p.stat().st_mtime_ns for k, p in paths.items()} == before
+    write_outputs(result, out, lang="zh")
+    assert json.loads(paths["run"].read_text(encoding="utf-8"))["outputs"]["lang"] == "zh"
+    assert paths["cases"].stat().st_mtime_ns != before["cases"]
+    paths["xlsx"].unlink()
+    write_outputs(result, out, lang="zh")
+    assert paths["xlsx"].exists()
+    # unmasking is never skipped into (nor out of): the file would say otherwise
+    write_outputs(result, out, lang="zh", unmask=True)
+    assert json.loads(paths["run"].read_text(encoding="utf-8"))["outputs"]["ids_unmasked"] is True

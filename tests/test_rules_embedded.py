@@ -35,3 +35,10 @@ def test_every_error_belongs_to_a_rule_file():
 def test_embedded(rule, test):
     result = run_test(rule, RULESET.trees[rule.id], test)
     assert result.passed, result.message
+
+
+@pytest.mark.parametrize("rule", list(RULESET), ids=[r.id for r in RULESET])
+def test_rule_asserts_amounts(rule):
+    # amount_at_risk feeds the case score, so a rule whose tests only check who is flagged
+    # could report any amount unnoticed
+    assert any(t.expect_amounts for t in rule.tests), f"{rule.id}: no embedded test has expect_amounts"

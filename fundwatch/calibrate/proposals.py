@@ -31,7 +31,7 @@ def _shape(spec: CalibrateSpec, raw: float) -> float:
         value = math.ceil(value / spec.round - 1e-9) * spec.round
     if spec.clamp:
         value = min(max(value, spec.clamp[0]), spec.clamp[1])
-    return value
+    return round(value, 9)  # 0.35, not 0.35000000000000003 from the rounding step
 
 
 def pick(spec: CalibrateSpec, frame: pd.DataFrame) -> tuple[float | None, str]:
@@ -49,6 +49,17 @@ def pick(spec: CalibrateSpec, frame: pd.DataFrame) -> tuple[float | None, str]:
         best = frame.sort_values(["n", "value"], ascending=[False, True]).iloc[0]
         basis, raw = best["n"], float(best["value"])
         said = f"{_words(raw, spec.unit)} for {int(basis)} of {int(total)} {spec.counts}"
+    elif spec.propose == "largest_common":
+        # The top of a county's regular structure (e.g. its highest allowance share): values a few
+        # observations share, so that a lone extreme (often the very anomaly) does not set it.
+        bins = frame.assign(value=(frame["value"] / spec.round - 1e-9).apply(math.ceil) * spec.round)
+        counts = bins.groupby("value")["n"].sum()
+        common = counts[counts >= spec.repeat]
+        if common.empty:
+            return None, f"no value shared by {spec.repeat} or more {spec.counts}"
+        raw, basis = float(common.index.max()), kept
+        said = (f"the largest value at least {spec.repeat} of {int(kept)} {spec.counts} share is "
+                f"{_words(raw, spec.unit)} ({int(common.iloc[-1])} of them)")
     elif spec.propose == "quantile":
         basis, raw = kept, _quantile(frame, spec.q)
         said = f"{spec.q:.0%} of {int(kept)} {spec.counts} are at most {_words(raw, spec.unit)}"

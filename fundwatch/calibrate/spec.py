@@ -8,13 +8,14 @@
           says: the modal monthly payment of one-person urban households with no declared income
           query: |            # returns `value` and `n` (how many observations have that value)
             SELECT paid AS value, count(*) AS n FROM ... WHERE year(period) = :year GROUP BY paid
-          propose: mode       # mode | quantile | max
+          propose: mode       # mode | quantile | max | largest_common
           min_count: 5        # fewer observations: no proposal
           min_share: 0.3      # the proposal must rest on this share of the observations
           band: [0, 200]      # only values in this range are candidates
           q: 0.9              # for quantile
           plus: 1             # added to the proposal
-          round: 10           # rounded up to a multiple (quantile and max)
+          round: 10           # rounded up to a multiple (quantile, max; the bin of largest_common)
+          repeat: 3           # largest_common: the largest value at least this many share
           clamp: [3, 6]       # kept within
           only: higher        # propose only a value above the current one (higher | lower)
           unit: yuan a month
@@ -39,9 +40,9 @@ from sqlglot.optimizer.qualify import qualify
 from fundwatch.errors import RuleError
 from fundwatch.rules.render import SCAN_PARAMS, bind, contract_schema, output_columns, parse, scan_values
 
-PROPOSE = ("mode", "quantile", "max")
+PROPOSE = ("mode", "quantile", "max", "largest_common")
 KEYS = {"says", "query", "propose", "min_count", "min_share", "band", "q", "plus", "round", "clamp", "only",
-        "unit", "counts", "evidence", "shows"}
+        "repeat", "unit", "counts", "evidence", "shows"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class CalibrateSpec:
     counts: str = "observations"
     evidence: exp.Expression | None = None
     shows: str = ""
+    repeat: int = 3
 
 
 def _need(ok: bool, rule, where: str, message: str) -> None:
@@ -116,6 +118,10 @@ def parse_spec(rule, name: str, raw: dict) -> CalibrateSpec:
     _need(_number(raw.get("plus", 0)), rule, where + ".plus", "must be a number")
     _need(raw.get("round") is None or (_number(raw["round"]) and raw["round"] > 0), rule, where + ".round",
           "must be a number > 0")
+    _need(isinstance(raw.get("repeat", 3), int) and raw.get("repeat", 3) >= 1, rule, where + ".repeat",
+          "must be a whole number >= 1")
+    _need(propose != "largest_common" or raw.get("round") is not None, rule, where + ".round",
+          "is needed by largest_common: it is the width of the bins values share")
     _need(raw.get("only") in (None, "higher", "lower"), rule, where + ".only", "must be higher or lower")
     _need(rule.params[name].type in ("int", "number", "money"), rule, where,
           f"can only propose numbers, and {name} is a {rule.params[name].type}")
@@ -128,7 +134,7 @@ def parse_spec(rule, name: str, raw: dict) -> CalibrateSpec:
         float(raw.get("q", 0.5)), float(raw.get("plus", 0)), raw.get("round"), _pair(raw.get("clamp"), rule, where + ".clamp"),
         raw.get("only"), raw.get("unit", ""), raw.get("counts", "observations"),
         _check_sql(rule, evidence, where + ".evidence", ()) if evidence is not None else None,
-        raw.get("shows", "").strip(),
+        raw.get("shows", "").strip(), raw.get("repeat", 3),
     )
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from fundwatch.cases import history
 from fundwatch.cases.merge import LEVEL_ORDER, MEMBER_COLUMNS, case_id, entity_key, merge_hits
 from fundwatch.cases.score import Scoring
 from fundwatch.contract.outputs import CASES
+from fundwatch.detect.explain import NOTABLE_Z
 from fundwatch.entities import ENTITY_TYPES
 from fundwatch.rules import RuleSet
 
@@ -56,12 +58,25 @@ def build_cases(hits: pd.DataFrame, outliers: pd.DataFrame | None, year: int, sc
     return CaseList(rank(cases, scoring), hits, members)
 
 
+def strength_factor(strength: pd.Series) -> pd.Series:
+    """0-1: how much of the detector's score counts, by how far out the strongest feature lies.
+
+    Every flagged entity sits in the top percent or two of the forest's scores, so the percentile
+    alone cannot order them; 1 - exp(-z / NOTABLE_Z) is 0.63 at the least deviation that may be
+    flagged and near 1 for one several times further out (a grant six times the typical one).
+    Unknown strength counts whole."""
+    z = pd.to_numeric(strength, errors="coerce")
+    return (1 - np.exp(-z.clip(lower=0) / NOTABLE_Z)).where(z.notna(), 1.0)
+
+
 def rank(cases: pd.DataFrame, scoring: Scoring) -> pd.DataFrame:
     """Score every case and order them: score, then money, then id (deterministic)."""
     if cases.empty:
         return pd.DataFrame(columns=CASES.column_names)
     cases = cases.copy()
     flagged_score = cases["outlier_score"].where(cases["outlier_flagged"].fillna(False).astype(bool), 0.0)
+    if "outlier_strength" in cases:
+        flagged_score = flagged_score * strength_factor(cases["outlier_strength"])
     cases["risk_score"] = [scoring.score(w, float(a), float(o) if pd.notna(o) else 0.0) for w, a, o in
                            zip(cases["rule_weights"], cases["amount_at_risk"], flagged_score, strict=True)]
     sink = (cases["review_status"] == "cleared") & (cases["review_note"] == "")
@@ -170,6 +185,8 @@ def _merge_outliers(cases: pd.DataFrame, members: pd.DataFrame, outliers: pd.Dat
     if not cases.empty:
         cid = cases["case_id"]
         cases["outlier_score"] = cid.map(ruled["outlier_score"]).astype("float64")
+        if "outlier_strength" in ruled:
+            cases["outlier_strength"] = cid.map(ruled["outlier_strength"]).astype("float64")
         flagged = {c: bool(f) for c, f in ruled["flagged"].items()}
         cases["outlier_flagged"] = [flagged.get(c, False) for c in cid]
         said = {c: (en, zh) for c, en, zh, f in zip(ruled.index, ruled["explanation"], ruled["explanation_zh"],
@@ -191,6 +208,7 @@ def _merge_outliers(cases: pd.DataFrame, members: pd.DataFrame, outliers: pd.Dat
         "year": year, "case_id": new["case_id"], "entity_type": new["entity_type"], "entity_id": new["entity_id"],
         "program": new["program"], "rule_ids": "", "outlier_score": new["outlier_score"], "outlier_flagged": True,
         "amount_at_risk": 0.0, "summary": new["explanation"], "summary_zh": new["explanation_zh"],
+        "outlier_strength": new.get("outlier_strength", np.nan),
         "level": STATISTICAL, "rule_weights": [[] for _ in range(len(new))], "weights": "", "signals": 0,
         "programs": new["program"],
     })

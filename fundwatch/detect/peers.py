@@ -129,6 +129,13 @@ def year_bounds(year: int) -> tuple[str, str]:
     return f"DATE '{int(year):04d}-01-01'", f"DATE '{int(year) + 1:04d}-01-01'"
 
 
+def open_end(col: str) -> str:
+    """The end of an entity's span over its rows in a GROUP BY: NULL (still open) when any row is
+    open, else the latest. max() alone skips NULLs and would close a re-enrolled household or a
+    renewed lease with its first row."""
+    return f"CASE WHEN count(*) > count({col}) THEN NULL ELSE max({col}) END"
+
+
 def month_index(col: str) -> str:
     """year * 12 + month of a date column: month arithmetic every engine can do."""
     return f"(year({col}) * 12 + month({col}))"

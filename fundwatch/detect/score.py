@@ -36,6 +36,7 @@ COLUMNS = [
     "explanation_zh",
     "amount_at_risk",
     "covered_by",
+    "outlier_strength",
 ]
 EXPLAIN_ROWS = "fw_detect_explain_rows"
 
@@ -52,6 +53,7 @@ def empty_frame() -> pd.DataFrame:
             "explanation_zh": pd.Series(dtype="object"),
             "amount_at_risk": pd.Series(dtype="float64"),
             "covered_by": pd.Series(dtype="object"),
+            "outlier_strength": pd.Series(dtype="float64"),
         }
     )
 
@@ -156,7 +158,7 @@ FROM {table}_raw t""",
             s.batch_size,
         )
         scored = scored.sort_values("fw_row", ignore_index=True)
-        frame = scored[["entity_id", "outlier_score", "flagged", "amount_at_risk"]].copy()
+        frame = scored[["entity_id", "outlier_score", "flagged", "amount_at_risk", "outlier_strength"]].copy()
         flagged_rows = [
             (int(r), [int(i) for i in top.split(",") if i])
             for r, top in zip(
@@ -208,6 +210,7 @@ SCORED = [
     ("flagged", "BOOLEAN"),
     ("amount_at_risk", "DOUBLE"),
     ("top", "VARCHAR"),
+    ("outlier_strength", "DOUBLE"),
 ]
 
 
@@ -237,6 +240,9 @@ def score_batch(model, zcols: list[str], batch: pd.DataFrame) -> pd.DataFrame:
             .round(2)
             .to_numpy(),
             "top": top.tolist(),
+            # how far out the entity's strongest feature lies (robust z, the way that counts): the
+            # isolation forest's percentile saturates among the flagged, this does not
+            "outlier_strength": strongest.astype(float),
         }
     )
 

@@ -51,13 +51,16 @@ def encode_years(years: set[int] | str) -> str:
     return ALL if years == ALL else ",".join(str(y) for y in sorted(years))
 
 
-def touched_years(con, since: datetime) -> set[int] | str:
-    """The years that loads finished after `since` touched: a set, or ALL."""
+def touched_years(con, since: datetime, history: frozenset[str] = frozenset()) -> set[int] | str:
+    """The years that loads finished after `since` touched: a set, or ALL. A change to a table in
+    `history` (one a rule reads beyond the scanned year, e.g. for a baseline) touches every year."""
     out: set[int] | str = set()
-    for (text,) in con.execute(
-        "SELECT DISTINCT touched_years FROM fw_load_files WHERE loaded_at > ? AND touched_years IS NOT NULL", [since]
+    for table, text in con.execute(
+        "SELECT DISTINCT table_name, touched_years FROM fw_load_files WHERE loaded_at > ? AND touched_years IS NOT NULL",
+        [since],
     ).fetchall():
-        out = union(out, ALL if text == ALL else {int(y) for y in text.split(",") if y})
+        years = ALL if text == ALL else {int(y) for y in text.split(",") if y}
+        out = union(out, ALL if years and table in history else years)
     return out
 
 
@@ -87,9 +90,10 @@ def scan_key(rules_version: str, config, outliers: bool, rule_ids, present, case
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def reusable_run(con, year: int, key: str) -> str | None:
+def reusable_run(con, year: int, key: str, history: frozenset[str] = frozenset()) -> str | None:
     """The run id of the latest stored run of `year` if a scan with `key` would give the same
-    cases: recorded with that key (the reviews included) and no load since touched `year`."""
+    cases: recorded with that key (the reviews included) and no load since touched `year`
+    (a change to a `history` table touches every year)."""
     row = con.execute(
         """SELECT r.run_id, coalesce(k.read_at, r.started_at), k.scan_key
         FROM fw_runs r LEFT JOIN fw_run_keys k USING (run_id)
@@ -98,7 +102,7 @@ def reusable_run(con, year: int, key: str) -> str | None:
     if not row or row[0][2] != key:
         return None
     run_id, started_at, _ = row[0]
-    touched = touched_years(con, started_at)
+    touched = touched_years(con, started_at, history)
     if touched == ALL or int(year) in touched:
         return None
     return run_id  # a review written since changes the key (scan_key: reviews)

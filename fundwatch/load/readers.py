@@ -152,7 +152,7 @@ def _line_count(path: Path) -> tuple[int, int] | None:
     times faster than `_line_scan`; None if a line may be 2 * LONG_BLOCK bytes or more (then
     `_line_scan` measures it). Below that bound DuckDB's reader is sized alike. Empty lines
     are not looked for: the caller knows there are none when its rows and rejected lines
-    account for every line (`_read_csv_as`)."""
+    account for every line (`_empty_lines`)."""
     newlines = size = 0
     last = b""
     with path.open("rb") as f:
@@ -278,9 +278,49 @@ def _read_csv(con, path: Path, staging: str, tmpdir: Path, typer):
     return staged
 
 
+@dataclass
+class _CsvText:
+    """A CSV as UTF-8 text DuckDB can read, with what the reading needs to know of its lines."""
+
+    path: Path  # the UTF-8 copy (or the file itself)
+    headers: list[str]
+    header_line: int
+    delim: str
+    physical: int  # physical lines
+    longest: int  # bytes in the longest line (a bound)
+    empty: list[int] | None  # empty lines after the header; None: not looked for yet (`_empty_lines`)
+
+
 def _read_csv_as(con, path: Path, staging: str, tmpdir: Path, encoding: str, typer, guessed: bool):
     """The file read in `encoding` and typed; None if that was `guessed` from the file's start
     and DuckDB found rows that are not UTF-8."""
+    text = _csv_text(path, encoding, tmpdir, guessed)
+    if text is None:
+        return None
+    typed = _type_csv(con, path, staging, text, encoding, typer, guessed)
+    if typed is None:
+        return None
+    raw, staged, rejected = typed
+    bad_shape, whitespace, consumed = _sort_rejected(rejected)
+    n_rows = con.execute(f"SELECT count(*) FROM {staged.typed}").fetchall()[0][0]
+    empty = _empty_lines(text, n_rows, consumed)
+    skipped = sorted(set(empty) | consumed)
+    # Only quarantined rows need their line: they are few, numbered here from their rowid.
+    if text.header_line + n_rows + len(skipped) == text.physical:
+        _number_by_offsets(con, staged.typed, staging, text.header_line, skipped)
+        blank = len(set(empty) - consumed) + whitespace  # an empty line a broken quote swallowed counts once
+    else:
+        starts = {line for line, _, _, _ in rejected}
+        blank = _number_by_records(con, path, staged.typed, staging, text, starts) + whitespace
+    raw.blank_lines, raw.bad_shape = blank, bad_shape
+    staged.rows_read += len(bad_shape)
+    if staged.blank_rows + staged.repeated_headers:
+        drop_skipped(con, staged.typed)  # counted, and the quarantined rows numbered: rowids may change now
+    return staged
+
+
+def _csv_text(path: Path, encoding: str, tmpdir: Path, guessed: bool) -> _CsvText | None:
+    """The file as UTF-8, its header and its line counts; None if the `guessed` encoding fails."""
     try:
         text_path = duckdb_path(as_utf8(path, encoding, tmpdir), tmpdir)
         headers, header_line, delim = _header(text_path)
@@ -296,41 +336,60 @@ def _read_csv_as(con, path: Path, staging: str, tmpdir: Path, encoding: str, typ
         raise LoadError([f"{path}: cannot read the file: {e}"]) from e
     except (OSError, LookupError, csv.Error) as e:
         raise LoadError([f"{path}: cannot read the file: {e}"]) from e
-    cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
-    p = _sql_str(str(text_path))
+    return _CsvText(text_path, headers, header_line, delim, physical, longest, empty)
+
+
+def _first_line_size(longest: int) -> int:
+    """DuckDB's max_line_size for a file whose longest line has `longest` bytes."""
     line_size = MIN_LINE
     while line_size < min(2 * longest + 1024, MAX_LINE):
         line_size *= 2
+    return line_size
+
+
+def _type_csv(con, path: Path, staging: str, text: _CsvText, encoding: str, typer, guessed: bool):
+    """(raw, staged, rejected records) of DuckDB's reader typed by `typer`, retried once with the
+    largest line size if a record was too long; None if the `guessed` encoding found bad bytes."""
+    cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(text.headers)))
+    p = _sql_str(str(text.path))
+    line_size = _first_line_size(text.longest)
     while True:
         # DuckDB's native reader, read by the typing itself; rows of the wrong width go to a
         # rejects table with their byte position. The typing keeps the reader's order, so a
         # typed row's rowid is its place among the rows read.
-        source = f"""read_csv({p}, header=false, skip={header_line}, columns={{{cols}}},
-            delim={_sql_str(delim)}, quote='"', escape='"', auto_detect=false, ignore_errors=true,
+        source = f"""read_csv({p}, header=false, skip={text.header_line}, columns={{{cols}}},
+            delim={_sql_str(text.delim)}, quote='"', escape='"', auto_detect=false, ignore_errors=true,
             store_rejects=true, rejects_table='{staging}_rejects', rejects_scan='{staging}_scans',
             max_line_size={line_size}, buffer_size={4 * line_size})"""
-        raw = RawFile(path, staging, headers, header_line, encoding, source=source, numbered=False)
+        raw = RawFile(path, staging, text.headers, text.header_line, encoding, source=source, numbered=False)
         try:
             staged = typer(raw)
-            too_long = con.execute(
-                f"SELECT count(*) FROM {staging}_rejects WHERE error_type = 'LINE SIZE OVER MAXIMUM'"
-            ).fetchall()[0][0]
-            if too_long and line_size < MAX_LINE:  # a record of many long lines: once more, as large as allowed
+            if _rejects(con, staging, "LINE SIZE OVER MAXIMUM") and line_size < MAX_LINE:
+                # a record of many long lines: once more, as large as allowed
                 con.execute(f"DROP TABLE IF EXISTS {staged.typed}")
                 line_size = MAX_LINE
                 continue
-            if guessed and con.execute(
-                f"SELECT count(*) FROM {staging}_rejects WHERE error_type = 'INVALID ENCODING'"
-            ).fetchall()[0][0]:
+            if guessed and _rejects(con, staging, "INVALID ENCODING"):
                 con.execute(f"DROP TABLE IF EXISTS {staged.typed}")
                 return None
-            rejected = _rejected(con, staging, text_path, delim)
-            break
+            return raw, staged, _rejected(con, staging, text.path, text.delim)
         except (duckdb.InvalidInputException, duckdb.ConversionException) as e:
             raise LoadError([f"{path}: cannot read as CSV: {e}"]) from e
         finally:
             for suffix in ("_rejects", "_scans"):
                 con.execute(f"DROP TABLE IF EXISTS {staging}{suffix}")
+
+
+def _rejects(con, staging: str, error_type: str) -> int:
+    """How many records DuckDB's reader rejected with `error_type`."""
+    return con.execute(
+        f"SELECT count(*) FROM {staging}_rejects WHERE error_type = {_sql_str(error_type)}"
+    ).fetchall()[0][0]
+
+
+def _sort_rejected(rejected) -> tuple[list[tuple[int, str, str]], int, set[int]]:
+    """(bad-shape rows as (line, text, reason), whitespace-only records, physical lines consumed)
+    from the rejected records."""
     whitespace = 0
     bad_shape: list[tuple[int, str, str]] = []
     consumed: set[int] = set()  # physical lines of rejected records
@@ -348,53 +407,55 @@ def _read_csv_as(con, path: Path, staging: str, tmpdir: Path, encoding: str, typ
                     whitespace += 1
         else:
             bad_shape.append((line, text, reason))
-    starts = {line for line, _, _, _ in rejected}
-    typed = staged.typed
-    n_rows = con.execute(f"SELECT count(*) FROM {typed}").fetchall()[0][0]
-    if empty is None:
-        # Each row, rejected line and empty line takes a line of its own at least: when rows
-        # and rejected lines account for every line, none is empty.
-        empty = [] if header_line + n_rows + len(consumed) == physical else _line_scan(text_path, header_line)[1]
-    skipped = sorted(set(empty) | consumed)
-    # Only quarantined rows need their line: they are few, numbered here from their rowid.
-    if header_line + n_rows + len(skipped) == physical:
-        # Every physical line is the header, a row, or skipped: the k-th row sits after the
-        # header and the skipped lines before it. Offsets change at each skipped line.
-        # Consecutive skipped lines start at the same row: the last offset wins (a tie in the
-        # ASOF join below would pick either).
-        offset, segments = header_line + 1, {0: header_line + 1}
-        for line in skipped:
-            segments[line - offset] = offset + 1
-            offset += 1
-        if len(segments) <= FEW_SEGMENTS:
-            # Few skipped lines (none, in a clean file): the offset is a short CASE, no join.
-            whens = " ".join(f"WHEN rowid >= {k} THEN {o}" for k, o in sorted(segments.items(), reverse=True))
-            con.execute(f"UPDATE {typed} SET __line = rowid + CASE {whens} END WHERE __bad")
-        else:
-            frame = pd.DataFrame(list(segments.items()), columns=["k_start", "line_offset"])  # noqa: F841
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {staging}_segments AS SELECT * FROM frame")
-            con.execute(
-                f"""UPDATE {typed} SET __line = m.line
-                FROM (SELECT b.k, b.k + s.line_offset AS line
-                      FROM (SELECT rowid AS k FROM {typed} WHERE __bad) b
-                      ASOF JOIN {staging}_segments s ON b.k >= s.k_start) m
-                WHERE {typed}.rowid = m.k"""
-            )
-        blank = len(set(empty) - consumed) + whitespace  # an empty line a broken quote swallowed counts once
-    else:
-        # A quoted field spans lines: let Python's csv find where each record starts.
-        try:
-            empty_records = _line_numbers_by_python(con, text_path, header_line, delim, staging, starts)
-        except csv.Error as e:
-            raise LoadError([f"{path}: cannot read as CSV: {e}"]) from e
-        # Should the two readers ever disagree, a row keeps no line number, never is it lost.
-        con.execute(f"UPDATE {typed} SET __line = d.line FROM {staging}_data_lines d WHERE {typed}.rowid = d.k AND __bad")
-        blank = empty_records + whitespace
-    raw.blank_lines, raw.bad_shape = blank, bad_shape
-    staged.rows_read += len(bad_shape)
-    if staged.blank_rows + staged.repeated_headers:
-        drop_skipped(con, typed)  # counted, and the quarantined rows numbered: rowids may change now
-    return staged
+    return bad_shape, whitespace, consumed
+
+
+def _empty_lines(text: _CsvText, n_rows: int, consumed: set[int]) -> list[int]:
+    """The empty lines after the header, scanned for only if the counts leave room for some."""
+    if text.empty is not None:
+        return text.empty
+    # Each row, rejected line and empty line takes a line of its own at least: when rows
+    # and rejected lines account for every line, none is empty.
+    if text.header_line + n_rows + len(consumed) == text.physical:
+        return []
+    return _line_scan(text.path, text.header_line)[1]
+
+
+def _number_by_offsets(con, typed: str, staging: str, header_line: int, skipped: list[int]) -> None:
+    """Number the quarantined rows when every physical line is the header, a row, or skipped:
+    the k-th row sits after the header and the skipped lines before it."""
+    # Offsets change at each skipped line. Consecutive skipped lines start at the same row: the
+    # last offset wins (a tie in the ASOF join below would pick either).
+    offset, segments = header_line + 1, {0: header_line + 1}
+    for line in skipped:
+        segments[line - offset] = offset + 1
+        offset += 1
+    if len(segments) <= FEW_SEGMENTS:
+        # Few skipped lines (none, in a clean file): the offset is a short CASE, no join.
+        whens = " ".join(f"WHEN rowid >= {k} THEN {o}" for k, o in sorted(segments.items(), reverse=True))
+        con.execute(f"UPDATE {typed} SET __line = rowid + CASE {whens} END WHERE __bad")
+        return
+    frame = pd.DataFrame(list(segments.items()), columns=["k_start", "line_offset"])  # noqa: F841
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {staging}_segments AS SELECT * FROM frame")
+    con.execute(
+        f"""UPDATE {typed} SET __line = m.line
+        FROM (SELECT b.k, b.k + s.line_offset AS line
+              FROM (SELECT rowid AS k FROM {typed} WHERE __bad) b
+              ASOF JOIN {staging}_segments s ON b.k >= s.k_start) m
+        WHERE {typed}.rowid = m.k"""
+    )
+
+
+def _number_by_records(con, path: Path, typed: str, staging: str, text: _CsvText, starts: set[int]) -> int:
+    """Number the quarantined rows when a quoted field spans lines: Python's csv finds where each
+    record starts. Returns the empty records (blank lines outside quoted fields)."""
+    try:
+        empty_records = _line_numbers_by_python(con, text.path, text.header_line, text.delim, staging, starts)
+    except csv.Error as e:
+        raise LoadError([f"{path}: cannot read as CSV: {e}"]) from e
+    # Should the two readers ever disagree, a row keeps no line number, never is it lost.
+    con.execute(f"UPDATE {typed} SET __line = d.line FROM {staging}_data_lines d WHERE {typed}.rowid = d.k AND __bad")
+    return empty_records
 
 
 def drop_skipped(con, typed: str) -> None:

@@ -19,7 +19,8 @@ REQUIRED_OUTPUT = ("entity_id", "year", "amount_at_risk")
 FIELDS = {
     "id", "title", "status", "program", "entity_type", "level", "description", "basis", "falsepositives",
     "inputs", "params", "matched_on", "query", "summary", "tests", "author", "date", "modified",
-    "references", "tags", "optional_inputs", "finding", "merge_on", "involves", "measure",
+    "references", "tags", "optional_inputs", "history", "finding", "merge_on", "involves", "measure",
+    "lookalikes",
 }
 REQUIRED = ("id", "title", "status", "program", "entity_type", "level", "description", "basis",
             "falsepositives", "inputs", "matched_on", "query", "summary", "tests")
@@ -78,6 +79,9 @@ class Rule:
     version: str  # hash of the file's text: the rule's version in run records
     # engine -> {"query": its own SQL in its dialect, or None; "note": why}. No query = does not run there.
     optional_inputs: tuple[str, ...] = ()  # read if loaded, else seen as empty
+    # Input tables read beyond the scanned year (a baseline from every year the data holds): a
+    # change to them can move any year's result (fundwatch/load/changes.py).
+    history: tuple[str, ...] = ()
     # What one finding is (fundwatch/cases/merge.py): output columns that tell one entity's findings
     # apart (a late batch: programme and pay date), kinds of evidence whose shared value makes hits of
     # any rule one finding (`{bank_account: account}`), and the other entities a hit names
@@ -86,6 +90,9 @@ class Rule:
     merge_on: dict[str, str] = field(default_factory=dict)
     involves: dict[str, str] = field(default_factory=dict)
     measure: Measure | None = None
+    # Short names of the legitimate look-alikes the sample world plants next to the rule's anomalies
+    # (each must not fire; tests/test_sample_world.py), shown in docs/rule-catalogue.md.
+    lookalikes: tuple[str, ...] = ()
 
     def title_in(self, lang: str) -> str:
         return self.title.get(lang) or self.title["en"]
@@ -195,6 +202,13 @@ def parse_rule(d: dict, path: Path, version: str) -> Rule:
     optional = d.get("optional_inputs") or []
     _need(isinstance(optional, list) and all(i in TABLES and i not in inputs for i in optional), path,
           "optional_inputs", "must list contract tables that are not already in `inputs`")
+    history = d.get("history") or []
+    _need(isinstance(history, list) and all(i in (*inputs, *optional) for i in history), path, "history",
+          "must list tables of `inputs` or `optional_inputs` the rule reads beyond the scanned year")
+    lookalikes = d.get("lookalikes") or []
+    _need(isinstance(lookalikes, list) and all(isinstance(x, str) and x.strip() and "\n" not in x.strip()
+                                                for x in lookalikes), path, "lookalikes",
+          "must list short one-line names of legitimate look-alikes the rule must not flag")
     params = _params(d, path)
     finding, merge_on, involves, measure = _finding(d, path, params)
     return Rule(
@@ -204,7 +218,7 @@ def parse_rule(d: dict, path: Path, version: str) -> Rule:
         matched_on=_text(d, path, "matched_on"), query=_text(d, path, "query"),
         summary=_bilingual(d, path, "summary"), tests=_tests(d, path, tuple(inputs)), path=path, version=version,
         optional_inputs=tuple(optional), finding=finding, merge_on=merge_on, involves=involves,
-        measure=measure,
+        measure=measure, history=tuple(history), lookalikes=tuple(x.strip() for x in lookalikes),
     )
 
 

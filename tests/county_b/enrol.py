@@ -191,6 +191,22 @@ def build_housing(w: World) -> None:
             w.people[pid]["tenant"] = True
 
 
+def add_normal_absences(w: World) -> None:
+    """Tenants away for seasonal work or a hospital stay, rent paid: the county's normal vacancies.
+
+    Only tenancies no scenario used, so that a plant's run is the plant's own.
+    """
+    lo, hi = facts.NORMAL_VACANCY_MONTHS
+    for t in w.tenancies:
+        if t["tenancy_id"] in w.used:
+            continue
+        for y in facts.YEARS:
+            if w.rng.random() < facts.NORMAL_VACANCY_SHARE:
+                n = int(w.rng.integers(lo, hi + 1))
+                first = int(w.rng.integers(1, 12 - n + 2))
+                t["quiet"] |= {date(y, m, 1) for m in range(first, first + n)}
+
+
 def build_coops(w: World) -> None:
     rural = [p for p in adults(w, 25, 65) if not ids.is_urban(p["region_code"]) and not p.get("dibao")
              and p["person_id"] not in {s["person_id"] for s in w.staff}]

@@ -29,8 +29,12 @@ PROGRAMMES = {
 }
 # Public rental housing: rent paid the month after, on about the 10th; water read every two months
 # (blank in odd months), electricity monthly; tenants away for a hospital stay or seasonal work
-# leave the unit quiet for up to 6 months with rent paid.
-NORMAL_VACANCY_MONTHS = [4, 6]
+# leave the unit quiet for 4-5 months with rent paid (below the regulation's six), a share of the
+# tenancies each year.
+NORMAL_VACANCY_MONTHS = [4, 5]
+NORMAL_VACANCY_SHARE = 0.12
 WATER_READ_EVERY_MONTHS = 2
 ELDERLY_AGE = 80
 NURSING_GRADES = [1, 2]
+# The province's dibao rules exclude any non-exempt car, whatever its price (a shipped profile).
+VEHICLE_PROFILE = "dibao-any-vehicle"

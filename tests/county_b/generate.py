@@ -40,6 +40,7 @@ def build(scale: float = 1.0, seed: int = 1) -> tuple[World, dict[str, list[dict
     for y in facts.YEARS:
         for module in (plant_dibao, plant_subsidy, plant_housing, plant_coop, plant_coverage):
             module.plant(w, y)
+    enrol.add_normal_absences(w)
     plant_dibao.resolve_overrides(w)
     return w, tables(w)
 
@@ -95,6 +96,9 @@ def generate(out_dir, scale: float = 1.0, seed: int = 1) -> Path:
     for name in export.HEADERS:
         export.write_table(out, name, t[name], rng)
     export.write_mapping(out)
+    # What the analyst knows from the province's text, not from the data: its dibao rules exclude
+    # any non-exempt car. calibrate starts from this file (--config) and the proposal extends it.
+    (out / "province.toml").write_text(f'extends = ["profile:{facts.VEHICLE_PROFILE}"]\n', encoding="utf-8")
     truth = pd.DataFrame(w.truth)
     truth.insert(0, "truth_id", range(1, len(truth) + 1))
     truth[TRUTH_COLUMNS].to_csv(out / "ground_truth.csv", index=False, encoding="utf-8", lineterminator="\n")

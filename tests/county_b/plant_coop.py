@@ -46,7 +46,9 @@ def plant(w: World, y: int) -> None:
     w.record("lookalike", "whole_surplus_paid", P, cid, c["coop_id"], y, "cooperative.dividend_over_surplus",
              "Paid out exactly its surplus, split by shares (cent rounding).")
     # Legal representative in a public post / a post that ended before the year.
-    for kind, start, end in (("anomaly", date(y, 1, 10), date(y, 12, 31)), ("lookalike", date(2010, 1, 1), date(y - 2, 6, 30))):
+    # The post starts after the previous year's dividends are paid (March), so the year it is planted
+    # in is the only one in which the representative was in office.
+    for kind, start, end in (("anomaly", date(y, 4, 1), date(y, 12, 31)), ("lookalike", date(2010, 1, 1), date(y - 2, 6, 30))):
         c = coop(w, y)
         rep = w.people[c["legal_rep_id"]]
         w.staff.append(enrol.staff_row(w, rep, "光山县林业局", "government", "技术员", start, end, 5100))

@@ -37,10 +37,16 @@ def plant(w: World, y: int) -> None:
                                    date(2012, 1, 1), date(y - 2, 12, 31), 1500))
     w.record("lookalike", "cadre_term_ended", P, hid, h["household_id"], y, "dibao.village_cadre",
              f"A member's cadre term ended at the end of {y - 2}.")
-    # approver on the roster
+    # approver on the roster: a re-enrolment in January of the year, approved by a member (the
+    # enrolment before was approved properly, and so is the one after: the anomaly is the year's).
     h = full_year_dibao(w, y, min_size=2)
-    h["enrolments"][0]["approved_by"] = member(w, h)
+    first = h["enrolments"][0]
+    earlier = dict(first, end=date(y - 1, 12, 31)) if first["start"] < date(y, 1, 1) else None
+    first.update(start=max(first["start"], date(y, 1, 1)), approved_by=member(w, h))
     _reexamined_next_year(w, h, y)
+    if earlier is not None:
+        earlier["approved_by"] = w.pick(w.approvers[h["region_code"][6:9]])
+        h["enrolments"].insert(0, earlier)
     w.record("anomaly", "self_approved", P, hid, h["household_id"], y, "dibao.approver_member",
              "The enrolment was approved by a member of the household itself.")
     h = full_year_dibao(w, y, min_size=2)
@@ -64,7 +70,10 @@ def plant(w: World, y: int) -> None:
     p = member(w, a)
     b["members"].append((p, "other"))
     b["enrolments"][0]["size"] += 1
-    b["enrolments"][0]["end"] = date(y, 12, 31)  # found at the year-end review
+    # enrolled in January with a member of another household, found at the year-end review: the
+    # rosters overlap in this year only
+    b["enrolments"][0]["start"] = max(b["enrolments"][0]["start"], date(y, 1, 1))
+    b["enrolments"][0]["end"] = date(y, 12, 31)
     w.record("anomaly", "person_on_two_rosters", P, "person", p, y, "dibao.duplicate_enrolment",
              f"The person is on the rosters of {a['household_id']} and {b['household_id']} at once.")
     a = full_year_dibao(w, y, min_size=2)

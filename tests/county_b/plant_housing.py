@@ -84,8 +84,8 @@ def plant(w: World, y: int) -> None:
     t["quiet"] |= set(months(date(y, 2, 1), date(y, 11, 1)))
     w.record("anomaly", "unit_held_empty", P, tid, t["tenancy_id"], y, "housing.vacant_sublet",
              "Ten months without water or electricity while the rent is paid.")
-    for scenario, start, end in (("tenant_in_hospital", date(y, 3, 1), date(y, 7, 1)),
-                                 ("seasonal_migrant_work", date(y, 3, 1), date(y, 8, 1))):
+    for scenario, start, end in (("tenant_in_hospital", date(y, 3, 1), date(y, 6, 1)),
+                                 ("seasonal_migrant_work", date(y, 3, 1), date(y, 7, 1))):
         t = tenancy(w, y)
         t["quiet"] |= set(months(start, end))
         w.record("lookalike", scenario, P, tid, t["tenancy_id"], y, "housing.vacant_sublet",

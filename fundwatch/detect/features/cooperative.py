@@ -6,7 +6,7 @@ of the same township, then the county (first 6 digits of region_code), then all.
 
 from __future__ import annotations
 
-from fundwatch.detect.peers import output_columns, relative, with_ctes, year_bounds
+from fundwatch.detect.peers import open_end, output_columns, relative, with_ctes, year_bounds
 from fundwatch.detect.spec import Feature, FeatureSet, PeerLevel
 
 LEVELS = (
@@ -98,7 +98,7 @@ def sql(year: int, settings) -> str:
             "coop",
             f"""SELECT coop_id, max(region_code) AS region_code, max(member_count_declared) AS declared_members
 FROM cooperatives GROUP BY coop_id
-HAVING min(registered_date) < {y1} AND (max(dissolved_date) IS NULL OR max(dissolved_date) >= {y0})""",
+HAVING min(registered_date) < {y1} AND ({open_end("dissolved_date")} IS NULL OR {open_end("dissolved_date")} >= {y0})""",
         ),
         (
             "fin",

@@ -8,7 +8,7 @@ everywhere); counts of periods with the township's households; the rest with all
 
 from __future__ import annotations
 
-from fundwatch.detect.peers import month_index, output_columns, relative, with_ctes, year_bounds
+from fundwatch.detect.peers import month_index, open_end, output_columns, relative, with_ctes, year_bounds
 from fundwatch.detect.spec import Feature, FeatureSet, PeerLevel
 
 # fmt: off
@@ -83,8 +83,9 @@ FROM dibao_payments WHERE {paid_on} >= {y0} AND {paid_on} < {y1}""",
         ),
         (
             "hh",
-            """SELECT household_id, max(region_code) AS region_code, max(household_size) AS household_size,
-       min(start_date) AS start_date, max(end_date) AS end_date
+            # The span over all its enrolments (a household re-enrolled under the spouse stays open).
+            f"""SELECT household_id, max(region_code) AS region_code, max(household_size) AS household_size,
+       min(start_date) AS start_date, {open_end("end_date")} AS end_date
 FROM dibao_households GROUP BY household_id""",
         ),
         (

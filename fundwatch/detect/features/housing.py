@@ -7,7 +7,7 @@ household size, then all tenancies.
 
 from __future__ import annotations
 
-from fundwatch.detect.peers import month_index, output_columns, relative, with_ctes, year_bounds
+from fundwatch.detect.peers import month_index, open_end, output_columns, relative, with_ctes, year_bounds
 from fundwatch.detect.spec import Feature, FeatureSet, PeerLevel
 
 LEVELS = (
@@ -15,6 +15,7 @@ LEVELS = (
     PeerLevel("all", (), "all public-housing tenancies", "全部公租房租户"),
 )
 ALL = ("all",)
+IDLE = "coalesce(u.water_m3, 0) < 0.5 AND coalesce(u.electricity_kwh, 0) < 10"  # a month with next to no use
 
 FEATURES = (
     Feature(
@@ -26,8 +27,9 @@ FEATURES = (
         scale=0.1,
         log=True,
         source="housing_utilities.water_m3, period; housing_tenancies.unit_id, start_date, end_date",
-        description="Mean water_m3 of the unit's readings in the lease's months of the year. Far "
-        "below peers suggests a vacant unit, far above a sublet or other use.",
+        description="Mean water_m3 of the unit's readings in the lease's months of the year, idle months "
+        "(idle_months) left out. Far below peers suggests a unit rarely lived in, far above a sublet or "
+        "other use.",
     ),
     Feature(
         "electricity_per_month",
@@ -38,7 +40,8 @@ FEATURES = (
         scale=0.1,
         log=True,
         source="housing_utilities.electricity_kwh, period; housing_tenancies.unit_id, start_date, end_date",
-        description="Mean electricity_kwh of the unit's readings in the lease's months of the year.",
+        description="Mean electricity_kwh of the unit's readings in the lease's months of the year, idle "
+        "months (idle_months) left out.",
     ),
     Feature(
         "idle_months",
@@ -112,9 +115,9 @@ def sql(year: int, settings) -> str:
         (
             "ten",
             f"""SELECT tenancy_id, max(unit_id) AS unit_id, max(person_id) AS tenant, max(household_size) AS household_size,
-       max(CAST(monthly_rent AS DOUBLE)) AS monthly_rent, min(start_date) AS start_date, max(end_date) AS end_date
+       max(CAST(monthly_rent AS DOUBLE)) AS monthly_rent, min(start_date) AS start_date, {open_end("end_date")} AS end_date
 FROM housing_tenancies GROUP BY tenancy_id
-HAVING min(start_date) < {y1} AND (max(end_date) IS NULL OR max(end_date) >= {y0})""",
+HAVING min(start_date) < {y1} AND ({open_end("end_date")} IS NULL OR {open_end("end_date")} >= {y0})""",
         ),
         (
             "rent",
@@ -135,8 +138,13 @@ WHERE r.period >= {y0} AND r.period < {y1} GROUP BY r.tenancy_id""",
         ),
         (
             "util",
-            f"""SELECT t.tenancy_id, avg(u.water_m3) AS water_per_month, avg(u.electricity_kwh) AS electricity_per_month,
-       sum(CASE WHEN coalesce(u.water_m3, 0) < 0.5 AND coalesce(u.electricity_kwh, 0) < 10 THEN 1 ELSE 0 END) AS idle_months
+            # Use per month counts the months the unit was lived in: idle months are idle_months'
+            # (and housing.vacant_sublet's) evidence, and would otherwise also drag the means down, so
+            # that two idle months made a low-use outlier that no rule covers.
+            f"""SELECT t.tenancy_id,
+       avg(CASE WHEN {IDLE} THEN NULL ELSE u.water_m3 END) AS water_per_month,
+       avg(CASE WHEN {IDLE} THEN NULL ELSE u.electricity_kwh END) AS electricity_per_month,
+       sum(CASE WHEN {IDLE} THEN 1 ELSE 0 END) AS idle_months
 FROM ten t JOIN housing_utilities u ON u.unit_id = t.unit_id
 WHERE u.period >= {y0} AND u.period < {y1}
   AND {month_index("u.period")} >= {month_index("t.start_date")}
