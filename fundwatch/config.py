@@ -20,6 +20,9 @@
     [outliers]
     contamination = 0.02
 
+    [regions]                       # the county's area names, for the report (by code otherwise)
+    "522631101" = "德凤街道"
+
 Precedence, lowest first; the nearest (most specific) value wins, as in dbt's project > folder > model:
 
   1. the rule's default (rules/**.yaml, with its `source`);
@@ -32,8 +35,8 @@ Precedence, lowest first; the nearest (most specific) value wins, as in dbt's pr
 
 So a county's own fundwatch.toml wins over the province file it extends, even over the province's
 section for that county. `Config.resolve(year=, county=)` gives the flat values for one scan;
-`Config.explain(rule)` says where each value comes from. [scan], [outliers] and [scoring] are
-layered by file only (a later file's key wins).
+`Config.explain(rule)` says where each value comes from. [scan], [outliers], [scoring] and
+[regions] are layered by file only (a later file's key wins).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from fundwatch.errors import ConfigError
 from fundwatch.rules.params import coerce
 
 DEFAULT_FILE = "fundwatch.toml"
-SECTIONS = {"scan", "params", "outliers", "scoring"}
+SECTIONS = {"scan", "params", "outliers", "scoring", "regions"}
 TOP_KEYS = SECTIONS | {"extends", "county", "year"}
 PROFILE_PREFIX = "profile:"
 _COUNTY = re.compile(r"\d{2,12}")
@@ -112,6 +115,7 @@ class Config:
     year: int | None = None  # what `params` was resolved for
     county: str | None = None
     files: list[str] = field(default_factory=list)  # the files read, lowest first
+    regions: dict[str, str] = field(default_factory=dict)  # region code -> its name ([regions])
 
     # --- values ----------------------------------------------------------------------
     def resolve(self, year: int | None = None, county: str | None = None) -> Config:
@@ -317,6 +321,18 @@ def _scan_share(path, scan) -> float:
     return float(share)
 
 
+def _region_names(path, table) -> dict[str, str]:
+    """[regions]: region code (2-12 digits) -> a non-empty name."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [regions] must be a table of region code = \"name\"")
+    for code, name in table.items():
+        if not _COUNTY.fullmatch(code):
+            raise ConfigError(f"{path}: regions.\"{code}\": a region code is 2-12 digits, e.g. \"522631101\"")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{path}: regions.\"{code}\": the name must be text, got {name!r}")
+    return {code: name.strip() for code, name in table.items()}
+
+
 def load_config(path: str | Path | None = None, rules_dir: str | Path | None = None) -> Config:
     """Read `path` (and the files it extends), or ./fundwatch.toml if it exists, else the defaults.
 
@@ -339,6 +355,7 @@ def load_config(path: str | Path | None = None, rules_dir: str | Path | None = N
     scan: dict = {}
     outliers: dict = {}
     scoring: dict = {}
+    regions: dict[str, str] = {}
     share = Config.mis_tuned_share
     for rank, file in enumerate(ordered):
         data = seen[file.resolve()][0]
@@ -350,5 +367,7 @@ def load_config(path: str | Path | None = None, rules_dir: str | Path | None = N
             merged.update(table)
         if "mis_tuned_share" in data.get("scan", {}):
             share = _scan_share(file, data["scan"])
-    config = Config(str(path), {}, share, outliers, scoring, layers, files=[str(p) for p in ordered])
+        regions.update(_region_names(file, data.get("regions", {})))
+    config = Config(str(path), {}, share, outliers, scoring, layers, files=[str(p) for p in ordered],
+                    regions=regions)
     return config.resolve()

@@ -187,6 +187,7 @@ def run_record(scan: Scan, config: Config, result: ScanResult, started_at: datet
         "config": config.path,
         "county": config.county,
         "param_overrides": config.params,
+        "region_names": dict(config.regions),  # [regions]: the report names townships by these
         "workspace": scan.workspace,
         "engine": scan.engine_name,
         "inputs": inputs,

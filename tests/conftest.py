@@ -1,4 +1,8 @@
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from stdnum.cn import ric, uscc
@@ -27,6 +31,36 @@ def make_code(n: int) -> str:
     """A valid unified social credit code."""
     body = f"93330122{n:09d}"
     return body + uscc.calc_check_digit(body)
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+@pytest.fixture(scope="session")
+def readme_scan(tmp_path_factory):
+    """(the finished process, its folder): the README's first command as a user runs it, the
+    installed `fundwatch` script in a fresh folder (workspace ./fundwatch.duckdb, outputs in
+    out/) on a 100-column terminal. One scan of the sample for every test that reads what it
+    printed and wrote (tests/test_sample_data.py, test_new_user.py, test_mask_by_column.py);
+    none of them may change the folder."""
+    folder = tmp_path_factory.mktemp("readme_scan")
+    script = Path(sys.executable).parent / "fundwatch"
+    exe = str(script) if script.exists() else shutil.which("fundwatch")
+    proc = subprocess.run([exe, "scan", "--year", "2023", "--data", str(SAMPLE), "--out", "out/"], cwd=folder,
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"}, timeout=600)
+    return proc, folder
+
+
+@pytest.fixture(scope="session")
+def sample_loaded():
+    """(workspace, load report): the sample loaded once into an in-memory workspace, for the
+    tests that only read its tables or add scans of their own. A test that needs a fresh scan
+    says rescan=True (an unchanged scan gives back the stored run); one that changes the
+    tables or the store's reviews needs a workspace of its own."""
+    w = Workspace()
+    report = w.load(SAMPLE)
+    yield w, report
+    w.close()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ files; the written mapping makes the load exact, in one edit for what it was uns
 import csv
 import datetime as dt
 import random
+import re
 import string
 from pathlib import Path
 
@@ -380,3 +381,36 @@ def test_sample_data_under_unseen_headers_is_proposed_right(tmp_path):
     assert len(p) == total
     assert len(right) >= 0.95 * total
     assert wrong_applied.empty
+    # What the README says of this measure is what it measures now.
+    assert _readme_says(r"(\d+) of (\d+) columns proposed right, (\d+) of them confident, none\s+wrong and confident"
+                        ) == (len(right), total, int((right.action == "map").sum()))
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _readme_says(pattern: str) -> tuple[int, ...]:
+    found = re.search(pattern, README.read_text(encoding="utf-8"))
+    assert found, f"README.md no longer says {pattern!r}: update this test with it"
+    return tuple(int(g) for g in found.groups())
+
+
+def test_sample_data_under_meaningless_headers_is_proposed_from_values(tmp_path):
+    """Every header of sample_data renamed 字段00, 字段01, ... (by position): only the values tell."""
+    meaning, total = {}, 0
+    for f in sorted(SAMPLE_DATA.glob("*.csv")):
+        if f.stem not in TABLES:
+            continue
+        header, rest = f.read_text(encoding="utf-8-sig").split("\n", 1)
+        columns = next(csv.reader([header]))
+        names = [f"字段{i:02d}" for i in range(len(columns))]
+        meaning.update({(f.stem, n): c for n, c in zip(names, columns, strict=True)})
+        total += len(columns)
+        (tmp_path / f.name).write_text(",".join(names) + "\n" + rest, encoding="utf-8")
+    p = propose_headers(tmp_path)
+    p = p[p.header.notna()]
+    right = p.column == [meaning[(t, h)] for t, h in zip(p.table, p.header, strict=True)]
+    wrong_applied = p[~right & (p.action == "map")]
+    assert len(p) == total and wrong_applied.empty
+    assert right.sum() >= 0.6 * total
+    assert _readme_says(r"from values alone: (\d+) of (\d+)\s+right, none wrong and confident") == (right.sum(), total)

@@ -29,12 +29,11 @@ def test_the_codes_are_valid_all_digit_credit_codes():
 
 
 @pytest.fixture(scope="module")
-def scanned(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("scan")
-    ws_path, out = folder / "w.duckdb", folder / "out"
-    assert main(["--workspace", str(ws_path), "scan", "--year", "2023", "--data", str(SAMPLE),
-                 "--out", str(out)]) == 0
-    return ws_path, out
+def scanned(readme_scan):
+    """The README's scan of the sample (tests/conftest.py): its workspace and outputs."""
+    run, folder = readme_scan
+    assert run.returncode == 0, run.stderr
+    return folder / "fundwatch.duckdb", folder / "out"
 
 
 def _person_ids() -> set[str]:

@@ -23,12 +23,9 @@ FUNDWATCH = [sys.executable, "-c", "import sys; from fundwatch.cli import main; 
 
 
 @pytest.fixture(scope="module")
-def scan(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("user")
-    env = {**os.environ, "COLUMNS": "100"}
-    run = subprocess.run([*FUNDWATCH, "--workspace", str(folder / "w.duckdb"), "scan", "--year", "2023",
-                          "--data", str(SAMPLE), "--out", str(folder / "out")],
-                         capture_output=True, text=True, env=env, cwd=folder)
+def scan(readme_scan):
+    """The README's scan of the sample (tests/conftest.py), on a 100-column terminal."""
+    run, folder = readme_scan
     assert run.returncode == 0, run.stderr
     return run, folder / "out"
 

@@ -1,6 +1,7 @@
 """What the README says is what the code does (issue 22 item 9): its links resolve in a clone,
 its contract page is the generated one, and its figures are what the code prints now."""
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -39,3 +40,41 @@ def test_ci_runs_the_readmes_second_command_after_the_browser_packages():
     assert "set -euo pipefail" in script
     apt = "apt-get install -y chromium fonts-noto-cjk"
     assert apt in script and apt in README  # the step CI adds is the one the README documents
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_readmes_evaluation_figures_are_what_evaluate_prints(sample_loaded):
+    figures = _script("readme_figures")
+    computed = figures.evaluate_block(figures.evaluate_sample(sample_loaded[0]))  # fresh scans of its own
+    assert figures.block_in(README) == computed, f"README.md is stale: run {figures.COMMAND}"
+
+
+def test_the_readmes_config_show_output_is_what_it_prints(tmp_path):
+    figures = _script("readme_figures")
+    assert figures.block_in(README, "config-show") == figures.config_show_block(tmp_path), (
+        f"README.md is stale: run {figures.COMMAND}")
+
+
+def test_a_readme_block_is_rewritten_in_place_only():
+    figures = _script("readme_figures")
+    text = "before\n<!-- generated:evaluate (how) -->\nold\nlines\n<!-- /generated:evaluate -->\nafter\n"
+    assert figures.with_block(text, "new") == "before\n<!-- generated:evaluate (how) -->\nnew\n<!-- /generated:evaluate -->\nafter\n"
+    assert figures.block_in(figures.with_block(text, "new")) == "new"
+    with pytest.raises(ValueError, match="no <!-- generated:evaluate --> block"):
+        figures.with_block("no markers here\n", "new")
+
+
+def test_the_readmes_mis_tuned_example_is_what_the_runner_judges():
+    from fundwatch.rules.runner import is_mis_tuned
+
+    found = re.search(r"so (\d+) of (\d+) agencies is called out and (\d+) of (\d+) is not", README.replace("\n", " "))
+    assert found, "the README's mis-tuned example moved: update this test"
+    share = float(re.search(r"`mis_tuned_share` \((\d+)%\)", README).group(1)) / 100
+    a, n, b, m = map(int, found.groups())
+    assert is_mis_tuned(a, n, share) and not is_mis_tuned(b, m, share)

@@ -2,9 +2,6 @@
 first command works end to end through the installed console script."""
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -31,18 +28,14 @@ def test_messy_sample_quarantines_exactly_the_broken_rows():
     assert report.rows_loaded > 100
 
 
-def test_bundled_sample_loads_without_quarantine():
-    with Workspace() as ws:
-        report = ws.load(SAMPLE)
+def test_bundled_sample_loads_without_quarantine(sample_loaded):
+    _, report = sample_loaded  # the sample's load, once for the test run (tests/conftest.py)
     assert report.rows_quarantined == 0 and report.ignored == []
     assert len(report.tables) == len(TABLES) and report.rows_loaded > 50_000  # every contract table
 
 
-def test_readme_first_command_end_to_end(tmp_path):
-    fundwatch = Path(sys.executable).parent / "fundwatch"
-    exe = str(fundwatch) if fundwatch.exists() else shutil.which("fundwatch")
-    proc = subprocess.run([exe, "scan", "--year", "2023", "--data", str(SAMPLE), "--out", "out/"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+def test_readme_first_command_end_to_end(readme_scan):
+    proc, tmp_path = readme_scan  # the README's command, run once for every test reading its outputs
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "cases for 2023" in proc.stdout and "rank" in proc.stdout
     out = tmp_path / "out"

@@ -7,8 +7,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fundwatch.workspace import Workspace
-
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 TRUTH = pd.read_csv(SAMPLE / "ground_truth.csv", dtype=str, keep_default_na=False)
 YEARS = sorted(int(y) for y in TRUTH["year"].unique())
@@ -18,15 +16,15 @@ CROSS = TRUTH[TRUTH["scenario"].str.startswith("cross_")]
 
 
 @pytest.fixture(scope="module")
-def scans():
-    with Workspace() as ws:
-        ws.load(SAMPLE)
-        out = {}
-        for year in YEARS:
-            result = ws.scan(year, outliers=False)
-            assert not [o for o in result.outcomes if o.status == "error"], result.outcome_frame
-            out[year] = result
-        return out
+def scans(sample_loaded):
+    ws = sample_loaded[0]  # the sample loaded once for the test run (tests/conftest.py)
+    out = {}
+    for year in YEARS:
+        # A fresh scan: a stored run (given back when nothing changed) keeps only listed hits.
+        result = ws.scan(year, outliers=False, rescan=True)
+        assert not [o for o in result.outcomes if o.status == "error"], result.outcome_frame
+        out[year] = result
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +65,7 @@ def test_rules_flag_nothing_outside_the_ground_truth(hits_by_year, year):
     assert not extra, extra[:20]
 
 
-def test_rules_side_by_side_give_what_one_at_a_time_gives(monkeypatch):
+def test_rules_side_by_side_give_what_one_at_a_time_gives(monkeypatch, sample_loaded):
     """Rules run two at a time (a cursor each): the same hits in the same order, outcomes in
     the catalogue's order."""
     import fundwatch.rules.runner as runner
@@ -76,11 +74,10 @@ def test_rules_side_by_side_give_what_one_at_a_time_gives(monkeypatch):
     from tests.conftest import one_then_two_at_a_time
 
     ruleset = load_rules()
-    with Workspace() as ws:
-        ws.load(SAMPLE)
-        present = set(ws.loaded_tables())
-        runs = one_then_two_at_a_time(monkeypatch, runner, "CONCURRENT_QUERIES",
-                                      lambda: runner.run_rules(ws.engine, ruleset, YEARS[-1], present, Config()))
+    ws = sample_loaded[0]  # rules only read the tables
+    present = set(ws.loaded_tables())
+    runs = one_then_two_at_a_time(monkeypatch, runner, "CONCURRENT_QUERIES",
+                                  lambda: runner.run_rules(ws.engine, ruleset, YEARS[-1], present, Config()))
     (hits_one, outcomes_one), (hits_two, outcomes_two) = runs[1], runs[2]
     pd.testing.assert_frame_equal(hits_one, hits_two)
     assert [(o.rule_id, o.status, o.hits, o.share) for o in outcomes_one] == [

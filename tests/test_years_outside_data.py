@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from fundwatch.workspace import Workspace
-
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
 
 @pytest.fixture(scope="module")
-def sample_ws():
-    ws = Workspace()
-    ws.load(SAMPLE)
-    yield ws
-    ws.close()
+def sample_ws(sample_loaded):
+    return sample_loaded[0]  # the sample loaded once for the test run (tests/conftest.py)
 
 
 @pytest.mark.parametrize("year", [2019, 2030])

@@ -29,13 +29,16 @@ OTHER_COLOUR = "#8C8C8C"
 
 
 @contextmanager
-def _figure(lang: str, width: float, height: float):
-    """A Figure on an Agg canvas, drawn under rc settings local to this block."""
+def _figure(lang: str, width: float, height: float, cjk: bool = False):
+    """A Figure on an Agg canvas, drawn under rc settings local to this block; with the CJK
+    font in Chinese, and in English where `cjk` (Chinese names to draw)."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    family = ["DejaVu Sans", cjk_font()] if lang == "zh" else ["DejaVu Sans"]
+    # Not in every English chart: a CJK font without a regular face makes matplotlib log a
+    # findfont warning each time it is looked up, and English charts need it only for names.
+    family = ["DejaVu Sans", cjk_font()] if (lang == "zh" or cjk) and cjk_font() else ["DejaVu Sans"]
     # Titles in normal weight: many CJK fonts (WenQuanYi) have no bold face. A label with two
     # "$" (a program or rule name) is text, not mathtext to parse.
     rc = {
@@ -88,6 +91,16 @@ def _money_axis(axis, lang: str, label_axis) -> None:
     label_axis(i18n.text("wan_yuan", lang) if lang == "zh" else i18n.text("yuan", lang))
 
 
+def _money_bars(lang: str):
+    """The label on an amount bar, in the axis's unit: 万元 to 2 decimals in Chinese."""
+    return (lambda v: f"{v / 10_000:,.2f}") if lang == "zh" else "{:,.0f}"
+
+
+def _money_title(lang: str) -> str:
+    """An amount panel's title, naming the axis's unit."""
+    return i18n.text("amount_wan", lang) if lang == "zh" else i18n.column("amount_at_risk", lang)
+
+
 def township_label(code: str, names: dict | None) -> str:
     """A township by its name where the county's region names are known, by its code otherwise."""
     name = (names or {}).get(code)
@@ -114,8 +127,8 @@ def program_chart(totals: pd.DataFrame, lang: str) -> bytes:
         left.set_ylabel(i18n.text("cases_axis", lang))
         _whole(left.yaxis)
         bars = right.bar(labels, totals["amount_at_risk"], color=colours)
-        right.bar_label(bars, fmt="{:,.0f}", padding=2)
-        right.set_title(i18n.column("amount_at_risk", lang))
+        right.bar_label(bars, fmt=_money_bars(lang), padding=2)
+        right.set_title(_money_title(lang))
         _money_axis(right.yaxis, lang, right.set_ylabel)
         for ax in (left, right):
             ax.margins(y=0.15)
@@ -125,13 +138,14 @@ def program_chart(totals: pd.DataFrame, lang: str) -> bytes:
 def township_chart(totals: pd.DataFrame, lang: str, limit: int = 20, names: dict | None = None) -> bytes:
     """Horizontal bars per township (the `limit` with most money at risk): cases and amount.
 
-    `names` (township code -> name) labels them by name; no contract table carries region
-    names yet, so they are labelled by code unless a caller has names."""
+    `names` (township code -> name: the county's [regions] in fundwatch.toml, run.json's
+    region_names) labels them by name, by code where a township has none."""
     lang = chart_lang(lang)
     shown = totals.head(limit).iloc[::-1].copy()
-    # Names are Chinese: drawn only in a Chinese chart (which has a CJK font), by code otherwise.
-    shown["township"] = [township_label(c, names if lang == "zh" else None) for c in shown["township"]]
-    with _figure(lang, 10, 1.2 + 0.32 * len(shown)) as fig:
+    # Names are Chinese: drawn only where there is a CJK font to draw them, by code otherwise.
+    named = bool(names) and cjk_font() is not None
+    shown["township"] = [township_label(c, names if named else None) for c in shown["township"]]
+    with _figure(lang, 10, 1.2 + 0.32 * len(shown), cjk=named) as fig:
         left, right = fig.subplots(1, 2, sharey=True)
         bars = left.barh(shown["township"], shown["cases"], color="#4C72B0")
         left.bar_label(bars, fmt="{:,.0f}", padding=2)
@@ -139,8 +153,8 @@ def township_chart(totals: pd.DataFrame, lang: str, limit: int = 20, names: dict
         left.set_ylabel(i18n.column("township", lang))
         _whole(left.xaxis)
         bars = right.barh(shown["township"], shown["amount_at_risk"], color="#C44E52")
-        right.bar_label(bars, fmt="{:,.0f}", padding=2)
-        right.set_title(i18n.column("amount_at_risk", lang))
+        right.bar_label(bars, fmt=_money_bars(lang), padding=2)
+        right.set_title(_money_title(lang))
         _money_axis(right.xaxis, lang, right.set_xlabel)
         for ax in (left, right):
             ax.margins(x=0.2)
@@ -224,7 +238,7 @@ def trend_chart(history: pd.DataFrame, lang: str) -> bytes:
             left.plot(rows.index, rows["cases"], **style)
             right.plot(rows.index, rows["amount_at_risk"], **style)
         left.set_title(i18n.column("cases", lang))
-        right.set_title(i18n.column("amount_at_risk", lang))
+        right.set_title(_money_title(lang))
         _money_axis(right.yaxis, lang, right.set_ylabel)
         _whole(left.yaxis)
         for ax in (left, right):

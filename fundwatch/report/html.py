@@ -136,7 +136,7 @@ def _page(
     sections = [
         ("overview", t("overview", lang), _overview(cases, run, lang)),
         ("programs", t("chart_program", lang), _program_section(cases, lang)),
-        ("townships", t("chart_township", lang), _township_section(result.cases, lang)),
+        ("townships", t("chart_township", lang), _township_section(result.cases, lang, run.get("region_names"))),
         ("rules", t("chart_rules", lang), _rules_section(result.hits, run, lang)),
         ("scores", t("chart_scores", lang), _score_section(cases, lang)),
         ("trend", t("chart_trend", lang), _trend_section(trend, lang)),
@@ -264,13 +264,13 @@ def _program_section(cases: pd.DataFrame, lang: str) -> str:
     return _img(charts.program_chart(tables.program_totals(cases), lang), i18n.text("chart_program", lang))
 
 
-def _township_section(raw_cases: pd.DataFrame, lang: str) -> str:
+def _township_section(raw_cases: pd.DataFrame, lang: str, names: dict | None = None) -> str:
     if raw_cases.empty:
         return _note(i18n.text("no_chart_data", lang))
     totals = tables.township_totals(raw_cases)
     if totals is None:
         return _note(i18n.text("no_township", lang))
-    out = _img(charts.township_chart(totals, lang, TOWNSHIPS_SHOWN), i18n.text("chart_township", lang))
+    out = _img(charts.township_chart(totals, lang, TOWNSHIPS_SHOWN, names), i18n.text("chart_township", lang))
     if len(totals) > TOWNSHIPS_SHOWN:
         out += _note(i18n.text("other_townships", lang, n=len(totals) - TOWNSHIPS_SHOWN))
     uncounted = len(raw_cases) - int(totals["cases"].sum())

@@ -143,6 +143,7 @@ _TEXT = {
         "未生成趋势图：历史数据只有一个年度（{year}）。",
     ),
     "wan_yuan": ("10,000 yuan", "万元"),
+    "amount_wan": ("Amount at risk (10,000 yuan)", "涉及金额（万元）"),
     "yuan": ("yuan", "元"),
     "no_cjk_font": (
         "The charts are labelled in English and townships by code: the machine that wrote this report has "
