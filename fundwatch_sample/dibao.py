@@ -47,7 +47,7 @@ def households(w) -> tuple[pd.DataFrame, pd.DataFrame]:
             "start": start, "end": end, "size": size, "income": income, "approver": approver,
             "factor": factor, "acct": f["head"].to_numpy(),
             # scenario hooks (defaults = no effect)
-            "acct2": -1, "acct2_from": OPEN, "amount2": -1, "amount2_from": OPEN,
+            "acct2": -1, "acct2_from": OPEN, "amount2": -1, "amount2_from": OPEN, "amount2_to": OPEN,
             "last_late": 0, "amount_override": -1,
         }
     )  # fmt: skip
@@ -90,7 +90,8 @@ def payments(w) -> pd.DataFrame:
     pay = pay + np.where(late, rng.integers(8, 20, n), 0)
     is_last = month == last[h]
     pay = pay + np.where(is_last, hh.last_late.to_numpy()[h], 0)
-    amt = np.where(month >= hh.amount2_from.to_numpy()[h], hh.amount2.to_numpy()[h], amount[h])
+    second = (month >= hh.amount2_from.to_numpy()[h]) & (month <= hh.amount2_to.to_numpy()[h])
+    amt = np.where(second, hh.amount2.to_numpy()[h], amount[h])
     acct = np.where(month >= hh.acct2_from.to_numpy()[h], hh.acct2.to_numpy()[h], hh.acct.to_numpy()[h])
     bulk = pd.DataFrame({"hh": h, "month": month, "amount": amt, "pay": pay, "acct": acct})
     if w.extra["dibao_payments"]:

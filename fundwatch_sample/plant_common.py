@@ -113,7 +113,6 @@ def elderly_rows(w, person, last_month, late_last=False, dup_month=None) -> None
     rng = w.rng
     birth = int(w.people.birth.iat[int(person)])
     for m in range(FIRST_MONTH, last_month + 1):  # one planted person, 36 months at most
-        age = int((month_start(m) - birth) // 365.2425)
         start = month_start(m)
         approve = start + int(rng.integers(0, 4))
         pay = approve + int(rng.integers(4, 16))
@@ -125,7 +124,7 @@ def elderly_rows(w, person, last_month, late_last=False, dup_month=None) -> None
                 "ELDERLY",
                 person,
                 m,
-                int(S.elderly_rate([age])[0]),
+                int(S.elderly_rate_at(birth, m)),
                 pay,
                 approve,
                 birth + int(80 * 365.2425) + 12,

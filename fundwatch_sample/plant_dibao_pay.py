@@ -97,6 +97,7 @@ def _new_household(w, c: Ctx, head: int, village: int, start: int, income: int, 
         ("acct2_from", OPEN),
         ("amount2", -1),
         ("amount2_from", OPEN),
+        ("amount2_to", OPEN),
         ("last_late", 0),
         ("amount_override", -1),
     ):

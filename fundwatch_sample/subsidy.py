@@ -2,9 +2,18 @@
 
 - FARMLAND 耕地地力保护补贴: yearly May batch to FARM heads, contracted mu x yuan per mu;
 - GRAIN 实际种粮农民一次性补贴: yearly September batch to grain growers, sown mu x rate;
-- ELDERLY 高龄津贴: monthly to everyone of 80+ (100/200/500 yuan by age band);
-- DISABLED 困难残疾人生活补贴: quarterly batches (Jan/Apr/Jul/Oct), 3 months x monthly rate;
+- ELDERLY 高龄津贴: to every resident of 80+ (100/200/500 yuan a month by age band on the
+  month's first day), from the month after the first due month, in quarterly batches in arrears
+  (March, June, September, December);
+- DISABLED 困难残疾人生活补贴: quarterly batches (Jan/Apr/Jul/Oct), 3 months x monthly rate, to
+  the disabled-allowance pool; and monthly, for each month its household is paid dibao, to
+  every dibao member holding a valid certificate (fundwatch_sample/certificates.py);
+- NURSING 重度残疾人护理补贴: to every holder of a grade 1-2 certificate, from the second month
+  after its issue until the month before its revocation, in quarterly batches in arrears;
 - HARDSHIP 临时救助: one-off aid approved by the township civil-affairs office.
+
+Whoever meets a programme's criteria is paid (the coverage rules, rules/coverage/, find nobody
+in the background); fundwatch_sample/plant_coverage.py withholds payments with `w.withheld`.
 
 Every row is approved at most 25 days before it is paid, nobody is paid for a period that
 begins after their death, and each agency's allocations are drawn down within the quarter,
@@ -27,6 +36,8 @@ PROGRAMS = {  # code: (name, agency kind)
     "DISABLED": ("困难残疾人生活补贴", "CLW"),
     "HARDSHIP": ("临时救助", "MZB"),
     "FLOOD": ("防汛救灾补助", "MZB"),  # only in idle-allocation scenarios
+    "NURSING": ("重度残疾人护理补贴", "CLW"),
+    "TWOSUB": ("残疾人两项补贴", "CLW"),  # the two disability subsidies under one code: coverage look-alikes only
 }
 PROGRAM_CODES = tuple(PROGRAMS)
 P = {c: i for i, c in enumerate(PROGRAM_CODES)}
@@ -34,6 +45,8 @@ FARMLAND_RATE = {2022: 10450, 2023: 10680, 2024: 10790}  # cents per mu
 GRAIN_RATE = {2022: 1830, 2023: 1560, 2024: 1420}
 ELDERLY_BANDS = ((100, 50_000), (90, 20_000), (80, 10_000))  # (age from, cents per month)
 DISABLED_RATE = {1: 11_000, 2: 8_000}  # cents per month by level
+LIVING_RATE = 8_000  # cents per month, dibao members with a certificate of any grade
+NURSING_RATE = {1: 10_000, 2: 8_000}  # cents per month by grade (the coverage rule's defaults)
 COLUMNS = (
     "prog",
     "person",
@@ -84,12 +97,16 @@ def setup(w) -> None:
     )
     age = age_on(p.birth.to_numpy(), REF_DAY)
     pool = np.isin(kind, (FARM, OTHER))
-    w.elderly = np.flatnonzero(pool & (age >= 78))  # turn 80 by 2024 at the latest
+    w.elderly = np.flatnonzero(age >= 78)  # every resident who turns 80 by 2024 at the latest
     dis = np.flatnonzero(pool & (rel != HEAD) & (age >= 5) & (age <= 59) & (rng.random(len(p)) < 0.015))
     w.disabled = pd.DataFrame(
         {"person": dis, "level": np.where(rng.random(len(dis)) < 0.4, 1, 2),
          "from_month": np.where(rng.random(len(dis)) < 0.8, FIRST_MONTH, rng.integers(FIRST_MONTH, LAST_MONTH - 3, len(dis)))}
     )  # fmt: skip
+    from fundwatch_sample import certificates
+
+    w.certs = certificates.make(w)
+    w.withheld = []  # (programme code, person, first month, last month): bulk rows left out
     w.township_norm = np.round(rng.uniform(900, 1800, w.n_townships), -1)  # yuan
     w.hardship = _hardship(w)
 
@@ -185,24 +202,67 @@ def elderly_rate(age) -> np.ndarray:
     return np.select([age >= a for a, _ in ELDERLY_BANDS], [c for _, c in ELDERLY_BANDS], 0)
 
 
+def date_key(d) -> np.ndarray:
+    """yyyymmdd numbers of day numbers: the a-th birthday of birth b is date_key(b) + a * 10000."""
+    dt = np.asarray(d, dtype=np.int64).astype("datetime64[D]")
+    months = dt.astype("datetime64[M]")
+    y = months.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = months.astype(np.int64) % 12 + 1
+    return y * 10000 + m * 100 + (dt - months.astype("datetime64[D]")).astype(np.int64) + 1
+
+
+def age_at_month(birth, month) -> np.ndarray:
+    """Whole years of age on the first day of month index `month` (calendar exact, as the rules count)."""
+    month = np.asarray(month, dtype=np.int64)
+    key = (month // 12) * 10000 + (month % 12 + 1) * 100 + 1
+    b = date_key(birth)
+    return (key - b) // 10000
+
+
+def elderly_rate_at(birth, month) -> np.ndarray:
+    """Cents due for month index `month` to a person born on day `birth` (0 under 80)."""
+    return elderly_rate(age_at_month(birth, month))
+
+
+def birthday_month(birth, age: int) -> np.ndarray:
+    """Month index of the age-th birthday."""
+    b = date_key(birth)
+    return (b // 10000 + age) * 12 + (b // 100) % 100 - 1
+
+
+def first_due_month(birth, age: int) -> np.ndarray:
+    """The first month that begins on or after the age-th birthday (the rules' first due month)."""
+    return birthday_month(birth, age) + (date_key(birth) % 100 != 1)
+
+
+def quarterly(rows: pd.DataFrame, rng) -> pd.DataFrame:
+    """Monthly rows paid in arrears as quarterly batches (March, June, September, December): one
+    row per person and quarter, the months' amounts and basis added up."""
+    q = rows.assign(month=(rows.month.to_numpy() // 3) * 3 + 2)
+    g = q.groupby(["prog", "person", "month"], sort=True, as_index=False).agg(
+        amount=("amount", "sum"), basis=("basis", "sum"), rate=("rate", "last"), apply=("apply", "min"))
+    approve = month_start(g.month.to_numpy()) + rng.integers(0, 4, len(g))
+    return g.assign(approve=approve, pay=approve + rng.integers(4, 16, len(g)), acct=g.person, agency=rows.agency.iat[0] if len(rows) else 0,
+                    planted=False)  # fmt: skip
+
+
 def _elderly_rows(w) -> pd.DataFrame:
+    """Quarterly batches in arrears of the monthly allowance, due from the first month after the
+    80th birthday (the month itself when the birthday is its first day) and paid from the month after."""
     p, rng = w.people, w.rng
     who = np.setdiff1d(w.elderly, np.fromiter(w.skip["ELDERLY"], dtype=np.int64))
     birth = p.birth.to_numpy()[who]
-    turned80 = birth + int(80 * 365.2425)
-    first = np.maximum(month_of(turned80) + 2, FIRST_MONTH)  # applied, approved, then paid
+    first = np.maximum(first_due_month(birth, 80) + 1, FIRST_MONTH)  # applied, approved, then paid
     counts = np.maximum(LAST_MONTH - first + 1, 0)
     i = np.repeat(np.arange(len(who)), counts)
     month = first[i] + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     person = who[i]
-    start = month_start(month)
-    amount = elderly_rate(age_on(birth[i], start))
-    approve = start + rng.integers(0, 4, len(i))
-    pay = approve + rng.integers(4, 16, len(i))
-    return pd.DataFrame(
+    amount = elderly_rate_at(birth[i], month)
+    monthly = pd.DataFrame(
         {"prog": P["ELDERLY"], "person": person, "month": month, "amount": amount, "basis": np.nan, "rate": -1,
-         "apply": turned80[i] + 12, "approve": approve, "pay": pay, "acct": person, "agency": 1, "planted": False}
+         "apply": month_start(first_due_month(birth, 80))[i] + 12, "agency": 1}
     )  # fmt: skip
+    return quarterly(monthly, rng).assign(basis=np.nan, rate=-1)
 
 
 def _disabled_rows(w) -> pd.DataFrame:
@@ -223,10 +283,23 @@ def _disabled_rows(w) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def _withhold(w, bulk: pd.DataFrame) -> pd.DataFrame:
+    """Leave out the bulk rows of w.withheld's windows: the missed beneficiaries planted."""
+    drop = np.zeros(len(bulk), dtype=bool)
+    prog, person, month = bulk.prog.to_numpy(), bulk.person.to_numpy(), bulk.month.to_numpy()
+    for code, who, first, last in w.withheld:
+        drop |= (prog == P[code]) & (person == who) & (month >= first) & (month <= last)
+    return bulk[~drop]
+
+
 def payments(w) -> pd.DataFrame:
     """All subsidy rows: bulk programmes, hardship draws and scenario rows, dead people dropped."""
+    from fundwatch_sample import certificates
+
     hard = w.hardship[~w.hardship.person.isin(w.skip["HARDSHIP"])]
-    parts = [_farm_rows(w, "FARMLAND"), _farm_rows(w, "GRAIN"), _elderly_rows(w), _disabled_rows(w), hard]
+    parts = [_farm_rows(w, "FARMLAND"), _farm_rows(w, "GRAIN"), _elderly_rows(w), _disabled_rows(w), hard,
+             certificates.nursing_rows(w), certificates.living_rows(w)]
+    parts = [_withhold(w, x[list(COLUMNS)]) for x in parts]
     if w.extra["subsidy_payments"]:
         parts.append(pd.DataFrame(w.extra["subsidy_payments"]))
     rows = pd.concat([x[list(COLUMNS)] for x in parts], ignore_index=True)

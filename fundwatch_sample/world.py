@@ -57,6 +57,7 @@ class World:
         }
         self.skip: dict[str, set[int]] = {c: set() for c in subsidy.PROGRAM_CODES}
         self.truth_rows: list[dict] = []
+        self.moved_out: dict[int, int] = {}  # person -> day moved out of the county (户籍迁出)
         self.used: dict[str, set[int]] = {
             k: set() for k in ("hh", "ten", "coop", "person", "agency", "village")
         }
@@ -182,9 +183,16 @@ def build(w: World) -> World:
     w.fin = cooperative.financials(w)
 
     # Scenarios: anomalies, look-alikes and statistical outliers, with their ground truth.
-    from fundwatch_sample import plant_coop, plant_cross, plant_dibao, plant_housing, plant_subsidy
+    from fundwatch_sample import (
+        plant_coop,
+        plant_coverage,
+        plant_cross,
+        plant_dibao,
+        plant_housing,
+        plant_subsidy,
+    )
 
-    for mod in (plant_dibao, plant_subsidy, plant_housing, plant_coop, plant_cross):
+    for mod in (plant_dibao, plant_subsidy, plant_housing, plant_coop, plant_cross, plant_coverage):
         mod.plant(w)
     _merge_pending(w)
     _coop_roles(w)
