@@ -35,6 +35,11 @@ CREATE VIEW rl AS SELECT rent.*, lp.person_id FROM rent JOIN lp USING (tenancy_i
 CREATE VIEW hhp AS SELECT m.person_id, h.* FROM dibao_members m JOIN dibao_households h USING (household_id);
 CREATE VIEW nextlet AS SELECT t.tenancy_id, min(n.start_date) AS next_start FROM housing_tenancies t
   JOIN housing_tenancies n ON n.unit_id = t.unit_id AND n.start_date > t.start_date AND n.tenancy_id <> t.tenancy_id GROUP BY 1;
+CREATE VIEW yr AS SELECT DISTINCT y FROM (SELECT y FROM sp UNION SELECT y FROM pay);
+CREATE VIEW mon AS SELECT y, make_date(y, n, 1) AS ms FROM yr, range(1, 13) t(n);
+CREATE VIEW gone AS SELECT person_id, min(coalesce(moved_out_date, DATE '1900-01-01')) AS mo FROM residents
+  WHERE status = 'moved_out' OR moved_out_date IS NOT NULL GROUP BY 1;
+CREATE VIEW hpeople AS SELECT household_id, person_id FROM dibao_members UNION SELECT household_id, head_id FROM dibao_households;
 CREATE VIEW leases AS SELECT lp.person_id, t.tenancy_id, t.unit_id, t.start_date,
   least(coalesce(t.end_date, DATE '2099-12-31'), coalesce(x.next_start - 1, DATE '2099-12-31')) AS end_date
   FROM lp JOIN housing_tenancies t USING (tenancy_id) LEFT JOIN nextlet x USING (tenancy_id);
@@ -43,6 +48,22 @@ STAFF = "('government', 'institution', 'soe')"
 # Dates, as in docs/rule-catalogue.md: an end_date is the last day in the role (inclusive); a
 # deregistration_date or dissolved_date is the first day without (exclusive); dead from death_date.
 ACTIVE = "{a}.start_date <= {d} AND ({a}.end_date IS NULL OR {a}.end_date >= {d})"
+
+# Residents due the elderly allowance in month ms of year y at the rate of their age on ms:
+# reached min_age before ms, not in the grace weeks of the year, alive at the year end, not moved
+# out before min_age nor before ms; `paid` is what the codes paid per person and month. GRACE:
+# reached the age more than grace_days before the year end (no_back_pay judges only the paid).
+ELDERLY_DUE = """due AS (SELECT r.person_id, m.y, m.ms,
+          CASE WHEN m.ms >= r.birth_date + to_years(:top_age) THEN :top_rate
+               WHEN m.ms >= r.birth_date + to_years(:mid_age) THEN :mid_rate ELSE :base_rate END AS rate
+        FROM residents r JOIN mon m ON m.ms >= r.birth_date + to_years(:min_age)
+        LEFT JOIN gone g ON g.person_id = r.person_id
+        WHERE GRACE AND (g.mo IS NULL OR (g.mo > r.birth_date + to_years(:min_age) AND m.ms < g.mo))
+          AND NOT EXISTS (SELECT 1 FROM deaths d WHERE d.person_id = r.person_id AND d.death_date <= make_date(m.y, 12, 31))),
+      paid AS (SELECT person_id, y, ps AS ms, sum(amount) AS amt FROM sp WHERE list_contains(:program_codes, program_code)
+        GROUP BY ALL HAVING sum(amount) > 0)"""
+
+_GRACE = "date_diff('day', r.birth_date + to_years(:min_age), make_date(m.y, 12, 31)) > :grace_days"
 
 RULES = {
     "dibao.public_staff": f"""SELECT DISTINCT household_id, y FROM pm JOIN civil_servants c USING (person_id)
@@ -173,6 +194,46 @@ RULES = {
           (SELECT range AS y FROM range(2022, 2025)) yr
         WHERE greatest(c.reg, s.start_date, make_date(yr.y, 1, 1))
           <= least(coalesce(c.dis - 1, DATE '2099-12-31'), coalesce(s.end_date, DATE '2099-12-31'), make_date(yr.y, 12, 31))""",
+    # Coverage (应享未享): who met a programme's criteria in year y and was not paid. Months are
+    # judged on their first day (ms); a programme's codes are the rule's list default.
+    "coverage.elderly_allowance": f"""WITH {ELDERLY_DUE.replace("GRACE", _GRACE)}
+        SELECT DISTINCT d.person_id, d.y FROM due d LEFT JOIN paid p ON p.person_id = d.person_id AND p.ms = d.ms
+        WHERE NOT EXISTS (SELECT 1 FROM paid q WHERE q.person_id = d.person_id AND q.y = d.y) OR p.amt < d.rate""",
+    "coverage.no_back_pay": f"""WITH {ELDERLY_DUE.replace("GRACE", "TRUE")},
+        f AS (SELECT person_id, y, min(ms) AS first_paid, sum(amt) AS total FROM paid GROUP BY ALL),
+        w AS (SELECT d.person_id, d.y, min(d.ms) AS first_due, f.first_paid, f.total,
+                sum(d.rate) FILTER (WHERE d.ms < f.first_paid) AS before,
+                sum(d.rate) FILTER (WHERE p.amt IS NOT NULL) AS matched
+              FROM due d JOIN f USING (person_id, y) LEFT JOIN paid p ON p.person_id = d.person_id AND p.ms = d.ms GROUP BY ALL)
+        SELECT person_id, y FROM w WHERE date_diff('month', first_due, first_paid) > :max_wait_months
+          AND coalesce(before, 0) > greatest(total - coalesce(matched, 0), 0)""",
+    "coverage.severe_disability_nursing": """SELECT DISTINCT c.person_id, m.y FROM disability_certificates c JOIN mon m
+          ON m.ms >= c.issue_date AND (c.revoked_date IS NULL OR m.ms < c.revoked_date)
+        LEFT JOIN gone g ON g.person_id = c.person_id
+        WHERE list_contains(:grades, c.grade) AND date_diff('day', c.issue_date, make_date(m.y, 12, 31)) > :grace_days
+          AND (g.mo IS NULL OR (g.mo > c.issue_date AND m.ms < g.mo))
+          AND NOT EXISTS (SELECT 1 FROM deaths d WHERE d.person_id = c.person_id AND d.death_date <= make_date(m.y, 12, 31))
+          AND NOT EXISTS (SELECT 1 FROM sp WHERE sp.person_id = c.person_id AND sp.y = m.y
+                          AND list_contains(:program_codes, sp.program_code) AND sp.amount > 0)""",
+    "coverage.disability_living": """SELECT h.person_id, p.y FROM (SELECT DISTINCT household_id, ps, y FROM pay WHERE amount > 0) p
+        JOIN hpeople h USING (household_id)
+        JOIN disability_certificates c ON c.person_id = h.person_id AND p.ps >= c.issue_date
+          AND (c.revoked_date IS NULL OR p.ps < c.revoked_date)
+        LEFT JOIN gone g ON g.person_id = h.person_id
+        WHERE (g.mo IS NULL OR p.ps < g.mo)
+          AND NOT EXISTS (SELECT 1 FROM deaths d WHERE d.person_id = h.person_id AND d.death_date <= make_date(p.y, 12, 31))
+          AND NOT EXISTS (SELECT 1 FROM sp WHERE sp.person_id = h.person_id AND sp.y = p.y
+                          AND list_contains(:program_codes, sp.program_code) AND sp.amount > 0)
+        GROUP BY ALL HAVING date_diff('day', min(p.ps), make_date(p.y, 12, 31)) > :grace_days""",
+    # The standard is the larger of the two, as for over_standard; the dead are off the size.
+    "coverage.dibao_under_standard": """WITH m AS (SELECT household_id, ps, y, sum(amount) AS amt FROM pay GROUP BY ALL),
+        e AS (SELECT m.*, h.household_size, coalesce(h.declared_monthly_income, 0) AS income FROM m JOIN dibao_households h USING (household_id)
+          QUALIFY row_number() OVER (PARTITION BY m.household_id, m.ps ORDER BY h.start_date <= m.ps DESC, h.start_date DESC) = 1),
+        dead AS (SELECT e.household_id, e.ps, count(DISTINCT d.person_id) AS n FROM e JOIN hpeople USING (household_id)
+          JOIN deaths d USING (person_id) WHERE d.death_date < e.ps GROUP BY ALL)
+        SELECT DISTINCT e.household_id, e.y FROM e LEFT JOIN dead USING (household_id, ps)
+        WHERE e.amt < greatest(greatest(:urban_standard, :rural_standard) * (e.household_size - coalesce(dead.n, 0)) - e.income, 0)
+                      * (1 - :shortfall_share) - :tolerance""",
 }
 
 

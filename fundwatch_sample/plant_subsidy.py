@@ -45,7 +45,8 @@ class Ctx:
         )
         birth = p.birth.to_numpy()[w.elderly]
         alive = p.death.to_numpy()[w.elderly] == OPEN
-        self.elderly = w.elderly[alive & (birth + int(80 * 365.2425) < day(2021, 10, 1)) & ~busy[w.elderly]]
+        plain = np.isin(p.kind.to_numpy()[w.elderly], (FARM, OTHER))  # no dibao or lease rule sees their death
+        self.elderly = w.elderly[plain & alive & (birth + int(80 * 365.2425) < day(2021, 10, 1)) & ~busy[w.elderly]]
         self.town = w.villages.township.to_numpy()[p.village.to_numpy()]
         h = w.hardship
         h_year = h.month // 12
