@@ -323,3 +323,33 @@ def test_after_calibrate_county_b_meets_the_targets(county, tmp_path):
     assert row["lookalikes_flagged"] == 0, row  # no rule names a legitimate look-alike
     assert row["lookalikes_named"] == 0, row  # nor does the detector, nor a merged case
     assert row["cases_per_anomaly"] <= 3, row
+
+
+# --- issue 23: the coverage rules (应享未享) on county B, with its own programme codes -------------
+
+
+@pytest.mark.parametrize("year", [2022, 2023, 2024])
+def test_coverage_rules_find_county_bs_missed_beneficiaries_and_no_lookalike(county, year):
+    """Given county.toml (its codes GLJT and CJHL, its rates and standards), the coverage rules list
+    at least 98% of the planted missed beneficiaries, no planted look-alike and nobody else; without
+    it (the sample county's codes) they judge nothing rather than list every eligible person."""
+    from fundwatch.config import load_config
+
+    t = truth(county)
+    t = t[(t["program"] == "coverage") & (t["year"] == str(year))]
+    ws = Workspace()
+    try:
+        ws.load(county, mapping=county / "mapping.toml")
+        result = ws.scan(year, outliers=False, rescan=True, config=load_config(county / "county.toml"))
+        hits = result.hits[result.hits["rule_id"].str.startswith("coverage.")]
+        listed = set(hits["entity_id"])
+        missed = t[t["kind"] == "missed"]
+        assert len(missed) >= 5
+        assert missed["entity_id"].isin(listed).mean() >= 0.98, missed[~missed["entity_id"].isin(listed)]
+        lookalikes = t[t["kind"] == "missed_lookalike"]
+        assert len(lookalikes) >= 4 and not lookalikes["entity_id"].isin(listed).any()
+        assert set(hits["entity_id"]) <= set(missed["entity_id"])
+        defaults = ws.scan(year, outliers=False, rescan=True, config=load_config(county / "province.toml"))
+        assert not defaults.hits["rule_id"].str.startswith("coverage.").any()
+    finally:
+        ws.close()

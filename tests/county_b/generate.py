@@ -88,6 +88,24 @@ def county_facts() -> dict:
             "urban_villages": "village part 001-199", "rural_villages": "village part 200-399"}
 
 
+def county_config() -> str:
+    """county.toml: what the county's own setup says (which code is which programme, its rates and
+    standards), extending the province's file; the coverage rules (应享未享) need it."""
+    g, c = facts.PROGRAMMES["GLJT"]["monthly_rate_by_age"], facts.PROGRAMMES["CJHL"]["monthly_rate"]
+    tiers = f'program_codes = ["GLJT"]\nbase_rate = {g["80"]}\nmid_rate = {g["90"]}\ntop_rate = {g["100"]}\n'
+    lines = ['extends = ["province.toml"]', "", '[params."coverage.elderly_allowance"]', tiers,
+             '[params."coverage.no_back_pay"]', tiers,
+             '[params."coverage.severe_disability_nursing"]', 'program_codes = ["CJHL"]', "",
+             '[params."coverage.disability_living"]', 'program_codes = ["CJSH"]  # the county pays no living subsidy', ""]
+    for y in facts.YEARS:
+        st = facts.DIBAO_STANDARD[y]
+        lines += [f'[year.{y}.params."coverage.severe_disability_nursing"]',
+                  f"grade1_rate = {c[y]}\ngrade2_rate = {c[y]}\n",
+                  f'[year.{y}.params."coverage.dibao_under_standard"]',
+                  f"urban_standard = {st['urban']}\nrural_standard = {st['rural']}\n"]
+    return "\n".join(lines)
+
+
 def generate(out_dir, scale: float = 1.0, seed: int = 1) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -99,6 +117,7 @@ def generate(out_dir, scale: float = 1.0, seed: int = 1) -> Path:
     # What the analyst knows from the province's text, not from the data: its dibao rules exclude
     # any non-exempt car. calibrate starts from this file (--config) and the proposal extends it.
     (out / "province.toml").write_text(f'extends = ["profile:{facts.VEHICLE_PROFILE}"]\n', encoding="utf-8")
+    (out / "county.toml").write_text(county_config(), encoding="utf-8")
     truth = pd.DataFrame(w.truth)
     truth.insert(0, "truth_id", range(1, len(truth) + 1))
     truth[TRUTH_COLUMNS].to_csv(out / "ground_truth.csv", index=False, encoding="utf-8", lineterminator="\n")
