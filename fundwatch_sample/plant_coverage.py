@@ -93,79 +93,73 @@ def plant(w) -> None:
     _dibao(w, c)
 
 
+def _picks(w, base: int, pick):
+    """(year, pick(year)) for the scenario's years, leaving out the years pick() finds nobody for."""
+    for y in w.years(w.n(base)):
+        got = pick(y)
+        if got is not None:
+            yield y, got
+
+
 def _year(w, code, person, y) -> None:
     w.withheld.append((code, int(person), mi(y, 1), mi(y, 12)))
 
 
 def _elderly(w, c: Ctx) -> None:
     rng = w.rng
-    for y in w.years(w.n(4)):
-        p = c.elderly("elderly_not_paid", y, 81, 89)
-        if p is None:
-            continue
+    for y, p in _picks(w, 4, lambda y: c.elderly("elderly_not_paid", y, 81, 89)):
         _year(w, "ELDERLY", p, y)
         w.truth("anomaly", "elderly_not_paid", PROGRAM, "person", p, y, ELDERLY,
                 f"Aged {(y * 10000 + 101 - c.key[p]) // 10000} on 1 January {y}, alive and resident, and paid no elderly allowance in {y}.")  # fmt: skip
-    for y in w.years(w.n(2)):
-        p = c.elderly("elderly_paid_lower_tier", y, 91, 98)
-        if p is None:
-            continue
+    for y, p in _picks(w, 2, lambda y: c.elderly("elderly_paid_lower_tier", y, 91, 98)):
         _year(w, "ELDERLY", p, y)
         for m in range(mi(y, 1), mi(y, 12) + 1):
             approve = month_start(m) + int(rng.integers(0, 4))
             row(w, "ELDERLY", p, m, S.ELDERLY_BANDS[2][1], approve + int(rng.integers(4, 16)), approve, approve - 30)
         w.truth("anomaly", "elderly_paid_lower_tier", PROGRAM, "person", p, y, ELDERLY,
                 f"Aged over 90 all {y} yet paid the 80+ rate of 100 yuan a month, not 200.")  # fmt: skip
-    for y in w.years(w.n(2)):
-        p = c.turning("elderly_first_paid_late", 80, day(y, 1, 2), day(y, 3, 28))
-        if p is None:
-            continue
+    for y, p in _picks(w, 2, lambda y: c.turning("elderly_first_paid_late", 80, day(y, 1, 2), day(y, 3, 28))):
         b = int(S.birthday_month(c.birth[p], 80))
         w.withheld.append(("ELDERLY", p, b + 2, b + 7))
         w.truth("anomaly", "elderly_first_paid_late", PROGRAM, "person", p, y, BACK_PAY,
                 f"Turned 80 on {iso(c.birth[p] + 0)[5:]} of {y} but first paid eight months later, with no back pay.")  # fmt: skip
-    for y in w.years(w.n(1)):
-        p = c.turning("elderly_moved_out_before_80", 80, day(y, 3, 2), day(y, 8, 28), plain=True)
-        if p is None:
-            continue
+    for y, p in _picks(w, 1, lambda y: c.turning("elderly_moved_out_before_80", 80, day(y, 3, 2), day(y, 8, 28), plain=True)):
         d = int(rand_day(rng, day(y - 1, 6, 1), day(y - 1, 12, 20)))
         w.moved_out[p] = d
         w.skip["ELDERLY"].add(p)
         w.truth("lookalike", "elderly_moved_out_before_80", PROGRAM, "person", p, y, ELDERLY,
                 f"Moved out of the county (户籍迁出) on {iso(d)}, before turning 80 in {y}: not the county's to pay.")  # fmt: skip
-    for y in w.years(w.n(1)):
-        p = c.elderly("elderly_died_in_year", y, 83, 89, plain=True)
-        if p is None:
-            continue
+    for y, p in _picks(w, 1, lambda y: c.elderly("elderly_died_in_year", y, 83, 89, plain=True)):
         d = int(rand_day(rng, day(y, 3, 1), day(y, 9, 30)))
         w.set_death(p, d)
         _year(w, "ELDERLY", p, y)
         w.truth("lookalike", "elderly_died_in_year", PROGRAM, "person", p, y, ELDERLY,
                 f"Died on {iso(d)}; the allowance was not paid in {y}, and nothing is owed now.")  # fmt: skip
-    for y in w.years(w.n(1)):
-        p = c.turning("elderly_turned_80_in_december", 80, day(y, 11, 20), day(y, 12, 28))
-        if p is None:
-            continue
+    for y, p in _picks(w, 1, lambda y: c.turning("elderly_turned_80_in_december", 80, day(y, 11, 20), day(y, 12, 28))):
         w.truth("lookalike", "elderly_turned_80_in_december", PROGRAM, "person", p, y, ELDERLY,
                 f"Turned 80 late in {y}: the first payment is due in the next year.")  # fmt: skip
         w.truth("lookalike", "elderly_turned_80_in_december", PROGRAM, "person", p, y, BACK_PAY,
                 f"Turned 80 late in {y}: the first payment is due in the next year.")  # fmt: skip
 
 
-def _disability(w, c: Ctx) -> None:
-    rng, certs = w.rng, w.certs
-    for y in w.years(w.n(3)):
-        i = c.certificate("nursing_not_paid", [1, 2], dibao_member=False)
+def _unpaid_holders(w, c: Ctx, base: int, scenario, code, rule, grades, dibao_member, text) -> None:
+    """Certificate holders whose `code` payments are withheld for one year each."""
+    certs = w.certs
+    for y in w.years(w.n(base)):
+        i = c.certificate(scenario, grades, dibao_member=dibao_member)
         if i is None:
             continue
         p = int(certs.person.iat[i])
-        _year(w, "NURSING", p, y)
-        w.truth("anomaly", "nursing_not_paid", PROGRAM, "person", p, y, NURSING,
-                f"Holds a grade {certs.grade.iat[i]} certificate issued {iso(certs.issued.iat[i])}; no nursing subsidy in {y}.")  # fmt: skip
-    for y in w.years(w.n(1)):
-        i = c.certificate("nursing_certificate_revoked", [1, 2], dibao_member=False)
-        if i is None:
-            continue
+        _year(w, code, p, y)
+        w.truth("anomaly", scenario, PROGRAM, "person", p, y, rule,
+                text.format(grade=certs.grade.iat[i], issued=iso(certs.issued.iat[i]), y=y))
+
+
+def _disability(w, c: Ctx) -> None:
+    rng, certs = w.rng, w.certs
+    _unpaid_holders(w, c, 3, "nursing_not_paid", "NURSING", NURSING, [1, 2], False,
+                    "Holds a grade {grade} certificate issued {issued}; no nursing subsidy in {y}.")
+    for y, i in _picks(w, 1, lambda y: c.certificate("nursing_certificate_revoked", [1, 2], dibao_member=False)):
         d = int(rand_day(rng, day(y - 1, 5, 1), day(y - 1, 10, 28)))
         certs.loc[i, "revoked"] = d
         w.truth("lookalike", "nursing_certificate_revoked", PROGRAM, "person", int(certs.person.iat[i]), y, NURSING,
@@ -180,18 +174,9 @@ def _disability(w, c: Ctx) -> None:
         certs.loc[len(certs)] = {"person": p, "grade": 1, "category": "physical", "issued": d, "revoked": NA}
         w.truth("lookalike", "nursing_issued_in_december", PROGRAM, "person", p, y, NURSING,
                 f"A grade 1 certificate issued on {iso(d)}: the first payment is due in the next year.")  # fmt: skip
-    for y in w.years(w.n(2)):
-        i = c.certificate("living_not_paid", [1, 2, 3, 4], dibao_member=True)
-        if i is None:
-            continue
-        p = int(certs.person.iat[i])
-        _year(w, "DISABLED", p, y)
-        w.truth("anomaly", "living_not_paid", PROGRAM, "person", p, y, LIVING,
-                f"A dibao member holding a grade {certs.grade.iat[i]} certificate; no living subsidy for disabled people in hardship in {y}.")  # fmt: skip
-    for y in w.years(w.n(1)):
-        i = c.certificate("paid_under_merged_code", [1, 2], dibao_member=True)
-        if i is None:
-            continue
+    _unpaid_holders(w, c, 2, "living_not_paid", "DISABLED", LIVING, [1, 2, 3, 4], True,
+                    "A dibao member holding a grade {grade} certificate; no living subsidy for disabled people in hardship in {y}.")
+    for y, i in _picks(w, 1, lambda y: c.certificate("paid_under_merged_code", [1, 2], dibao_member=True)):
         p = int(certs.person.iat[i])
         _year(w, "NURSING", p, y)
         _year(w, "DISABLED", p, y)
