@@ -49,7 +49,9 @@ def generate_messy(out_dir, seed: int = 7) -> dict:
     mem = frames["dibao_members"][frames["dibao_members"].household_id.isin(hh.household_id)].head(58)
     counts["dibao_members.csv"] = _members(out, mem.reset_index(drop=True), quarantine)
     sub = frames["subsidy_payments"]
-    # Round-robin over the programmes so that the sheet shows every kind of row.
+    # Round-robin over the programmes so that the sheet shows every kind of row (but the two
+    # disability subsidies' codes, whose small monthly amounts would crowd out the larger ones).
+    sub = sub[~sub.program_code.isin(["NURSING", "TWOSUB"])]
     sub = sub.assign(k=sub.groupby("program_code").cumcount()).sort_values(
         ["k", "program_code", "payment_id"]
     )

@@ -118,7 +118,7 @@ def _elderly(w, c: Ctx) -> None:
             row(w, "ELDERLY", p, m, S.ELDERLY_BANDS[2][1], approve + int(rng.integers(4, 16)), approve, approve - 30)
         w.truth("anomaly", "elderly_paid_lower_tier", PROGRAM, "person", p, y, ELDERLY,
                 f"Aged over 90 all {y} yet paid the 80+ rate of 100 yuan a month, not 200.")  # fmt: skip
-    for y, p in _picks(w, 2, lambda y: c.turning("elderly_first_paid_late", 80, day(y, 1, 2), day(y, 3, 28))):
+    for y, p in _picks(w, 3, lambda y: c.turning("elderly_first_paid_late", 80, day(y, 1, 2), day(y, 3, 28))):
         b = int(S.birthday_month(c.birth[p], 80))
         w.withheld.append(("ELDERLY", p, b + 2, b + 7))
         w.truth("anomaly", "elderly_first_paid_late", PROGRAM, "person", p, y, BACK_PAY,
@@ -174,7 +174,7 @@ def _disability(w, c: Ctx) -> None:
         certs.loc[len(certs)] = {"person": p, "grade": 1, "category": "physical", "issued": d, "revoked": NA}
         w.truth("lookalike", "nursing_issued_in_december", PROGRAM, "person", p, y, NURSING,
                 f"A grade 1 certificate issued on {iso(d)}: the first payment is due in the next year.")  # fmt: skip
-    _unpaid_holders(w, c, 2, "living_not_paid", "DISABLED", LIVING, [1, 2, 3, 4], True,
+    _unpaid_holders(w, c, 3, "living_not_paid", "DISABLED", LIVING, [1, 2, 3, 4], True,
                     "A dibao member holding a grade {grade} certificate; no living subsidy for disabled people in hardship in {y}.")
     for y, i in _picks(w, 1, lambda y: c.certificate("paid_under_merged_code", [1, 2], dibao_member=True)):
         p = int(certs.person.iat[i])

@@ -222,7 +222,7 @@ def test_ground_truth_format(truth1):
     assert set(late.entity_type[late.kind != "involved"]) == {"agency"}
     assert set(late.entity_type[late.kind == "involved"]) == {"person"}
     assert (late[late.kind == "involved"].finding.isin(late[late.kind != "involved"].truth_id)).all()
-    assert set(t.program) == {"dibao", "subsidy", "housing", "cooperative"}
+    assert set(t.program) == {"dibao", "subsidy", "housing", "cooperative", "coverage"}  # coverage: 应享未享
     assert set(t.entity_type) <= {"person", "household", "tenancy", "cooperative", "agency"}
     assert set(t.year) == {"2022", "2023", "2024"}
     assert (t.year == "2023").mean() > 0.5
