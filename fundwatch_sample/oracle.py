@@ -22,14 +22,15 @@ import pandas as pd
 
 from fundwatch.contract import TABLES
 
+# A period is 'YYYY-MM' text as read from the CSVs, or a DATE as the loader types it (tests/test_oracle.py).
 _VIEWS = """
-CREATE VIEW pay AS SELECT *, CAST(period || '-01' AS DATE) AS ps, year(CAST(period || '-01' AS DATE)) AS y,
-  coalesce(pay_date, CAST(period || '-01' AS DATE)) AS pd FROM dibao_payments;
+CREATE VIEW pay AS SELECT *, CAST(left(CAST(period AS VARCHAR), 7) || '-01' AS DATE) AS ps, year(CAST(left(CAST(period AS VARCHAR), 7) || '-01' AS DATE)) AS y,
+  coalesce(pay_date, CAST(left(CAST(period AS VARCHAR), 7) || '-01' AS DATE)) AS pd FROM dibao_payments;
 CREATE VIEW pm AS SELECT pay.*, m.person_id FROM pay JOIN dibao_members m USING (household_id);
-CREATE VIEW sp AS SELECT *, CAST(period || '-01' AS DATE) AS ps, year(CAST(period || '-01' AS DATE)) AS y FROM subsidy_payments;
-CREATE VIEW rent AS SELECT *, CAST(period || '-01' AS DATE) AS ps,
-  CAST(CAST(period || '-01' AS DATE) + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS pe,
-  year(CAST(period || '-01' AS DATE)) AS y FROM housing_rent;
+CREATE VIEW sp AS SELECT *, CAST(left(CAST(period AS VARCHAR), 7) || '-01' AS DATE) AS ps, year(CAST(left(CAST(period AS VARCHAR), 7) || '-01' AS DATE)) AS y FROM subsidy_payments;
+CREATE VIEW rent AS SELECT *, CAST(left(CAST(period AS VARCHAR), 7) || '-01' AS DATE) AS ps,
+  CAST(CAST(left(CAST(period AS VARCHAR), 7) || '-01' AS DATE) + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS pe,
+  year(CAST(left(CAST(period AS VARCHAR), 7) || '-01' AS DATE)) AS y FROM housing_rent;
 CREATE VIEW lp AS SELECT tenancy_id, person_id FROM housing_tenancies UNION SELECT tenancy_id, person_id FROM housing_members;
 CREATE VIEW rl AS SELECT rent.*, lp.person_id FROM rent JOIN lp USING (tenancy_id);
 CREATE VIEW hhp AS SELECT m.person_id, h.* FROM dibao_members m JOIN dibao_households h USING (household_id);

@@ -151,3 +151,34 @@ def test_every_oracle_query_names_only_parameters_its_rule_declares():
     with pytest.raises(LookupError, match=r"query of housing.double_lease names :handover_days, which its rule "
                                           r"file does not declare \(its parameters: none\)"):
         oracle.query("housing.double_lease", {"housing.double_lease": {}})
+
+
+def test_coverage_elderly_allowance_grace_days_end_on_the_same_birthday():
+    # grace_days = 62: 80 on 29 October 2023 is 63 days before the year end (due from November),
+    # on 30 October exactly 62 (not yet), on 1 November the month itself is due but within the grace.
+    born = {"E1": "1943-10-29", "E2": "1943-10-30", "E3": "1943-11-01", "E4": "1935-01-01"}
+    data = {
+        "residents": [{"person_id": p, "birth_date": b, "region_code": "522631101201", "status": "resident"}
+                      for p, b in born.items()],
+        "subsidy_payments": [{"payment_id": "1", "program_code": "ELDERLY", "person_id": "E4",
+                              "period": "2023-01", "amount": "50.00"}],
+    }
+    by_rule, by_oracle = rule_and_oracle("coverage.elderly_allowance", data, 2023)
+    assert by_rule == by_oracle == {"E1", "E4"}  # E4: paid below the 100 yuan of the 80+ tier
+
+
+def test_coverage_dibao_under_standard_takes_the_dead_off_the_size():
+    data = {
+        "dibao_households": [{"household_id": "H1", "head_id": "A1", "region_code": "522631101201",
+                              "start_date": "2020-01-01", "household_size": "2"},
+                             {"household_id": "H2", "head_id": "A2", "region_code": "522631101201",
+                              "start_date": "2020-01-01", "household_size": "2"}],
+        "dibao_members": [{"household_id": h, "person_id": p, "relation": r}
+                          for h, p, r in (("H1", "A1", "head"), ("H1", "B1", "child"),
+                                          ("H2", "A2", "head"), ("H2", "B2", "child"))],
+        "deaths": [{"person_id": "B1", "death_date": "2023-02-10"}],
+        "dibao_payments": [{"payment_id": str(i), "household_id": h, "period": "2023-05", "amount": "800.00"}
+                           for i, h in enumerate(("H1", "H2"), 1)],
+    }
+    by_rule, by_oracle = rule_and_oracle("coverage.dibao_under_standard", data, 2023)
+    assert by_rule == by_oracle == {"H2"}  # H1 is one person since February: 800 is its due
