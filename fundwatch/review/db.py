@@ -14,7 +14,7 @@ from pathlib import Path
 from fundwatch.errors import ConfigError
 
 ENV = "FUNDWATCH_REVIEW_DB"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: wb_evidence
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS wb_meta (key TEXT PRIMARY KEY, value TEXT);
@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS wb_audit (
     prev_hash TEXT NOT NULL, hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS wb_audit_case ON wb_audit (case_id, seq);
+CREATE TABLE IF NOT EXISTS wb_evidence (
+    case_id TEXT NOT NULL, sha256 TEXT NOT NULL, name TEXT NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL,
+    uploaded_by TEXT NOT NULL, uploaded_at TEXT NOT NULL, PRIMARY KEY (case_id, sha256)
+);
 CREATE TRIGGER IF NOT EXISTS wb_audit_no_update BEFORE UPDATE ON wb_audit
 BEGIN SELECT RAISE(ABORT, 'wb_audit is append-only: entries cannot be changed'); END;
 CREATE TRIGGER IF NOT EXISTS wb_audit_no_delete BEFORE DELETE ON wb_audit
@@ -80,8 +84,8 @@ def connect(url: str) -> sqlite3.Connection:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA busy_timeout=30000")
     con.execute("PRAGMA foreign_keys=ON")
-    have = con.execute("SELECT name FROM sqlite_master WHERE name = 'wb_meta'").fetchone()
-    if not have:
+    have = con.execute("SELECT name FROM sqlite_master WHERE name = 'wb_evidence'").fetchone()
+    if not have:  # a new database, or one of version 1 (every statement is IF NOT EXISTS)
         con.executescript(SCHEMA)
-        con.execute("INSERT OR IGNORE INTO wb_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        con.execute("INSERT OR REPLACE INTO wb_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     return con

@@ -236,3 +236,64 @@ def test_lockout_after_failed_logins_and_the_audit_records_them(browser, server)
     (stored,) = con.execute("SELECT password FROM auth_user WHERE username = 'sun'").fetchone()
     con.close()
     assert stored.startswith("argon2$argon2id$")
+
+
+def png_bytes(width=2) -> bytes:
+    """A real PNG image (so the upload is a photo by its content, not by its name)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(width))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, width, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def upload(page, name, data, mime="application/octet-stream"):
+    page.set_input_files("#upload-file", files=[{"name": name, "mimeType": mime, "buffer": data}])
+    page.click("#do-upload")
+
+
+def test_evidence_uploads_are_kept_by_content_scoped_and_audited(browser, server, monkeypatch):
+    from pathlib import Path
+
+    li = session(browser, server, "li")
+    cid = a_case_of(li, "522631106")
+    li.goto(f"/cases/{cid}/")
+    assert "尚无材料" in li.inner_text("#file-list")
+    photo = png_bytes()
+    upload(li, "入户照片.png", photo, "image/png")
+    assert li.url.endswith(f"/cases/{cid}/#files") and "入户照片.png" in li.inner_text("#file-list")
+    link = li.locator("#file-list a").first.get_attribute("href")
+    got = li.request.get(link)
+    assert got.status == 200 and got.body() == photo and got.headers["content-type"] == "image/png"
+    assert got.headers["content-disposition"].startswith("attachment")
+    # the same file again (under another name) is stored once and listed once
+    upload(li, "again.png", photo, "image/png")
+    assert "attached already" in li.inner_text("#notice") and li.locator("#file-list li").count() == 1
+    blobs = [p for p in Path(server["db"] + ".evidence").rglob("*") if p.is_file()]
+    assert [p.name for p in blobs] == [link.rsplit("/", 1)[1]] and blobs[0].read_bytes() == photo
+    # the type is what the content is: a script named .jpg, a photo named .pdf, both refused, nothing kept
+    upload(li, "photo.jpg", b"<script>alert(1)</script>", "image/jpeg")
+    assert "not an accepted type" in li.inner_text("#error")
+    upload(li, "record.pdf", photo, "application/pdf")
+    assert "its content is a PNG image" in li.inner_text("#error")
+    monkeypatch.setenv("FUNDWATCH_EVIDENCE_MAX_MB", "0.01")  # the server runs in this process
+    upload(li, "询问笔录.pdf", b"%PDF-1.4\n" + b"0" * 20_000, "application/pdf")
+    assert "larger than 0.01 MB" in li.inner_text("#error")
+    monkeypatch.delenv("FUNDWATCH_EVIDENCE_MAX_MB")
+    upload(li, "询问笔录.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+    assert li.locator("#file-list li").count() == 2
+    assert len([p for p in Path(server["db"] + ".evidence").rglob("*") if p.is_file()]) == 2
+    # another township's verifier: 404 for the file and the upload; a POST without the token: 403
+    qian = session(browser, server, "qian")
+    assert qian.request.get(link).status == 404
+    token = qian.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
+    form = {"csrfmiddlewaretoken": token, "file": {"name": "x.png", "mimeType": "image/png", "buffer": photo}}
+    assert qian.request.post(f"/cases/{cid}/evidence/", multipart=form).status == 404
+    assert li.request.post(f"/cases/{cid}/evidence/", multipart={"file": form["file"]}).status == 403
+    uploads = [(a, c, json.loads(d)) for a, c, d in audit_rows(server, "upload")]
+    assert [(a, d["name"], d["duplicate"]) for a, c, d in uploads if c == cid] == [
+        ("li", "入户照片.png", False), ("li", "again.png", True), ("li", "询问笔录.pdf", False)]
+    assert [(a, c) for a, c, _ in audit_rows(server, "download")] == [("li", cid)]
