@@ -31,6 +31,7 @@ WORDS = {
     "files": ("证据材料", "Evidence files"), "upload": ("上传", "Upload"),
     "upload_hint": ("照片 (JPEG/PNG)、询问笔录 (PDF/DOCX)，每个文件不超过", "Photos (JPEG/PNG), interview records (PDF/DOCX), each at most"),
     "no_files": ("尚无材料。", "No files yet."), "uploaded_by": ("上传人", "uploaded by"),
+    "export_pdf": ("导出核查报告 (PDF)", "Export the verification report (PDF)"),
     "export_csv": ("导出列表 (CSV)", "Export the list (CSV)"),
     "new_evidence": ("有新证据", "new evidence"), "escalated": ("已升级至县", "escalated to the county"),
     "confirmed": ("属实", "confirmed"), "refuted": ("不属实", "refuted"), "reviewed": ("已销号", "closed"),

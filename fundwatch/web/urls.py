@@ -25,6 +25,7 @@ urlpatterns = [
     path(CASE, views.case_view),
     path(CASE + "act/<str:action>/", views.case_action_view),
     path(CASE + "report.xlsx", views.case_xlsx_view),
+    path(CASE + "report.pdf", views.case_pdf_view),
     path(CASE + "evidence/", views.evidence_upload_view),
     path(CASE + "evidence/<str:sha256>", views.evidence_download_view),
     path("api/cases/", views.cases_json_view),

@@ -17,10 +17,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from fundwatch.errors import ConfigError
 from fundwatch.review import MEASURES, OUTCOMES, CaseNotFound, ReviewError, evidence
 from fundwatch.review.feedback import rule_stats
 from fundwatch.review.states import CLOSED, COUNTY, LEADER, ROLES, TOWNSHIP_VERIFIER, TRANSITIONS
 from fundwatch.web.access import actor_of, for_display, masked, may_reveal, scoped_case, store
+from fundwatch.web.pdf_report import case_report_pdf
 from fundwatch.web.reports import case_report_xlsx
 
 LIST_COLUMNS = ["case_id", "state", "township", "program", "entity_type", "entity_id", "risk_score",
@@ -332,4 +334,19 @@ def evidence_download_view(request, case_id, sha256):
     response = HttpResponse(data, content_type=row["mime"])
     # always a download, never shown inline: an uploaded file runs nothing in the workbench's origin
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(row['name'])}"
+    return response
+
+
+@login_required
+@require_GET
+def case_pdf_view(request, case_id):
+    case, timeline = _case_for_export(request, case_id, "pdf")
+    with store() as s:
+        files = [{**f, "name": masked(f["name"])} for f in s.files(actor_of(request), case_id)]
+    try:
+        data = case_report_pdf(for_display(case), timeline, files, _stamp(request))
+    except ConfigError as e:  # no Chinese font on the server: say which to install
+        return _page(request, "fw/error.html", message=str(e), status=500)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{case_id}-report.pdf"'
     return response

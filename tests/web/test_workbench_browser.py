@@ -159,7 +159,8 @@ def test_scopes_csrf_masking_reveal_and_security_headers(browser, server):
     qian = session(browser, server, "qian")  # township 522631107
     li = session(browser, server, "li")
     other = a_case_of(li, "522631106")
-    for path in (f"/cases/{other}/", f"/api/cases/{other}/", f"/cases/{other}/report.xlsx"):
+    for path in (f"/cases/{other}/", f"/api/cases/{other}/", f"/cases/{other}/report.xlsx",
+                 f"/cases/{other}/report.pdf"):
         assert qian.request.get(path).status == 404, path
     qian.goto("/")
     token = qian.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
@@ -259,7 +260,8 @@ def test_evidence_uploads_are_kept_by_content_scoped_and_audited(browser, server
     from pathlib import Path
 
     li = session(browser, server, "li")
-    cid = a_case_of(li, "522631106")
+    cid = next(c["case_id"] for c in json.loads(li.request.get("/api/cases/").text())["cases"]
+               if c["township"] == "522631106" and c["state"] != "已销号")  # the tests before may have assigned it
     li.goto(f"/cases/{cid}/")
     assert "尚无材料" in li.inner_text("#file-list")
     photo = png_bytes()
@@ -297,3 +299,35 @@ def test_evidence_uploads_are_kept_by_content_scoped_and_audited(browser, server
     assert [(a, d["name"], d["duplicate"]) for a, c, d in uploads if c == cid] == [
         ("li", "入户照片.png", False), ("li", "again.png", True), ("li", "询问笔录.pdf", False)]
     assert [(a, c) for a, c, _ in audit_rows(server, "download")] == [("li", cid)]
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF, without the blanks and NULs pypdf puts between the glyphs of a CID font."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return re.sub(r"[\s\x00]+", "", "".join(page.extract_text() for page in reader.pages))
+
+
+def test_the_pdf_report_renders_chinese_masks_ids_and_carries_user_and_time(browser, server, monkeypatch):
+    li = session(browser, server, "li")
+    cases = json.loads(li.request.get("/api/cases/").text())["cases"]
+    person = next(c for c in cases if c["entity_type"] == "person")
+    cid = person["case_id"]
+    li.goto(f"/cases/{cid}/")
+    upload(li, "现场照片.png", png_bytes(3), "image/png")
+    with li.expect_download() as got:
+        li.click("#export-pdf")
+    data = got.value.path().read_bytes()
+    assert data.startswith(b"%PDF-") and got.value.suggested_filename == f"{cid}-report.pdf"
+    text = pdf_text(data)
+    # the Chinese headings come out as Chinese text (the font is embedded), with the case and the masked ID
+    assert "核查报告" in text and "办理记录" in text and "现场照片.png" in text
+    assert cid in text and person["entity_id"] in text and "*" in person["entity_id"]
+    assert not [i for i in person_ids(server) if i in text]
+    assert re.search(r"exportedbyli20\d\d-\d\d-\d\d\d\d:\d\d:\d\d", text), text[:300]
+    assert ("li", cid, json.dumps({"format": "pdf"})) in audit_rows(server, "export")
+    # no Chinese font: a clear answer, not a PDF of empty boxes
+    monkeypatch.setenv("FUNDWATCH_PDF_FONT", "/nonexistent/font.ttf")
+    refused = li.request.get(f"/cases/{cid}/report.pdf")
+    assert refused.status == 500 and "FUNDWATCH_PDF_FONT=/nonexistent/font.ttf: no such font file" in refused.text()
