@@ -1,13 +1,15 @@
 """The workbench's own database: where it is, how to open it, its tables.
 
 SQLite in WAL mode (readers never wait for the writer; a scan never waits for the web app,
-which reads the DuckDB workspace only to import a published run). The location is a URL,
-`sqlite:///path/review.sqlite3`, from $FUNDWATCH_REVIEW_DB or next to the workspace.
+which reads the DuckDB workspace only to import a published run), or PostgreSQL for a shared
+county server (pg.py). The location is a URL, `sqlite:///path/review.sqlite3` or
+`postgresql://user:password@host:port/db`, from $FUNDWATCH_REVIEW_DB or next to the workspace.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -67,16 +69,32 @@ def configured_url(workspace: str | os.PathLike | None) -> str | None:
     return None
 
 
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
 def sqlite_path(url: str) -> str:
     if url.startswith("sqlite:///"):
         return url[len("sqlite:///"):]
-    if url.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(f"{ENV}={url.split('@')[-1]}: PostgreSQL is not supported yet; use sqlite:///PATH")
-    raise ConfigError(f"review database {url!r}: expected a URL such as sqlite:///var/lib/fundwatch/review.sqlite3")
+    raise ConfigError(f"review database {shown(url)!r}: expected a URL such as sqlite:///var/lib/fundwatch/review.sqlite3 "
+                      "or postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
 
 
-def connect(url: str) -> sqlite3.Connection:
-    """A connection in autocommit mode (writers open BEGIN IMMEDIATE themselves), WAL, schema ensured."""
+def shown(url: str) -> str:
+    """The URL as logs may show it: without the password."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+def connect(url: str):
+    """A connection in autocommit mode (writers open BEGIN IMMEDIATE themselves), schema ensured:
+    sqlite3 in WAL mode, or PostgreSQL through pg.py's adapter (the same calls)."""
+    if is_postgres(url):
+        from fundwatch.review import pg
+
+        try:
+            return pg.connect(url)
+        except ImportError:
+            raise ConfigError(f"{ENV}={shown(url)}: PostgreSQL needs psycopg (pip install 'fundwatch[web]')") from None
     path = sqlite_path(url)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)

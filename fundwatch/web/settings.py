@@ -1,6 +1,7 @@
 """Django settings, from the environment `fundwatch serve` sets (server.py).
 
-FUNDWATCH_REVIEW_DB   sqlite:///PATH of the review database (Django's tables live there too: one file to back up)
+FUNDWATCH_REVIEW_DB   sqlite:///PATH or postgresql://… of the review database (Django's tables live there too:
+                      one database to back up)
 FUNDWATCH_WORKSPACE   the DuckDB workspace whose published runs are imported
 FUNDWATCH_SECRET_KEY  the session signing key (server.py keeps one in a 0600 file beside the database)
 """
@@ -8,7 +9,8 @@ FUNDWATCH_SECRET_KEY  the session signing key (server.py keeps one in a 0600 fil
 import os
 from pathlib import Path
 
-from fundwatch.review.db import sqlite_path
+from fundwatch.review.db import is_postgres, sqlite_path
+from fundwatch.review.pg import django_database
 
 HERE = Path(__file__).resolve().parent
 REVIEW_DB = os.environ.get("FUNDWATCH_REVIEW_DB", "sqlite:///" + str(Path("fundwatch.review.sqlite3").resolve()))
@@ -49,7 +51,7 @@ TEMPLATES = [{
         "fundwatch.web.i18n.labels",
     ]},
 }]
-DATABASES = {"default": {
+DATABASES = {"default": django_database(REVIEW_DB) if is_postgres(REVIEW_DB) else {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": sqlite_path(REVIEW_DB),
     # a request thread keeps its connection (waitress: a fixed pool), checked before reuse
