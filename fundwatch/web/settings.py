@@ -32,6 +32,7 @@ MIDDLEWARE = [
     "fundwatch.web.middleware.security_headers",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "fundwatch.web.middleware.idle_timeout",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -74,8 +75,8 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("FUNDWATCH_HTTPS") == "1"  # behind a TLS proxy
 IDLE_TIMEOUT_SECONDS = int(os.environ.get("FUNDWATCH_IDLE_TIMEOUT", "1800"))
-SESSION_COOKIE_AGE = IDLE_TIMEOUT_SECONDS  # renewed on every request: an idle timeout
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = IDLE_TIMEOUT_SECONDS  # renewed by requests (middleware.idle_timeout): an idle timeout
+SESSION_SAVE_EVERY_REQUEST = False  # at most once a minute instead, so a page view writes nothing to renew it
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
