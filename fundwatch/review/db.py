@@ -18,7 +18,7 @@ from fundwatch.errors import ConfigError
 ENV = "FUNDWATCH_REVIEW_DB"
 SCHEMA_VERSION = 2  # 2: wb_evidence
 
-SCHEMA = """
+TABLES = """
 CREATE TABLE IF NOT EXISTS wb_meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS wb_cases (
     case_id TEXT PRIMARY KEY,
@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS wb_evidence (
     case_id TEXT NOT NULL, sha256 TEXT NOT NULL, name TEXT NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL,
     uploaded_by TEXT NOT NULL, uploaded_at TEXT NOT NULL, PRIMARY KEY (case_id, sha256)
 );
+"""  # the same tables on PostgreSQL (pg.py), with REAL as DOUBLE PRECISION
+SCHEMA = TABLES + """
 CREATE TRIGGER IF NOT EXISTS wb_audit_no_update BEFORE UPDATE ON wb_audit
 BEGIN SELECT RAISE(ABORT, 'wb_audit is append-only: entries cannot be changed'); END;
 CREATE TRIGGER IF NOT EXISTS wb_audit_no_delete BEFORE DELETE ON wb_audit

@@ -13,32 +13,7 @@ import re
 
 WRITER_LOCK = 21_2026  # pg_advisory_xact_lock key: the workbench's single writer
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS wb_meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS wb_cases (
-    case_id TEXT PRIMARY KEY,
-    year INTEGER, run_id TEXT, first_run_id TEXT,
-    program TEXT, entity_type TEXT, entity_id TEXT, region_code TEXT, township TEXT,
-    risk_score DOUBLE PRECISION, amount_at_risk DOUBLE PRECISION, rule_ids TEXT, level TEXT,
-    summary TEXT, summary_zh TEXT, evidence TEXT, evidence_fingerprint TEXT, new_evidence INTEGER DEFAULT 0,
-    state TEXT NOT NULL, assignee TEXT, verifier TEXT, reviewer TEXT,
-    assigned_at TEXT, due_at TEXT, escalated INTEGER DEFAULT 0,
-    suspended_until TEXT, suspended_from TEXT,
-    proposed_outcome TEXT, outcome TEXT, recovered DOUBLE PRECISION, measures TEXT, reason TEXT,
-    closed_at TEXT, closed_by TEXT, suppressed_until TEXT,
-    reopen_requested_by TEXT, cycle INTEGER DEFAULT 1, updated_at TEXT
-);
-CREATE INDEX IF NOT EXISTS wb_cases_queue ON wb_cases (township, state);
-CREATE TABLE IF NOT EXISTS wb_audit (
-    seq INTEGER PRIMARY KEY,
-    at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, case_id TEXT, detail TEXT NOT NULL,
-    prev_hash TEXT NOT NULL, hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS wb_audit_case ON wb_audit (case_id, seq);
-CREATE TABLE IF NOT EXISTS wb_evidence (
-    case_id TEXT NOT NULL, sha256 TEXT NOT NULL, name TEXT NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL,
-    uploaded_by TEXT NOT NULL, uploaded_at TEXT NOT NULL, PRIMARY KEY (case_id, sha256)
-);
+TRIGGERS = """
 CREATE OR REPLACE FUNCTION wb_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'wb_audit is append-only: entries cannot be %', lower(TG_OP) || 'd';
@@ -50,6 +25,12 @@ DROP TRIGGER IF EXISTS wb_audit_no_truncate ON wb_audit;
 CREATE TRIGGER wb_audit_no_truncate BEFORE TRUNCATE ON wb_audit
     FOR EACH STATEMENT EXECUTE FUNCTION wb_audit_append_only();
 """
+
+
+def schema() -> str:
+    from fundwatch.review.db import TABLES
+
+    return TABLES.replace(" REAL", " DOUBLE PRECISION") + TRIGGERS
 
 
 class Row(tuple):
@@ -109,7 +90,7 @@ def connect(url: str) -> PgConnection:
                        ).fetchone()[0]
     if not have:
         con.execute("BEGIN IMMEDIATE")
-        con.raw.execute(SCHEMA)
+        con.raw.execute(schema())
         con.execute("INSERT INTO wb_meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE "
                     "SET value = excluded.value", [str(_schema_version())])
         con.execute("COMMIT")
