@@ -331,3 +331,24 @@ def test_the_pdf_report_renders_chinese_masks_ids_and_carries_user_and_time(brow
     monkeypatch.setenv("FUNDWATCH_PDF_FONT", "/nonexistent/font.ttf")
     refused = li.request.get(f"/cases/{cid}/report.pdf")
     assert refused.status == 500 and "FUNDWATCH_PDF_FONT=/nonexistent/font.ttf: no such font file" in refused.text()
+
+
+def test_a_page_view_does_not_rewrite_the_session_but_requests_renew_it(browser, server, monkeypatch):
+    from fundwatch.web import middleware
+
+    boss = session(browser, server, "boss")
+
+    def expiry():
+        key = next(c["value"] for c in boss.context.cookies() if c["name"] == "sessionid")
+        con = sqlite3.connect(server["db"])
+        (at,) = con.execute("SELECT expire_date FROM django_session WHERE session_key = ?", [key]).fetchone()
+        con.close()
+        return at
+
+    boss.goto("/cases/")
+    first = expiry()
+    boss.goto("/")
+    assert expiry() == first  # within the minute: nothing written to renew it
+    monkeypatch.setattr(middleware, "TOUCH_SECONDS", 0)  # as if a minute had passed
+    boss.goto("/")
+    assert expiry() > first
