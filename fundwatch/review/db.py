@@ -1,22 +1,24 @@
 """The workbench's own database: where it is, how to open it, its tables.
 
 SQLite in WAL mode (readers never wait for the writer; a scan never waits for the web app,
-which reads the DuckDB workspace only to import a published run). The location is a URL,
-`sqlite:///path/review.sqlite3`, from $FUNDWATCH_REVIEW_DB or next to the workspace.
+which reads the DuckDB workspace only to import a published run), or PostgreSQL for a shared
+county server (pg.py). The location is a URL, `sqlite:///path/review.sqlite3` or
+`postgresql://user:password@host:port/db`, from $FUNDWATCH_REVIEW_DB or next to the workspace.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 
 from fundwatch.errors import ConfigError
 
 ENV = "FUNDWATCH_REVIEW_DB"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: wb_evidence
 
-SCHEMA = """
+TABLES = """
 CREATE TABLE IF NOT EXISTS wb_meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS wb_cases (
     case_id TEXT PRIMARY KEY,
@@ -38,6 +40,12 @@ CREATE TABLE IF NOT EXISTS wb_audit (
     prev_hash TEXT NOT NULL, hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS wb_audit_case ON wb_audit (case_id, seq);
+CREATE TABLE IF NOT EXISTS wb_evidence (
+    case_id TEXT NOT NULL, sha256 TEXT NOT NULL, name TEXT NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL,
+    uploaded_by TEXT NOT NULL, uploaded_at TEXT NOT NULL, PRIMARY KEY (case_id, sha256)
+);
+"""  # the same tables on PostgreSQL (pg.py), with REAL as DOUBLE PRECISION
+SCHEMA = TABLES + """
 CREATE TRIGGER IF NOT EXISTS wb_audit_no_update BEFORE UPDATE ON wb_audit
 BEGIN SELECT RAISE(ABORT, 'wb_audit is append-only: entries cannot be changed'); END;
 CREATE TRIGGER IF NOT EXISTS wb_audit_no_delete BEFORE DELETE ON wb_audit
@@ -63,16 +71,32 @@ def configured_url(workspace: str | os.PathLike | None) -> str | None:
     return None
 
 
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
 def sqlite_path(url: str) -> str:
     if url.startswith("sqlite:///"):
         return url[len("sqlite:///"):]
-    if url.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(f"{ENV}={url.split('@')[-1]}: PostgreSQL is not supported yet; use sqlite:///PATH")
-    raise ConfigError(f"review database {url!r}: expected a URL such as sqlite:///var/lib/fundwatch/review.sqlite3")
+    raise ConfigError(f"review database {shown(url)!r}: expected a URL such as sqlite:///var/lib/fundwatch/review.sqlite3 "
+                      "or postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
 
 
-def connect(url: str) -> sqlite3.Connection:
-    """A connection in autocommit mode (writers open BEGIN IMMEDIATE themselves), WAL, schema ensured."""
+def shown(url: str) -> str:
+    """The URL as logs may show it: without the password."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+def connect(url: str):
+    """A connection in autocommit mode (writers open BEGIN IMMEDIATE themselves), schema ensured:
+    sqlite3 in WAL mode, or PostgreSQL through pg.py's adapter (the same calls)."""
+    if is_postgres(url):
+        from fundwatch.review import pg
+
+        try:
+            return pg.connect(url)
+        except ImportError:
+            raise ConfigError(f"{ENV}={shown(url)}: PostgreSQL needs psycopg (pip install 'fundwatch[web]')") from None
     path = sqlite_path(url)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -80,8 +104,8 @@ def connect(url: str) -> sqlite3.Connection:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA busy_timeout=30000")
     con.execute("PRAGMA foreign_keys=ON")
-    have = con.execute("SELECT name FROM sqlite_master WHERE name = 'wb_meta'").fetchone()
-    if not have:
+    have = con.execute("SELECT name FROM sqlite_master WHERE name = 'wb_evidence'").fetchone()
+    if not have:  # a new database, or one of version 1 (every statement is IF NOT EXISTS)
         con.executescript(SCHEMA)
-        con.execute("INSERT OR IGNORE INTO wb_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        con.execute("INSERT OR REPLACE INTO wb_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     return con

@@ -13,12 +13,13 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from fundwatch.errors import FundwatchError
-from fundwatch.review import audit, db
+from fundwatch.review import audit, db, evidence
 from fundwatch.review.states import (
     ASSIGNED,
     CLOSED,
     COUNTY,
     DEFAULT_DUE_DAYS,
+    LEADER,
     MEASURES,
     OPEN_STATES,
     OUTCOMES,
@@ -49,8 +50,10 @@ def _iso(t: datetime) -> str:
 
 
 class ReviewStore:
-    def __init__(self, url: str, clock=None, due_days: dict | None = None, suppress_days: int = 365):
+    def __init__(self, url: str, clock=None, due_days: dict | None = None, suppress_days: int = 365,
+                 evidence_root=None):
         self.url = url
+        self._evidence_root = evidence_root
         self.con = db.connect(url)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.due_days = {**DEFAULT_DUE_DAYS, **(due_days or {})}
@@ -116,7 +119,7 @@ class ReviewStore:
     def timeline(self, actor: Actor, case_id: str) -> list[dict]:
         self.case(actor, case_id)
         rows = self.con.execute("SELECT seq, at, actor, action, detail FROM wb_audit WHERE case_id = ? "
-                                "AND action NOT IN ('view', 'export') ORDER BY seq", [case_id])
+                                "AND action NOT IN ('view', 'export', 'download') ORDER BY seq", [case_id])
         return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
 
     def townships(self) -> list[str]:
@@ -144,6 +147,48 @@ class ReviewStore:
         found = self.case(actor, case_id)
         self.log(actor, "reveal", case_id, reason=reason.strip())
         return found
+
+    # --- evidence files -------------------------------------------------------------------
+    @property
+    def blobs(self) -> evidence.BlobStore:
+        return evidence.BlobStore(self._evidence_root or evidence.evidence_dir(self.url))
+
+    def attach(self, actor: Actor, case_id: str, name: str, chunks, limit: int | None = None) -> dict:
+        """Keep a file as evidence of a case the actor may see and change; the upload is logged.
+        The same file attached to the same case again is kept once (`duplicate` says so)."""
+        case = self.case(actor, case_id)  # out of scope: CaseNotFound before anything is written
+        if actor.role == LEADER:
+            raise ReviewError(f"a {ROLES[LEADER]} reads cases and attaches nothing")
+        if case["state"] == CLOSED:
+            raise ReviewError(f"{case_id} is {CLOSED}: reopen it before adding evidence")
+        name = evidence.safe_name(name)
+        try:
+            sha, size, kind = self.blobs.put(chunks, name, evidence.max_bytes() if limit is None else limit)
+        except evidence.EvidenceRefused as e:
+            raise ReviewError(str(e)) from None
+        now = self.now()
+        with self._write() as con:
+            added = con.execute("INSERT INTO wb_evidence (case_id, sha256, name, mime, size, uploaded_by, uploaded_at) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                [case_id, sha, name, kind.mime, size, actor.username, now]).rowcount
+            audit.append(con, now, actor.username, "upload", case_id, sha256=sha, name=name, size=size,
+                         type=kind.mime, duplicate=not added)
+        return {"sha256": sha, "name": name, "size": size, "mime": kind.mime, "duplicate": not added}
+
+    def files(self, actor: Actor, case_id: str) -> list[dict]:
+        self.case(actor, case_id)
+        return [dict(r) for r in self.con.execute(
+            "SELECT * FROM wb_evidence WHERE case_id = ? ORDER BY uploaded_at, sha256", [case_id])]
+
+    def download(self, actor: Actor, case_id: str, sha256: str) -> tuple[dict, bytes]:
+        """One file of a case the actor may see (else CaseNotFound, as for a missing one); logged."""
+        self.case(actor, case_id)
+        row = self.con.execute("SELECT * FROM wb_evidence WHERE case_id = ? AND sha256 = ?", [case_id, sha256]).fetchone()
+        if row is None:
+            raise CaseNotFound(f"no file {sha256[:12]} in case {case_id!r}")
+        data = self.blobs.read(sha256)
+        self.log(actor, "download", case_id, sha256=sha256, name=row["name"])
+        return dict(row), data
 
     # --- the loop ------------------------------------------------------------------------
     def act(self, actor: Actor, case_id: str, action: str, reason: str = "", **fields) -> dict:

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from fundwatch import log
-from fundwatch.review.db import ENV, configured_url, default_url, sqlite_path
+from fundwatch.review.db import ENV, configured_url, default_url, is_postgres, shown, sqlite_path
 from fundwatch.review.publish import WorkspaceLocked, sync
 
 SYNC_SECONDS = 60
@@ -27,7 +27,7 @@ def setup(workspace: str, review_db: str | None = None) -> str:
 
     url = review_db or configured_url(workspace) or default_url(workspace)
     given = {ENV: url, "FUNDWATCH_WORKSPACE": str(workspace), "DJANGO_SETTINGS_MODULE": "fundwatch.web.settings",
-             "FUNDWATCH_SECRET_KEY": os.environ.get("FUNDWATCH_SECRET_KEY") or _secret_key(Path(sqlite_path(url)))}
+             "FUNDWATCH_SECRET_KEY": os.environ.get("FUNDWATCH_SECRET_KEY") or _secret_key(_key_beside(url, workspace))}
     before = {k: os.environ.get(k) for k in given}
     os.environ.update(given)
     try:
@@ -40,6 +40,11 @@ def setup(workspace: str, review_db: str | None = None) -> str:
             else:
                 os.environ[k] = v
     return url
+
+
+def _key_beside(url: str, workspace: str) -> Path:
+    """The session key's file: beside a SQLite review database, else beside the workspace."""
+    return Path(sqlite_path(default_url(workspace) if is_postgres(url) else url))
 
 
 def _secret_key(db_path: Path) -> str:
@@ -115,7 +120,7 @@ def serve(workspace: str, host: str = "127.0.0.1", port: int = 8765, demo: bool 
             log.emit(line, event="serve")
     stop = threading.Event()
     threading.Thread(target=_keep_importing, args=(workspace, url, stop), daemon=True).start()
-    log.emit(f"fundwatch workbench on http://{host}:{port}/ (review database {sqlite_path(url)})", event="serve")
+    log.emit(f"fundwatch workbench on http://{host}:{port}/ (review database {shown(url)})", event="serve")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="fundwatch")
     finally:

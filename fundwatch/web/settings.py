@@ -1,6 +1,7 @@
 """Django settings, from the environment `fundwatch serve` sets (server.py).
 
-FUNDWATCH_REVIEW_DB   sqlite:///PATH of the review database (Django's tables live there too: one file to back up)
+FUNDWATCH_REVIEW_DB   sqlite:///PATH or postgresql://… of the review database (Django's tables live there too:
+                      one database to back up)
 FUNDWATCH_WORKSPACE   the DuckDB workspace whose published runs are imported
 FUNDWATCH_SECRET_KEY  the session signing key (server.py keeps one in a 0600 file beside the database)
 """
@@ -8,7 +9,8 @@ FUNDWATCH_SECRET_KEY  the session signing key (server.py keeps one in a 0600 fil
 import os
 from pathlib import Path
 
-from fundwatch.review.db import sqlite_path
+from fundwatch.review.db import is_postgres, sqlite_path
+from fundwatch.review.pg import django_database
 
 HERE = Path(__file__).resolve().parent
 REVIEW_DB = os.environ.get("FUNDWATCH_REVIEW_DB", "sqlite:///" + str(Path("fundwatch.review.sqlite3").resolve()))
@@ -30,6 +32,7 @@ MIDDLEWARE = [
     "fundwatch.web.middleware.security_headers",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "fundwatch.web.middleware.idle_timeout",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -49,7 +52,7 @@ TEMPLATES = [{
         "fundwatch.web.i18n.labels",
     ]},
 }]
-DATABASES = {"default": {
+DATABASES = {"default": django_database(REVIEW_DB) if is_postgres(REVIEW_DB) else {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": sqlite_path(REVIEW_DB),
     # a request thread keeps its connection (waitress: a fixed pool), checked before reuse
@@ -72,8 +75,8 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("FUNDWATCH_HTTPS") == "1"  # behind a TLS proxy
 IDLE_TIMEOUT_SECONDS = int(os.environ.get("FUNDWATCH_IDLE_TIMEOUT", "1800"))
-SESSION_COOKIE_AGE = IDLE_TIMEOUT_SECONDS  # renewed on every request: an idle timeout
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = IDLE_TIMEOUT_SECONDS  # renewed by requests (middleware.idle_timeout): an idle timeout
+SESSION_SAVE_EVERY_REQUEST = False  # at most once a minute instead, so a page view writes nothing to renew it
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

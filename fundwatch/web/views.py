@@ -5,21 +5,24 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import ValidationError, validate_password
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from fundwatch.review import MEASURES, OUTCOMES, ReviewError
+from fundwatch.errors import ConfigError
+from fundwatch.review import MEASURES, OUTCOMES, CaseNotFound, ReviewError, evidence
 from fundwatch.review.feedback import rule_stats
-from fundwatch.review.states import COUNTY, ROLES, TOWNSHIP_VERIFIER, TRANSITIONS
+from fundwatch.review.states import CLOSED, COUNTY, LEADER, ROLES, TOWNSHIP_VERIFIER, TRANSITIONS
 from fundwatch.web.access import actor_of, for_display, masked, may_reveal, scoped_case, store
+from fundwatch.web.pdf_report import case_report_pdf
 from fundwatch.web.reports import case_report_xlsx
 
 LIST_COLUMNS = ["case_id", "state", "township", "program", "entity_type", "entity_id", "risk_score",
@@ -112,8 +115,14 @@ def _page(request, template, **context):
     return render(request, template, context, status=status)
 
 
+LIST_SHOWN = ("case_id", "state", "township", "program", "risk_score", "amount_at_risk", "assignee", "due_at",
+              "escalated", "new_evidence", "summary", "summary_zh")
+
+
 def _list(request, heading: str, rows, **extra):
-    return _page(request, "fw/list.html", heading=heading, cases=[for_display(c) for c in rows], **extra)
+    # only what the list shows is masked: parsing and masking every case's evidence was half the page's time
+    shown = [for_display({k: c[k] for k in LIST_SHOWN}) for c in rows]
+    return _page(request, "fw/list.html", heading=heading, cases=shown, **extra)
 
 
 @login_required
@@ -179,7 +188,7 @@ def assign_all_view(request):
 
 
 # --- one case ---------------------------------------------------------------------------------
-def _case_page(request, case_id, reveal_reason=None, error=""):
+def _case_page(request, case_id, reveal_reason=None, error="", notice=""):
     actor = actor_of(request)
     with store() as s:
         if reveal_reason is not None:
@@ -194,13 +203,15 @@ def _case_page(request, case_id, reveal_reason=None, error=""):
             case = scoped_case(s, actor, case_id, "page")
             shown, revealed = for_display(case), False
         timeline = [{**e, "detail": masked(e["detail"])} for e in s.timeline(actor, case_id)]
+        files = [{**f, "name": masked(f["name"])} for f in s.files(actor, case_id)]
         townships = s.townships() if actor.county_wide else [actor.township]
     actions = [a for a, t in TRANSITIONS.items() if case["state"] in t.sources and actor.role in t.roles]
     verifiers = User.objects.filter(profile__role=TOWNSHIP_VERIFIER, profile__township=case["township"] or "-")
     return _page(request, "fw/case.html", case=shown, timeline=timeline, actions=actions, error=error,
                  revealed=revealed, can_reveal=may_reveal(request), outcomes=OUTCOMES, measures=MEASURES,
-                 townships=townships, verifiers=[u.username for u in verifiers],
-                 status=400 if error else 200)
+                 townships=townships, verifiers=[u.username for u in verifiers], files=files,
+                 may_attach=actor.role != LEADER and case["state"] != CLOSED, notice=notice,
+                 max_mb=evidence.max_bytes() / 1024 / 1024, status=400 if error else 200)
 
 
 @login_required
@@ -296,4 +307,52 @@ def case_xlsx_view(request, case_id):
     data = case_report_xlsx(for_display(case), timeline, _stamp(request))
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{case_id}-report.xlsx"'
+    return response
+
+
+# --- evidence files -------------------------------------------------------------------------
+@login_required
+@require_POST
+def evidence_upload_view(request, case_id):
+    actor = actor_of(request)
+    upload = request.FILES.get("file")
+    with store() as s:
+        scoped_case(s, actor, case_id, "upload")  # 404 out of scope, before the file is looked at
+        if upload is None:
+            return _case_page(request, case_id, error="choose a file to upload")
+        try:
+            kept = s.attach(actor, case_id, upload.name, upload.chunks())
+        except ReviewError as e:
+            return _case_page(request, case_id, error=str(e))
+    if kept["duplicate"]:
+        return _case_page(request, case_id, notice=f"{kept['name']}: this file is attached already")
+    return redirect(f"/cases/{case_id}/#files")
+
+
+@login_required
+@require_GET
+def evidence_download_view(request, case_id, sha256):
+    try:
+        with store() as s:
+            row, data = s.download(actor_of(request), case_id, sha256)
+    except (CaseNotFound, ValueError):
+        raise Http404("no such file") from None
+    response = HttpResponse(data, content_type=row["mime"])
+    # always a download, never shown inline: an uploaded file runs nothing in the workbench's origin
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(row['name'])}"
+    return response
+
+
+@login_required
+@require_GET
+def case_pdf_view(request, case_id):
+    case, timeline = _case_for_export(request, case_id, "pdf")
+    with store() as s:
+        files = [{**f, "name": masked(f["name"])} for f in s.files(actor_of(request), case_id)]
+    try:
+        data = case_report_pdf(for_display(case), timeline, files, _stamp(request))
+    except ConfigError as e:  # no Chinese font on the server: say which to install
+        return _page(request, "fw/error.html", message=str(e), status=500)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{case_id}-report.pdf"'
     return response

@@ -159,7 +159,8 @@ def test_scopes_csrf_masking_reveal_and_security_headers(browser, server):
     qian = session(browser, server, "qian")  # township 522631107
     li = session(browser, server, "li")
     other = a_case_of(li, "522631106")
-    for path in (f"/cases/{other}/", f"/api/cases/{other}/", f"/cases/{other}/report.xlsx"):
+    for path in (f"/cases/{other}/", f"/api/cases/{other}/", f"/cases/{other}/report.xlsx",
+                 f"/cases/{other}/report.pdf"):
         assert qian.request.get(path).status == 404, path
     qian.goto("/")
     token = qian.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
@@ -236,3 +237,118 @@ def test_lockout_after_failed_logins_and_the_audit_records_them(browser, server)
     (stored,) = con.execute("SELECT password FROM auth_user WHERE username = 'sun'").fetchone()
     con.close()
     assert stored.startswith("argon2$argon2id$")
+
+
+def png_bytes(width=2) -> bytes:
+    """A real PNG image (so the upload is a photo by its content, not by its name)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(width))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, width, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def upload(page, name, data, mime="application/octet-stream"):
+    page.set_input_files("#upload-file", files=[{"name": name, "mimeType": mime, "buffer": data}])
+    page.click("#do-upload")
+
+
+def test_evidence_uploads_are_kept_by_content_scoped_and_audited(browser, server, monkeypatch):
+    from pathlib import Path
+
+    li = session(browser, server, "li")
+    cid = next(c["case_id"] for c in json.loads(li.request.get("/api/cases/").text())["cases"]
+               if c["township"] == "522631106" and c["state"] != "已销号")  # the tests before may have assigned it
+    li.goto(f"/cases/{cid}/")
+    assert "尚无材料" in li.inner_text("#file-list")
+    photo = png_bytes()
+    upload(li, "入户照片.png", photo, "image/png")
+    assert li.url.endswith(f"/cases/{cid}/#files") and "入户照片.png" in li.inner_text("#file-list")
+    link = li.locator("#file-list a").first.get_attribute("href")
+    got = li.request.get(link)
+    assert got.status == 200 and got.body() == photo and got.headers["content-type"] == "image/png"
+    assert got.headers["content-disposition"].startswith("attachment")
+    # the same file again (under another name) is stored once and listed once
+    upload(li, "again.png", photo, "image/png")
+    assert "attached already" in li.inner_text("#notice") and li.locator("#file-list li").count() == 1
+    blobs = [p for p in Path(server["db"] + ".evidence").rglob("*") if p.is_file()]
+    assert [p.name for p in blobs] == [link.rsplit("/", 1)[1]] and blobs[0].read_bytes() == photo
+    # the type is what the content is: a script named .jpg, a photo named .pdf, both refused, nothing kept
+    upload(li, "photo.jpg", b"<script>alert(1)</script>", "image/jpeg")
+    assert "not an accepted type" in li.inner_text("#error")
+    upload(li, "record.pdf", photo, "application/pdf")
+    assert "its content is a PNG image" in li.inner_text("#error")
+    monkeypatch.setenv("FUNDWATCH_EVIDENCE_MAX_MB", "0.01")  # the server runs in this process
+    upload(li, "询问笔录.pdf", b"%PDF-1.4\n" + b"0" * 20_000, "application/pdf")
+    assert "larger than 0.01 MB" in li.inner_text("#error")
+    monkeypatch.delenv("FUNDWATCH_EVIDENCE_MAX_MB")
+    upload(li, "询问笔录.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+    assert li.locator("#file-list li").count() == 2
+    assert len([p for p in Path(server["db"] + ".evidence").rglob("*") if p.is_file()]) == 2
+    # another township's verifier: 404 for the file and the upload; a POST without the token: 403
+    qian = session(browser, server, "qian")
+    assert qian.request.get(link).status == 404
+    token = qian.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
+    form = {"csrfmiddlewaretoken": token, "file": {"name": "x.png", "mimeType": "image/png", "buffer": photo}}
+    assert qian.request.post(f"/cases/{cid}/evidence/", multipart=form).status == 404
+    assert li.request.post(f"/cases/{cid}/evidence/", multipart={"file": form["file"]}).status == 403
+    uploads = [(a, c, json.loads(d)) for a, c, d in audit_rows(server, "upload")]
+    assert [(a, d["name"], d["duplicate"]) for a, c, d in uploads if c == cid] == [
+        ("li", "入户照片.png", False), ("li", "again.png", True), ("li", "询问笔录.pdf", False)]
+    assert [(a, c) for a, c, _ in audit_rows(server, "download")] == [("li", cid)]
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF, without the blanks and NULs pypdf puts between the glyphs of a CID font."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return re.sub(r"[\s\x00]+", "", "".join(page.extract_text() for page in reader.pages))
+
+
+def test_the_pdf_report_renders_chinese_masks_ids_and_carries_user_and_time(browser, server, monkeypatch):
+    li = session(browser, server, "li")
+    cases = json.loads(li.request.get("/api/cases/").text())["cases"]
+    person = next(c for c in cases if c["entity_type"] == "person")
+    cid = person["case_id"]
+    li.goto(f"/cases/{cid}/")
+    upload(li, "现场照片.png", png_bytes(3), "image/png")
+    with li.expect_download() as got:
+        li.click("#export-pdf")
+    data = got.value.path().read_bytes()
+    assert data.startswith(b"%PDF-") and got.value.suggested_filename == f"{cid}-report.pdf"
+    text = pdf_text(data)
+    # the Chinese headings come out as Chinese text (the font is embedded), with the case and the masked ID
+    assert "核查报告" in text and "办理记录" in text and "现场照片.png" in text
+    assert cid in text and person["entity_id"] in text and "*" in person["entity_id"]
+    assert not [i for i in person_ids(server) if i in text]
+    assert re.search(r"exportedbyli20\d\d-\d\d-\d\d\d\d:\d\d:\d\d", text), text[:300]
+    assert ("li", cid, json.dumps({"format": "pdf"})) in audit_rows(server, "export")
+    # no Chinese font: a clear answer, not a PDF of empty boxes
+    monkeypatch.setenv("FUNDWATCH_PDF_FONT", "/nonexistent/font.ttf")
+    refused = li.request.get(f"/cases/{cid}/report.pdf")
+    assert refused.status == 500 and "FUNDWATCH_PDF_FONT=/nonexistent/font.ttf: no such font file" in refused.text()
+
+
+def test_a_page_view_does_not_rewrite_the_session_but_requests_renew_it(browser, server, monkeypatch):
+    from fundwatch.web import middleware
+
+    boss = session(browser, server, "boss")
+
+    def expiry():
+        key = next(c["value"] for c in boss.context.cookies() if c["name"] == "sessionid")
+        con = sqlite3.connect(server["db"])
+        (at,) = con.execute("SELECT expire_date FROM django_session WHERE session_key = ?", [key]).fetchone()
+        con.close()
+        return at
+
+    boss.goto("/cases/")
+    first = expiry()
+    boss.goto("/")
+    assert expiry() == first  # within the minute: nothing written to renew it
+    monkeypatch.setattr(middleware, "TOUCH_SECONDS", 0)  # as if a minute had passed
+    boss.goto("/")
+    assert expiry() > first
