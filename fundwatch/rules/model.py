@@ -12,7 +12,7 @@ from fundwatch.rules.params import PARAM_TYPES, coerce
 
 STATUSES = ("experimental", "test", "stable")
 LEVELS = ("low", "medium", "high", "critical")
-PROGRAMS = ("dibao", "subsidy", "housing", "cooperative", "cross")
+PROGRAMS = ("dibao", "subsidy", "housing", "cooperative", "cross", "coverage")  # coverage: 应享未享
 ENTITY_TYPES = ENTITY_NAMES  # the registry: fundwatch/entities.py
 REQUIRED_OUTPUT = ("entity_id", "year", "amount_at_risk")
 
