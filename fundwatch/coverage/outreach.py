@@ -70,6 +70,7 @@ def attach_states(coverage: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
     """`coverage` with outreach_status and outreach_note from the latest states."""
     coverage = coverage.copy()
     by_id = states.set_index("outreach_id") if not states.empty else pd.DataFrame(columns=["status", "note"])
-    coverage["outreach_status"] = coverage["outreach_id"].map(by_id["status"]).fillna("").astype(object)
-    coverage["outreach_note"] = coverage["outreach_id"].map(by_id["note"]).fillna("").astype(object)
+    for col, source in (("outreach_status", "status"), ("outreach_note", "note")):
+        found = coverage["outreach_id"].map(by_id[source]).astype(object)
+        coverage[col] = found.where(found.notna(), "")
     return coverage
