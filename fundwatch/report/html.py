@@ -147,8 +147,10 @@ def _page(
         ("scores", t("chart_scores", lang), _score_section(cases, lang)),
         ("trend", t("chart_trend", lang), _trend_section(trend, lang)),
         ("cases", t("top_cases", lang), _cases_section(cases, hits, top, lang)),
-        ("coverage", t("coverage_title", lang), coverage_section(coverage, rates, top, lang, run.get("region_names"))),
     ]
+    if run.get("coverage"):  # a coverage rule ran: who should be paid and is not
+        sections.append(("coverage", t("coverage_title", lang),
+                         coverage_section(coverage, rates, top, lang, run.get("region_names"))))
     title = f"{t('title', lang)} {result.year}"
     meta = [
         (t("run_id", lang), result.run_id),

@@ -118,9 +118,10 @@ def write_workbook(
     sheets = [(_sheet_name(i18n.program(p, lang), used), cases[cases["program"] == p], "cases.csv")
               for p in tables.programs_present(cases)]
     sheets.append((i18n.text("hits_sheet", lang), hits, "rule_hits.csv"))
-    # Who should be paid and is not: outreach, apart from the cases.
-    sheets.append((_sheet_name(i18n.text("coverage_sheet", lang), used), coverage, "coverage.csv"))
-    sheets.append((_sheet_name(i18n.text("coverage_rates_sheet", lang), used), rates, "coverage_rates.csv"))
+    # Who should be paid and is not: outreach, apart from the cases (where a coverage rule ran).
+    if (result.run or {}).get("coverage"):
+        sheets.append((_sheet_name(i18n.text("coverage_sheet", lang), used), coverage, "coverage.csv"))
+        sheets.append((_sheet_name(i18n.text("coverage_rates_sheet", lang), used), rates, "coverage_rates.csv"))
     notes = {name: i18n.text("sheet_capped", lang, sheet=name, n=EXCEL_ROWS - 2, total=len(frame), file=file)
              for name, frame, file in sheets if len(frame) > EXCEL_ROWS - 1}
     with atomic_path(path) as tmp:
@@ -355,10 +356,10 @@ def _summary_sheet(
         (t("ids", lang), t("ids_unmasked" if unmask else "ids_masked", lang), WARN_FONT if unmask else None),
         (t("total_cases", lang), len(cases), None),
         (t("total_amount", lang), float(amounts.sum()), None),
-        (t("coverage_missed", lang), len(coverage), None),
-        (t("coverage_owed", lang), float(pd.to_numeric(coverage["amount_owed"], errors="coerce").fillna(0).sum()),
-         None),
     ]
+    if run.get("coverage"):
+        owed = float(pd.to_numeric(coverage["amount_owed"], errors="coerce").fillna(0).sum())
+        about += [(t("coverage_missed", lang), len(coverage), None), (t("coverage_owed", lang), owed, None)]
     block = _clean(pd.DataFrame([(k, v) for k, v, _ in about], columns=["key", "value"]))
     for (key, value), (_, raw, font) in zip(block.itertuples(index=False, name=None), about, strict=True):
         fmt = MONEY if isinstance(raw, float) else None
