@@ -179,6 +179,9 @@ def scan(ctx, year, data_dir, outdir, mapping, config_path, rules_dir, rule_ids,
 
         show = table[["rank", "case_id", "program", "entity_id", "risk_score", "amount_at_risk", "rule_ids", "summary"]]
         click.echo("\n".join(case_lines(show)))  # fits the terminal; the full summaries are in the files
+    from fundwatch.report.terminal import coverage_lines
+
+    click.echo("\n".join(coverage_lines(result)))  # who should be paid and is not: outreach, not cases
     click.echo(f"\nwrote {', '.join(str(p) for p in paths.values())}")
     failed = _failed_rules(result, ruleset)
     if failed and not allow_rule_errors:
@@ -456,6 +459,48 @@ def review(ctx, case_id, status, note, recovered, author):
     with _workspace(ctx) as ws:
         row = record_review(ws.con, case_id, status, note, recovered, author)
     click.echo(f"{case_id}: {status} by {row['author']} at {row['reviewed_at']:%Y-%m-%d %H:%M}")
+
+
+@cli.command(short_help="List open outreach tasks (应享未享), or record one's state.")
+@click.argument("outreach_id", required=False)
+@click.option("--status", type=click.Choice(["reached", "enrolled", "not_eligible", "refused"]),
+              help="Record this state on OUTREACH_ID: contacted (已联系), enrolled (已纳入), not eligible after "
+                   "the visit (核实不符合), refused (本人放弃).")
+@click.option("--note", default="", help="What the outreach found.")
+@click.option("--author", envvar=["FUNDWATCH_AUTHOR", "USER"], default="unknown", show_default=True,
+              help="Who recorded it [default: $FUNDWATCH_AUTHOR or $USER].")
+@click.option("--township", help="Only this township's open tasks (9-digit code).")
+@click.option("--year", type=int, callback=_year, help="Only the latest run of this year.")
+@click.option("--top", type=int, default=20, show_default=True, help="Tasks to print, most months missed first.")
+@click.option("--unmask", is_flag=True, help="Show full person IDs.")
+@click.pass_context
+def outreach(ctx, outreach_id, status, note, author, township, year, top, unmask):
+    """Without OUTREACH_ID: the open outreach tasks of the coverage list (no state yet, or reached).
+    With OUTREACH_ID and --status: record its state; it survives every later scan."""
+    from fundwatch.coverage.outreach import open_tasks, record_outreach
+
+    if outreach_id is not None:
+        if status is None:
+            raise click.UsageError("recording a state needs --status")
+        with _workspace(ctx) as ws:
+            row = record_outreach(ws.con, outreach_id, status, note, author)
+        click.echo(f"{outreach_id}: {status} by {row['author']} at {row['recorded_at']:%Y-%m-%d %H:%M}")
+        return
+    from fundwatch.report.mask import mask_frame
+    from fundwatch.report.terminal import case_lines
+
+    with _workspace(ctx) as ws:
+        frame = open_tasks(ws.con, township, year)
+    if frame.empty:
+        click.echo("no open outreach tasks")
+        return
+    click.echo(f"{len(frame)} open outreach task(s); top {min(top, len(frame))}:")
+    frame = frame.head(top)
+    if not unmask:
+        frame = mask_frame(frame)
+    show = frame[["rank", "outreach_id", "township", "rule_id", "entity_id", "months_missed", "amount_owed",
+                  "outreach_status", "summary"]]
+    click.echo("\n".join(case_lines(show)))
 
 
 @cli.command(short_help="Per rule: cases, reviews, precision, recovered.")

@@ -84,6 +84,9 @@ ENTITY_TYPES: dict[str, EntityType] = {t.name: t for t in (
             _ids("SELECT m.person_id AS entity_id, max(h.region_code) AS region_code FROM dibao_members m "
                  f"JOIN dibao_households h ON h.household_id = m.household_id WHERE m.person_id IN {IDS} "
                  "GROUP BY m.person_id", "dibao_members", "dibao_households"),
+            # Someone paid by no programme (a coverage list's missed beneficiary): the household registry.
+            _ids("SELECT person_id AS entity_id, max(region_code) AS region_code FROM residents "
+                 f"WHERE person_id IN {IDS} AND region_code IS NOT NULL GROUP BY person_id", "residents"),
         ),
         merges_on=("person_id",),
     ),

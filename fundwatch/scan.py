@@ -23,6 +23,7 @@ from fundwatch.cases.regions import attach_regions
 from fundwatch.cases.score import Scoring
 from fundwatch.cases.weights import RuleFinding, rule_weights, weigh_hits
 from fundwatch.config import Config, load_config
+from fundwatch.coverage.build import build_coverage, split_coverage
 from fundwatch.errors import FundwatchError
 from fundwatch.rules import RuleSet, load_rules
 from fundwatch.rules.runner import RuleOutcome, run_rules
@@ -50,6 +51,10 @@ class ScanResult:
     rule_findings: list[RuleFinding] = field(default_factory=list)
     folded_hits: pd.DataFrame = field(default_factory=pd.DataFrame)
     conventions: list = field(default_factory=list)  # likely county conventions (calibrate.Proposal)
+    # Who should be paid and is not (fundwatch/coverage): the coverage rules' hits, kept out of
+    # the case list, and each township's coverage rate.
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    coverage_rates: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def outcome_frame(self) -> pd.DataFrame:
@@ -130,6 +135,7 @@ class Scan:
         raw_hits, outcomes = run_rules(self.engine, self.ruleset, year, self.present, config,
                                        rules=self.ruleset.select(rule_ids))
         timings["rules"] = time.monotonic() - t
+        raw_hits, coverage_hits = split_coverage(raw_hits)  # outreach, not cases: listed apart
 
         outlier_frame, outlier_report = None, "turned off (--no-outliers)"
         if outliers:
@@ -152,6 +158,10 @@ class Scan:
         cases = attach_regions(self.engine, built.cases, self.present)
         resolved = resolved_cases(previous, cases)
         timings["cases"] = time.monotonic() - t
+        t = time.monotonic()
+        coverage = build_coverage(self.engine, self.ruleset, coverage_hits, outcomes, year, self.present, config,
+                                  self.case_key, self.store.outreach_states())
+        timings["coverage"] = time.monotonic() - t
         timings["total"] = time.monotonic() - t0
 
         listed = built.hits[built.hits["case_id"].notna()].reset_index(drop=True)
@@ -161,9 +171,11 @@ class Scan:
 
         result = ScanResult(run_id, year, cases, listed, outcomes, resolved=resolved, members=built.members,
                             rule_findings=findings, folded_hits=folded,
-                            conventions=conventions_of_run(raw_hits, self.ruleset, config))
+                            conventions=conventions_of_run(raw_hits, self.ruleset, config),
+                            coverage=coverage.rows, coverage_rates=coverage.rates)
         result.run = run_record(self, config, result, started_at, timings, weights,
                                 outlier_report if outliers else None)
+        result.run["coverage"] = coverage.report
         say("recording the run")
         self.store.record(result)
         result.history = self.store.history()  # the trend across years, for reports
@@ -194,7 +206,8 @@ def run_record(scan: Scan, config: Config, result: ScanResult, started_at: datet
         "row_counts": {"cases": len(cases), "rule_hits": len(result.hits), "folded_hits": len(result.folded_hits),
                        **{k: v["rows"] for k, v in inputs.items()},
                        "new": int((cases["status"] == "new").sum()),
-                       "recurring": int((cases["status"] == "recurring").sum()), "resolved": len(result.resolved)},
+                       "recurring": int((cases["status"] == "recurring").sum()), "resolved": len(result.resolved),
+                       "coverage": len(result.coverage)},
         "rules": {o.rule_id: {"status": o.status, "hits": o.hits, "missing": o.missing, "message": o.message,
                               "share": o.share, "population": o.population, "mis_tuned": o.mis_tuned,
                               "weight": round(weights[o.rule_id].weight, 4) if o.rule_id in weights else None,
@@ -225,7 +238,8 @@ def scan_workspace(ws, year: int, *, present: set[str] | None = None, config=Non
     store = RunStore(ws.con)
     present = set(ws.loaded_tables()) if present is None else set(present)
     config, ruleset = resolve_config(config), resolve_rules(rules)
-    reviews = store.latest_reviews().to_csv(index=False) + store.rule_review_counts().to_csv(index=False)
+    reviews = (store.latest_reviews().to_csv(index=False) + store.rule_review_counts().to_csv(index=False)
+               + store.outreach_states().to_csv(index=False))  # a new outreach state is written to the list
     key = scan_key(rules_version(ruleset), config, outliers, rule_ids, present, ws.case_key, reviews)
     history = frozenset(t for r in ruleset.rules.values() if not rule_ids or r.id in rule_ids for t in r.history)
     stored = None if rescan else reusable_run(ws.con, int(year), key, history)

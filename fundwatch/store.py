@@ -13,7 +13,15 @@ import json
 import pandas as pd
 
 from fundwatch.cases import history
-from fundwatch.contract.outputs import CASE_ENTITIES, CASES, HITS, OUTPUT_TABLES, ensure
+from fundwatch.contract.outputs import (
+    CASE_ENTITIES,
+    CASES,
+    COVERAGE,
+    COVERAGE_RATES,
+    HITS,
+    OUTPUT_TABLES,
+    ensure,
+)
 
 
 class RunStore:
@@ -49,6 +57,12 @@ class RunStore:
                 self._read[what] = getattr(history, what)(self.con)
         return self._read[what].copy()
 
+    def outreach_states(self) -> pd.DataFrame:
+        """The latest outreach state of each coverage row (fundwatch/coverage/outreach.py)."""
+        from fundwatch.coverage.outreach import latest_states
+
+        return latest_states(self.con)
+
     def history(self) -> pd.DataFrame:
         return history.history_frame(self.con)
 
@@ -82,7 +96,8 @@ class RunStore:
                     for rule_id, o in run.get("rules", {}).items()]
         run["reused"] = True  # this scan computed nothing: the run is the stored one
         result = ScanResult(run_id, int(year), cases, rows(HITS, "ORDER BY rowid"), outcomes, run, resolved,
-                            members=rows(CASE_ENTITIES, ""))
+                            members=rows(CASE_ENTITIES, ""), coverage=rows(COVERAGE, "ORDER BY rank"),
+                            coverage_rates=rows(COVERAGE_RATES, "ORDER BY rule_id, township"))
         result.history = self.history()
         return result
 
@@ -120,7 +135,8 @@ class RunStore:
         con = self.con
         run = result.run
         frames = [(CASES, result.cases), (HITS, result.hits[result.hits["case_id"].notna()] if not result.hits.empty
-                                          else result.hits), (CASE_ENTITIES, result.members)]
+                                          else result.hits), (CASE_ENTITIES, result.members),
+                  (COVERAGE, result.coverage), (COVERAGE_RATES, result.coverage_rates)]
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute("INSERT INTO fw_runs (run_id, year, started_at, finished_at, rules_version, fundwatch_version, "

@@ -118,7 +118,56 @@ REVIEWS = OutputTable("fw_reviews", "analysts' decisions, appended, never rewrit
     _c("rule_ids", "VARCHAR", "the case's rules then"),
 ), keyed_by_run=False)
 
-OUTPUT_TABLES = (RUNS, CASES, HITS, CASE_ENTITIES, REVIEWS)
+# Who should be paid and is not (应享未享, README "Coverage"): hits of `program: coverage` rules are
+# outreach, not investigation, and are listed here instead of in the case list.
+COVERAGE = OutputTable("fw_coverage", "one row per person (or household) and programme owed a benefit, best first", (
+    _c("rank", "INTEGER", "1 = most months missed (then most money owed)", csv=True),
+    _c("year", "INTEGER", "the year scanned", csv=True),
+    _c("outreach_id", "VARCHAR", "stable: the same entity, programme and year keep the same id on every run",
+       csv=True),
+    _c("rule_id", "VARCHAR", "the coverage rule: which programme the entity was not paid", csv=True),
+    _c("title", "VARCHAR", "the programme missed, in words", csv=True),
+    _c("entity_type", "VARCHAR", "person or household", csv=True),
+    _c("entity_id", "VARCHAR", "who should be paid", csv=True),
+    _c("region_code", "VARCHAR", "their area code (the rule's eligible population, else the entity registry)",
+       csv=True),
+    _c("township", "VARCHAR", "the first 9 digits of region_code: the township that does the outreach", csv=True),
+    _c("months_missed", "INTEGER", "months of the year due and not paid (or paid below the tier)", csv=True),
+    _c("amount_owed", "DECIMAL(18,2)", "yuan they should have had", csv=True),
+    _c("summary", "VARCHAR", "one plain sentence naming the evidence", csv=True),
+    _c("outreach_status", "VARCHAR", "the latest outreach state: reached, enrolled, not_eligible or refused",
+       csv=True),
+    _c("outreach_note", "VARCHAR", "what the outreach found", csv=True),
+    _c("evidence", "VARCHAR", "the rule's output columns as JSON", csv=True),
+    _c("title_zh", "VARCHAR", "the programme missed, in Chinese"),
+    _c("summary_zh", "VARCHAR", "the summary in Chinese"),
+    _c("rule_version", "VARCHAR", "hash of the rule file"),
+))
+
+COVERAGE_RATES = OutputTable("fw_coverage_rates", "per coverage rule and township: eligible, paid, missed", (
+    _c("year", "INTEGER", "the year scanned", csv=True),
+    _c("rule_id", "VARCHAR", "the coverage rule (one programme)", csv=True),
+    _c("township", "VARCHAR", "first 9 digits of the region code; empty where unknown", csv=True),
+    _c("eligible", "INTEGER", "entities the rule's `eligible` query returns, with those it lists", csv=True),
+    _c("paid", "INTEGER", "eligible and not listed: paid what the rule says is due", csv=True),
+    _c("missed", "INTEGER", "listed in coverage.csv: paid nothing, or less than due", csv=True),
+    _c("coverage_rate", "DOUBLE", "paid / eligible", csv=True),
+    _c("months_missed", "INTEGER", "months missed, added over the listed entities", csv=True),
+    _c("amount_owed", "DECIMAL(18,2)", "yuan owed, added over the listed entities", csv=True),
+))
+
+OUTREACH = OutputTable("fw_outreach", "outreach states of coverage rows, appended, never rewritten", (
+    _c("outreach_id", "VARCHAR", "the coverage row (stable across rescans)"),
+    _c("year", "INTEGER", "its year"),
+    _c("rule_id", "VARCHAR", "its coverage rule"),
+    _c("township", "VARCHAR", "its township then"),
+    _c("status", "VARCHAR", "reached, enrolled, not_eligible or refused"),
+    _c("note", "VARCHAR", "what was found"),
+    _c("author", "VARCHAR", "who recorded it"),
+    _c("recorded_at", "TIMESTAMP", "when"),
+), keyed_by_run=False)
+
+OUTPUT_TABLES = (RUNS, CASES, HITS, CASE_ENTITIES, REVIEWS, COVERAGE, COVERAGE_RATES, OUTREACH)
 
 
 def ensure(con, table: OutputTable) -> None:

@@ -246,3 +246,34 @@ def trend_chart(history: pd.DataFrame, lang: str) -> bytes:
             ax.set_ylim(bottom=0)
         left.legend(frameon=False)
         return _png(fig)
+
+
+def coverage_chart(totals: pd.DataFrame, lang: str, limit: int = 20, names: dict | None = None) -> bytes:
+    """Horizontal bars per township (the `limit` with the lowest coverage): missed beneficiaries,
+    stacked on the paid ones (together the eligible), and the coverage rate.
+
+    `totals`: township, eligible, paid, missed, coverage_rate (coverage/rates.py township_totals)."""
+    from matplotlib.ticker import PercentFormatter
+
+    lang = chart_lang(lang)
+    shown = totals.head(limit).iloc[::-1].copy()
+    named = bool(names) and cjk_font() is not None
+    unknown = i18n.text("unknown_township", "en" if lang == "en" or not cjk_font() else lang)
+    shown["township"] = [township_label(c, names if named else None) if c else unknown for c in shown["township"]]
+    with _figure(lang, 10, 1.4 + 0.32 * len(shown), cjk=named) as fig:
+        left, right = fig.subplots(1, 2, sharey=True)
+        left.barh(shown["township"], shown["paid"], color="#9ECAE1", label=i18n.column("paid", lang))
+        bars = left.barh(shown["township"], shown["missed"], left=shown["paid"], color="#C44E52",
+                         label=i18n.column("missed", lang))
+        left.bar_label(bars, labels=[f"{m:,}" for m in shown["missed"]], padding=2)
+        left.set_title(f"{i18n.column('missed', lang)} / {i18n.column('eligible', lang)}")
+        left.set_ylabel(i18n.column("township", lang))
+        left.legend(frameon=False, loc="lower right")
+        _whole(left.xaxis)
+        bars = right.barh(shown["township"], shown["coverage_rate"], color="#55A868")
+        right.bar_label(bars, labels=[f"{r:.0%}" for r in shown["coverage_rate"]], padding=2)
+        right.set_title(i18n.column("coverage_rate", lang))
+        right.set_xlim(0, 1.15)
+        right.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        left.margins(x=0.2)
+        return _png(fig)

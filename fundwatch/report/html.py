@@ -15,7 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from fundwatch.cases.build import LEVEL_ORDER
+from fundwatch.coverage.rates import township_totals
 from fundwatch.report import charts, fonts, i18n, tables
+from fundwatch.report.coverage_tables import coverage_table, rates_table
 from fundwatch.report.files import atomic_path
 from fundwatch.report.mask import masked_run
 
@@ -114,24 +116,28 @@ def render_html(
 
 def write_page(
     result, path, *, lang: str, unmask: bool, trend: pd.DataFrame | None, cases: pd.DataFrame, hits: pd.DataFrame,
-    top: int = 50,
+    top: int = 50, coverage: pd.DataFrame | None = None, rates: pd.DataFrame | None = None,
 ) -> Path:
     """write_html after its masking (see _page); write_outputs calls this with the tables it
     masked once for all of its files."""
     return _write(path, lambda: _page(result, lang=lang, unmask=unmask, trend=trend, top=top, cases=cases,
-                                      hits=hits))
+                                      hits=hits, coverage=coverage, rates=rates))
 
 
 def _page(
-    result, *, lang: str, unmask: bool, trend: pd.DataFrame | None, top: int, cases: pd.DataFrame, hits: pd.DataFrame
+    result, *, lang: str, unmask: bool, trend: pd.DataFrame | None, top: int, cases: pd.DataFrame, hits: pd.DataFrame,
+    coverage: pd.DataFrame | None = None, rates: pd.DataFrame | None = None,
 ) -> str:
     """render_html after its masking: `result` with its run masked (masked_run), `cases` and
-    `hits` from tables.export_tables, `trend` from tables.history_frame (or None)."""
+    `hits` from tables.export_tables, `trend` from tables.history_frame (or None); `coverage` and
+    `rates` from report/coverage_tables.py (computed here when not given)."""
     i18n.check_lang(lang)
     if top < 0:
         raise ValueError(f"top must be 0 or more, not {top}")
     t = i18n.text
     run = result.run or {}
+    coverage = coverage if coverage is not None else coverage_table(result, lang, unmask)
+    rates = rates if rates is not None else rates_table(result)
 
     sections = [
         ("overview", t("overview", lang), _overview(cases, run, lang)),
@@ -142,6 +148,9 @@ def _page(
         ("trend", t("chart_trend", lang), _trend_section(trend, lang)),
         ("cases", t("top_cases", lang), _cases_section(cases, hits, top, lang)),
     ]
+    if run.get("coverage"):  # a coverage rule ran: who should be paid and is not
+        sections.append(("coverage", t("coverage_title", lang),
+                         coverage_section(coverage, rates, top, lang, run.get("region_names"))))
     title = f"{t('title', lang)} {result.year}"
     meta = [
         (t("run_id", lang), result.run_id),
@@ -389,3 +398,55 @@ def _cases_section(cases: pd.DataFrame, hits: pd.DataFrame, top: int, lang: str)
         )
     note = _note(i18n.text("top_note", lang, n=len(shown), total=len(cases)))
     return f'{note}<table class="cases"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+# ---------------------------------------------------------------- who should be paid and is not
+
+
+def coverage_section(coverage: pd.DataFrame, rates: pd.DataFrame, top: int, lang: str, names: dict | None = None) -> str:
+    """Cards, the township coverage chart and table (lowest coverage first), coverage per
+    programme, and the first `top` missed beneficiaries with their evidence."""
+    t = i18n.text
+    out = _note(t("coverage_intro", lang))
+    owed = pd.to_numeric(coverage["amount_owed"], errors="coerce").fillna(0).sum() if not coverage.empty else 0
+    totals = township_totals(rates)
+    cards = [_card(f"{len(coverage):,}", t("coverage_missed", lang)), _card(_money(owed), t("coverage_owed", lang))]
+    if not totals.empty:
+        eligible, paid = int(totals["eligible"].sum()), int(totals["paid"].sum())
+        cards += [_card(f"{eligible:,}", t("coverage_eligible", lang)),
+                  _card(f"{paid / eligible:.1%}" if eligible else "", t("coverage_rate_all", lang))]
+    out += f'<div class="cards">{"".join(cards)}</div>'
+    if totals.empty:
+        out += _note(t("no_coverage_rates", lang))
+    else:
+        out += _img(charts.coverage_chart(totals, lang, TOWNSHIPS_SHOWN, names), t("coverage_chart", lang))
+        shown = totals.assign(township=[charts.township_label(c, names) if c else t("unknown_township", lang)
+                                        for c in totals["township"]],
+                              coverage_rate=[f"{r:.1%}" for r in totals["coverage_rate"]])
+        counts = ("eligible", "paid", "missed", "coverage_rate", "months_missed")
+        out += f"<h3>{_e(t('coverage_by_township', lang))}</h3>"
+        out += _table(shown, lang, numeric=counts, money=("amount_owed",))
+        by_rule = rates.groupby("rule_id", sort=True)[["eligible", "paid", "missed"]].sum().reset_index()
+        by_rule["coverage_rate"] = [f"{p / e:.1%}" if e else "" for p, e in zip(by_rule["paid"], by_rule["eligible"],
+                                                                                 strict=True)]
+        out += f"<h3>{_e(t('coverage_by_rule', lang))}</h3>" + _table(by_rule, lang, numeric=counts)
+    if coverage.empty:
+        return out + _note(t("no_coverage", lang))
+    shown = coverage.head(top)
+    cols = ["rank", "outreach_id", "township", "months_missed", "amount_owed", "summary"]
+    head = "".join(f'<th class="{"num" if c in ("rank", "months_missed", "amount_owed") else ""}">'
+                   f"{_e(i18n.column(c, lang))}</th>" for c in cols)
+    rows = []
+    for row in shown.to_dict("records"):
+        state = i18n.outreach_state(row.get("outreach_status"), lang)
+        rows.append(
+            f'<tr><td class="num">{_e(row["rank"])}</td>'
+            f'<td class="case"><code>{_e(row["outreach_id"])}</code><br><code>{_e(row["entity_id"])}</code>'
+            f'{f"<br><span class=muted>{_e(state)}</span>" if state else ""}</td>'
+            f"<td>{_e(row['township'])}</td><td class=\"num\">{_e(row['months_missed'])}</td>"
+            f'<td class="num">{_money(row["amount_owed"])}</td>'
+            f"<td><b>{_e(row['title'])}</b> {_e(row['summary'])}"
+            f"<details><summary>{_e(t('details', lang))}</summary>{_evidence(row['evidence'])}</details></td></tr>"
+        )
+    note = _note(t("coverage_top", lang, n=len(shown), total=len(coverage)))
+    return f'{out}{note}<table class="cases"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'

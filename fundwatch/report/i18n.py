@@ -78,11 +78,47 @@ _COLUMNS = {
     "weights": ("Rule weights", "规则权重"),
     "weight": ("Weight", "权重"),
     "error": ("Error", "错误"),
+    # the coverage list (应享未享)
+    "outreach_id": ("Outreach ID", "走访编号"),
+    "title": ("Programme missed", "应享项目"),
+    "months_missed": ("Months missed", "未享月数"),
+    "amount_owed": ("Amount owed (yuan)", "应补金额（元）"),
+    "outreach_status": ("Outreach", "走访状态"),
+    "outreach_note": ("Outreach note", "走访说明"),
+    "eligible": ("Eligible", "应享"),
+    "paid": ("Paid", "已享"),
+    "missed": ("Missed", "未享"),
+    "coverage_rate": ("Coverage rate", "覆盖率"),
 }
 
 _TEXT = {
     "summary_sheet": ("Summary", "汇总"),
     "hits_sheet": ("Rule hits", "规则命中"),
+    # The same in both languages: the county's own words beside the English.
+    "coverage_sheet": ("应享未享 coverage", "应享未享 coverage"),
+    "coverage_rates_sheet": ("应享未享 townships", "应享未享 townships"),
+    "coverage_title": ("Who should be paid and is not (应享未享)", "应享未享"),
+    "coverage_missed": ("Missed beneficiaries (person × programme)", "应享未享（人次）"),
+    "coverage_owed": ("Amount owed (yuan)", "应补金额合计（元）"),
+    "coverage_eligible": ("Eligible (person × programme)", "应享（人次）"),
+    "coverage_rate_all": ("Coverage rate", "覆盖率"),
+    "coverage_intro": (
+        "People (or households) who meet a programme's published criteria in the year and were paid nothing, "
+        "or less than due. This is outreach, not investigation: they are not in the case list. Ranked by months "
+        "missed, then money owed; every row is in coverage.csv.",
+        "本年度符合政策条件却未领取（或少领）待遇的对象。这是主动服务对象，不是核查案件，不列入案件清单。"
+        "按未享月数、应补金额排序；全部名单见 coverage.csv。",
+    ),
+    "coverage_by_township": ("Coverage by township, lowest first", "各乡镇覆盖率（从低到高）"),
+    "coverage_by_rule": ("Coverage by programme", "各项目覆盖率"),
+    "coverage_chart": ("Missed beneficiaries and coverage rate by township", "各乡镇应享未享人次与覆盖率"),
+    "coverage_top": ("The {n} first of {total} missed beneficiaries.", "共{total}人次应享未享，列出前{n}人次。"),
+    "no_coverage": ("No one listed: no coverage rule found anyone unpaid.", "未发现应享未享对象。"),
+    "no_coverage_rates": (
+        "No coverage rate: no coverage rule that ran declares its eligible population (`eligible:`).",
+        "无覆盖率：运行的应享未享规则均未声明应享人群（eligible）。",
+    ),
+    "unknown_township": ("(no township code)", "（无乡镇代码）"),
     "title": ("fundwatch scan report", "fundwatch 扫描报告"),
     "workbook_title": ("fundwatch case list", "fundwatch 案件清单"),
     "run_id": ("Run ID", "运行编号"),
@@ -204,3 +240,12 @@ def case_state(code, lang: str) -> str:
     if not isinstance(code, str):
         return ""
     return _pick(_CASE_STATES[code], lang) if code in _CASE_STATES else code
+
+
+def outreach_state(code, lang: str) -> str:
+    """A coverage row's outreach state in words (fundwatch/coverage/outreach.py); "" for none."""
+    from fundwatch.coverage.outreach import STATES
+
+    if not isinstance(code, str) or not code:
+        return ""
+    return _pick(STATES[code], lang) if code in STATES else code

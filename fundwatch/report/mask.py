@@ -40,7 +40,10 @@ SAFE_KINDS = ("region", "credit_code", "key", "enum", "date", "period", "money",
 _CONTRACT = {c.name: c.kind for t in TABLES.values() for c in t.columns}
 # Person IDs and accounts under the names rules give them in their results (evidence keys).
 RULE_PERSONAL = frozenset({"owner_id", "member_id", "spouse_id", "account", "top_account", "accounts_list"})
-PERSONAL = frozenset({n for n, k in _CONTRACT.items() if k in PERSONAL_KINDS}) | RULE_PERSONAL
+# A date of birth beside a masked ID gives the ID back (area code + birth date + last four): kept
+# to its year (the coverage list's evidence quotes it; the age stays).
+BIRTH_DATES = frozenset({"birth_date"})
+PERSONAL = frozenset({n for n, k in _CONTRACT.items() if k in PERSONAL_KINDS}) | RULE_PERSONAL | BIRTH_DATES
 # Columns of cases, hits, runs and rule results that never hold personal data, whatever their
 # digits look like (a 12-digit region code, a case_id whose hash is all digits, a credit code).
 NOT_PERSONAL = frozenset(
@@ -48,7 +51,8 @@ NOT_PERSONAL = frozenset(
     | {"case_id", "run_id", "region_code", "other_region", "rule_id", "rule_version", "rule_ids", "program",
        "programs", "program_code", "entity_type", "level", "status", "review_status", "review", "matched_on",
        "year", "rank", "coop_id", "entity_code", "household_id", "other_household", "tenancy_id",
-       "other_tenancy", "tenancy_a", "tenancy_b", "weights", "n_entities"}
+       "other_tenancy", "tenancy_a", "tenancy_b", "weights", "n_entities", "outreach_id", "township",
+       "outreach_status"}
 )
 SUMMARY_COLUMNS = frozenset({"summary", "summary_en", "summary_zh", "explanation", "explanation_zh"})
 MIN_QUOTED = 6  # shorter values (a count, "yes") are never looked for inside a summary
@@ -74,6 +78,8 @@ def _mask_account_match(m: re.Match) -> str:
 def mask_personal(value: str) -> str:
     """A value known to be a person's ID or account, masked whatever it looks like."""
     value = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):  # a date of birth: its year stays
+        return value[:4] + "-**-**"
     if len(value) == 18:  # a resident ID: its area code and last four stay
         return value[:6] + "********" + value[14:]
     return "*" * max(len(value) - 4, 4) + value[-4:] if len(value) > 4 else "****"

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from fundwatch.report import tables
+from fundwatch.report.coverage_tables import coverage_table, rates_table
 from fundwatch.report.files import publish_together, write_csv, write_json
 from fundwatch.report.html import write_page
 from fundwatch.report.mask import masked_run
@@ -31,11 +32,12 @@ def csv_numbers(frame):
     """The frame as its CSV shows it: money always with 2 decimals ("15960.00"), the outlier
     score to 3; numbers stay numbers everywhere else (the workbook formats its own)."""
     out = frame.copy()
-    if "amount_at_risk" in out:
-        money = pd.to_numeric(out["amount_at_risk"], errors="coerce")
-        # Decimals, not text: a spreadsheet guard (files.neutralise) quotes text starting with "-",
-        # and a negative amount must stay a number. (+ 0.0: no "-0.00".)
-        out["amount_at_risk"] = [Decimal(f"{v + 0.0:.2f}") if v == v else None for v in money.astype(float)]
+    for col in ("amount_at_risk", "amount_owed"):
+        if col in out:
+            money = pd.to_numeric(out[col], errors="coerce")
+            # Decimals, not text: a spreadsheet guard (files.neutralise) quotes text starting with "-",
+            # and a negative amount must stay a number. (+ 0.0: no "-0.00".)
+            out[col] = [Decimal(f"{v + 0.0:.2f}") if v == v else None for v in money.astype(float)]
     if "outlier_score" in out:
         out["outlier_score"] = pd.to_numeric(out["outlier_score"], errors="coerce").round(3)
     return out
@@ -44,11 +46,13 @@ def csv_numbers(frame):
 def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, reports: bool = True) -> dict[str, Path]:
     """Write the case list files; all of them change together or none does.
 
-    cases.csv, rule_hits.csv and run.json always; cases.xlsx and report.html unless
-    `reports=False`. The trend across years is the scan's `history` (from the run history).
+    cases.csv, rule_hits.csv, coverage.csv, coverage_rates.csv and run.json always; cases.xlsx
+    and report.html unless `reports=False`. The trend across years is the scan's `history` (from
+    the run history).
     """
     outdir = Path(outdir)
-    paths = {"cases": outdir / "cases.csv", "rule_hits": outdir / "rule_hits.csv"}
+    paths = {"cases": outdir / "cases.csv", "rule_hits": outdir / "rule_hits.csv",
+             "coverage": outdir / "coverage.csv", "coverage_rates": outdir / "coverage_rates.csv"}
     if reports:
         paths.update({"xlsx": outdir / "cases.xlsx", "html": outdir / "report.html"})
     paths["run"] = outdir / "run.json"
@@ -67,16 +71,20 @@ def write_outputs(result, outdir, *, lang: str = "en", unmask: bool = False, rep
         cases, hits = case_table(result, lang, unmask), hit_table(result, lang, unmask)
         write_csv(csv_numbers(cases), stage(paths["cases"]))
         write_csv(csv_numbers(hits), stage(paths["rule_hits"]))
+        coverage, rates = coverage_table(result, lang, unmask), rates_table(result)
+        write_csv(csv_numbers(coverage), stage(paths["coverage"]))
+        write_csv(csv_numbers(rates), stage(paths["coverage_rates"]))
         if reports:
             history = result.history
             trend = tables.history_frame(history, result.year, result.cases) if history is not None else None
             cases, hits = tables.export_tables(masked, lang, unmask, tables=(cases, hits))
             # The workbook and the page are both written in Python (xlsxwriter, matplotlib),
             # which holds the GIL: a thread would not help, a second process does.
+            outreach = {"coverage": coverage, "rates": rates}
             with _in_another_process(write_workbook, masked, stage(paths["xlsx"]), lang=lang, unmask=unmask,
-                                     trend=trend, cases=cases, hits=hits):
+                                     trend=trend, cases=cases, hits=hits, **outreach):
                 write_page(masked, stage(paths["html"]), lang=lang, unmask=unmask, trend=trend, cases=cases,
-                            hits=hits)
+                            hits=hits, **outreach)
         write_json(run, stage(paths["run"]))
     return paths
 

@@ -14,8 +14,9 @@ FALLBACK_WIDTH = 100  # when the output is not a terminal (a pipe, a log file)
 SUMMARY_LINES = 2
 INDENT = "     "
 ELLIPSIS = "…"
-RIGHT = ("rank", "risk_score", "amount_at_risk", "signals")
-HEADERS = {"risk_score": "score", "amount_at_risk": "at risk", "rule_ids": "rules", "review_status": "review"}
+RIGHT = ("rank", "risk_score", "amount_at_risk", "signals", "months_missed", "amount_owed")
+HEADERS = {"risk_score": "score", "amount_at_risk": "at risk", "rule_ids": "rules", "review_status": "review",
+           "months_missed": "months", "amount_owed": "owed", "outreach_status": "outreach"}
 
 
 def terminal_width() -> int:
@@ -73,7 +74,7 @@ def _money(value) -> str:
 def _cell(col: str, value) -> str:
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return ""
-    if col == "amount_at_risk":
+    if col in ("amount_at_risk", "amount_owed"):
         return _money(value)
     if col == "risk_score":
         return f"{float(value):.1f}"
@@ -141,4 +142,28 @@ def outcome_lines(outcomes, width: int | None = None) -> list[str]:
             else:
                 line = f"{line} {text}" if len(line) > pad else line + text
         lines.append(line)
+    return lines
+
+
+def coverage_lines(result) -> list[str]:
+    """What the coverage list found, after the case list: how many were missed per programme,
+    the money owed, and the townships with the lowest coverage."""
+    rows = getattr(result, "coverage", None)
+    report = (result.run or {}).get("coverage") or {}
+    if not report:
+        return []
+    if rows is None or rows.empty:
+        return ["", "who should be paid and is not (应享未享): no one found (coverage.csv is empty)"]
+    owed = pd.to_numeric(rows["amount_owed"], errors="coerce").fillna(0).sum()
+    per_rule = " · ".join(f"{r.partition('.')[2] or r} {n:,}" for r, n in rows["rule_id"].value_counts().sort_index().items())
+    lines = ["", f"who should be paid and is not (应享未享): {len(rows):,} missed ({per_rule}), {owed:,.2f} yuan owed; "
+             "outreach, not cases: see coverage.csv"]
+    from fundwatch.coverage.rates import township_totals
+
+    totals = township_totals(getattr(result, "coverage_rates", None))
+    if not totals.empty:
+        worst = totals[totals["township"] != ""].head(3)
+        lines.append("  lowest coverage: " + ", ".join(
+            f"{t} {r:.0%} ({m:,} of {e:,} missed)" for t, r, m, e in
+            worst[["township", "coverage_rate", "missed", "eligible"]].itertuples(index=False)))
     return lines

@@ -23,6 +23,7 @@ import pandas as pd
 import xlsxwriter
 
 from fundwatch.report import i18n, tables
+from fundwatch.report.coverage_tables import COVERAGE_CSV, coverage_table, rates_table
 from fundwatch.report.files import atomic_path, neutralise
 from fundwatch.report.mask import masked_run
 
@@ -38,6 +39,11 @@ NUMBER_FORMATS = {
     "share": "0.0##%",  # a rule with 2 hits among thousands is not "0.0%"
     "cases": "#,##0",
     "hits": "#,##0",
+    "amount_owed": MONEY,
+    "coverage_rate": "0.0%",
+    "eligible": "#,##0",
+    "paid": "#,##0",
+    "missed": "#,##0",
 }
 WRAPPED = {"summary": 80, "evidence": 60, "note": 70}  # column -> fixed width; text wraps
 
@@ -93,21 +99,29 @@ def write_xlsx(
 
 
 def write_workbook(
-    result, path, *, lang: str, unmask: bool, trend: pd.DataFrame | None, cases: pd.DataFrame, hits: pd.DataFrame
+    result, path, *, lang: str, unmask: bool, trend: pd.DataFrame | None, cases: pd.DataFrame, hits: pd.DataFrame,
+    coverage: pd.DataFrame | None = None, rates: pd.DataFrame | None = None,
 ) -> Path:
     """write_xlsx after its masking: `result` with its run masked (masked_run), `cases` and
-    `hits` from tables.export_tables, `trend` from tables.history_frame (or None).
+    `hits` from tables.export_tables, `trend` from tables.history_frame (or None); `coverage`
+    and `rates` from report/coverage_tables.py (computed here when not given).
 
     write_outputs calls this with the tables it masked once for all of its files."""
     i18n.check_lang(lang)
     path = Path(path)
     hits = _by_case_rank(hits, cases)
+    coverage = coverage if coverage is not None else coverage_table(result, lang, unmask)
+    rates = rates if rates is not None else rates_table(result)
 
     summary_name = i18n.text("summary_sheet", lang)
     used = {summary_name.casefold(), i18n.text("hits_sheet", lang).casefold()}
     sheets = [(_sheet_name(i18n.program(p, lang), used), cases[cases["program"] == p], "cases.csv")
               for p in tables.programs_present(cases)]
     sheets.append((i18n.text("hits_sheet", lang), hits, "rule_hits.csv"))
+    # Who should be paid and is not: outreach, apart from the cases (where a coverage rule ran).
+    if (result.run or {}).get("coverage"):
+        sheets.append((_sheet_name(i18n.text("coverage_sheet", lang), used), coverage, "coverage.csv"))
+        sheets.append((_sheet_name(i18n.text("coverage_rates_sheet", lang), used), rates, "coverage_rates.csv"))
     notes = {name: i18n.text("sheet_capped", lang, sheet=name, n=EXCEL_ROWS - 2, total=len(frame), file=file)
              for name, frame, file in sheets if len(frame) > EXCEL_ROWS - 1}
     with atomic_path(path) as tmp:
@@ -118,7 +132,8 @@ def write_workbook(
             {"author": "fundwatch", "title": f"{i18n.text('workbook_title', lang)} {result.year} ({result.run_id})"}
         )
         book = _Book(wb)
-        _summary_sheet(book, wb.add_worksheet(summary_name), result, cases, trend, lang, unmask, list(notes.values()))
+        _summary_sheet(book, wb.add_worksheet(summary_name), result, cases, trend, lang, unmask, list(notes.values()),
+                       coverage)
         for name, frame, _ in sheets:
             _table_sheet(book, wb.add_worksheet(name), frame, lang, notes.get(name))
         wb.close()
@@ -321,13 +336,15 @@ def _table_sheet(book: _Book, ws, frame: pd.DataFrame, lang: str, capped_note: s
 
 
 def _summary_sheet(
-    book: _Book, ws, result, cases: pd.DataFrame, trend: pd.DataFrame | None, lang: str, unmask: bool, notes=()
+    book: _Book, ws, result, cases: pd.DataFrame, trend: pd.DataFrame | None, lang: str, unmask: bool, notes=(),
+    coverage: pd.DataFrame | None = None,
 ) -> None:
     t = i18n.text
     for i, width in enumerate(SUMMARY_WIDTHS):
         _set_width(ws, i, width)
     run = result.run or {}
     amounts = pd.to_numeric(cases["amount_at_risk"], errors="coerce").fillna(0)
+    coverage = coverage if coverage is not None else pd.DataFrame(columns=COVERAGE_CSV)
 
     row = book.row(ws, 0, [(f"{t('workbook_title', lang)} {result.year}", book.fmt(TITLE_FONT))])
     about = [
@@ -340,6 +357,9 @@ def _summary_sheet(
         (t("total_cases", lang), len(cases), None),
         (t("total_amount", lang), float(amounts.sum()), None),
     ]
+    if run.get("coverage"):
+        owed = float(pd.to_numeric(coverage["amount_owed"], errors="coerce").fillna(0).sum())
+        about += [(t("coverage_missed", lang), len(coverage), None), (t("coverage_owed", lang), owed, None)]
     block = _clean(pd.DataFrame([(k, v) for k, v, _ in about], columns=["key", "value"]))
     for (key, value), (_, raw, font) in zip(block.itertuples(index=False, name=None), about, strict=True):
         fmt = MONEY if isinstance(raw, float) else None

@@ -78,6 +78,10 @@ def parse_rule_text(text: str, path: Path) -> tuple[Rule, object]:
         if problems:
             raise RuleError(path, f"summary.{lang}", "; ".join(problems))
     check_finding_columns(rule, output_columns(tree))
+    if rule.eligible:
+        from fundwatch.coverage.eligible import check_eligible
+
+        check_eligible(rule, tree)
     from fundwatch.calibrate.spec import check_calibration  # here: spec.py imports fundwatch.rules
 
     check_calibration(rule)  # the `calibrate:` blocks of its params

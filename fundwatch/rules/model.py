@@ -20,7 +20,7 @@ FIELDS = {
     "id", "title", "status", "program", "entity_type", "level", "description", "basis", "falsepositives",
     "inputs", "params", "matched_on", "query", "summary", "tests", "author", "date", "modified",
     "references", "tags", "optional_inputs", "history", "finding", "merge_on", "involves", "measure",
-    "lookalikes",
+    "lookalikes", "eligible",
 }
 REQUIRED = ("id", "title", "status", "program", "entity_type", "level", "description", "basis",
             "falsepositives", "inputs", "matched_on", "query", "summary", "tests")
@@ -93,6 +93,10 @@ class Rule:
     # Short names of the legitimate look-alikes the sample world plants next to the rule's anomalies
     # (each must not fire; tests/test_sample_world.py), shown in docs/rule-catalogue.md.
     lookalikes: tuple[str, ...] = ()
+    # A coverage rule's eligible population (fundwatch/coverage/eligible.py): one SELECT returning
+    # entity_id and region_code of everyone who meets the programme's criteria in the year, paid or
+    # not; it may read the query's CTEs. The denominator of the township coverage rates.
+    eligible: str | None = None
 
     def title_in(self, lang: str) -> str:
         return self.title.get(lang) or self.title["en"]
@@ -211,6 +215,10 @@ def parse_rule(d: dict, path: Path, version: str) -> Rule:
           "must list short one-line names of legitimate look-alikes the rule must not flag")
     params = _params(d, path)
     finding, merge_on, involves, measure = _finding(d, path, params)
+    eligible = d.get("eligible")
+    _need(eligible is None or (isinstance(eligible, str) and eligible.strip()), path, "eligible",
+          "must be one SELECT returning entity_id and region_code of the eligible population")
+    _need(eligible is None or program == "coverage", path, "eligible", "only `program: coverage` rules declare it")
     return Rule(
         id=rid, title=_bilingual(d, path, "title"), status=status, program=program, entity_type=entity_type,
         level=level, description=_text(d, path, "description"), basis=_text(d, path, "basis"),
@@ -219,6 +227,7 @@ def parse_rule(d: dict, path: Path, version: str) -> Rule:
         summary=_bilingual(d, path, "summary"), tests=_tests(d, path, tuple(inputs)), path=path, version=version,
         optional_inputs=tuple(optional), finding=finding, merge_on=merge_on, involves=involves,
         measure=measure, history=tuple(history), lookalikes=tuple(x.strip() for x in lookalikes),
+        eligible=eligible.strip() if eligible else None,
     )
 
 

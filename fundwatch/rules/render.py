@@ -35,28 +35,30 @@ def parse(sql: str, path, dialect: str = "duckdb") -> exp.Expression:
     return tree[0]
 
 
-def check_against_contract(tree: exp.Expression, rule, dialect: str = "duckdb") -> None:
-    """Every table is a declared input and every column exists in the contract."""
+def check_against_contract(tree: exp.Expression, rule, dialect: str = "duckdb", field: str = "query",
+                           returns: tuple[str, ...] = ("entity_id", "year", "amount_at_risk")) -> None:
+    """Every table is a declared input, every column exists in the contract, and the output has
+    the columns `returns` (`field`: the rule file's key the SQL is under, for the message)."""
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     tables = {t.name for t in tree.find_all(exp.Table)} - ctes
     undeclared = tables - set(rule.inputs) - set(rule.optional_inputs)
     if undeclared:
-        raise RuleError(rule.path, "query",
+        raise RuleError(rule.path, field,
                         f"reads {', '.join(sorted(undeclared))} which are not in `inputs` or `optional_inputs`")
     placeholders = {p.name for p in tree.find_all(exp.Placeholder)}
     unknown = placeholders - set(rule.params) - set(SCAN_PARAMS)
     if unknown:
-        raise RuleError(rule.path, "query", f"uses undeclared parameter(s) :{', :'.join(sorted(unknown))}")
+        raise RuleError(rule.path, field, f"uses undeclared parameter(s) :{', :'.join(sorted(unknown))}")
     try:
         qualify(bind(tree, _sample_values(rule)), schema=contract_schema(), dialect=dialect,
                 validate_qualify_columns=True)
     except OptimizeError as e:
-        raise RuleError(rule.path, "query", f"refers to something the data contract does not have: {e}") from None
+        raise RuleError(rule.path, field, f"refers to something the data contract does not have: {e}") from None
     names = output_columns(tree)
     if "*" not in names:
-        missing = [c for c in ("entity_id", "year", "amount_at_risk") if c not in names]
+        missing = [c for c in returns if c not in names]
         if missing:
-            raise RuleError(rule.path, "query", f"must return column(s) {', '.join(missing)}")
+            raise RuleError(rule.path, field, f"must return column(s) {', '.join(missing)}")
 
 
 def output_columns(tree: exp.Expression) -> list[str]:
