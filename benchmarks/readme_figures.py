@@ -37,6 +37,8 @@ FIGURES = [
     ("outliers_named", "outliers_named: outlier-only planted findings named"),
     ("lookalikes_flagged", "lookalikes_flagged: look-alikes hit by the rule they imitate"),
     ("lookalikes_named", "lookalikes_named: look-alikes named by a case"),
+    ("coverage_recall", "coverage_recall: planted missed beneficiaries in coverage.csv"),
+    ("coverage_lookalikes_listed", "coverage_lookalikes_listed: their look-alikes in coverage.csv"),
 ]
 
 

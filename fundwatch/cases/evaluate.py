@@ -1,7 +1,7 @@
 """Backtest a run against known cases: a synthetic world's ground truth or an office's confirmed cases.
 
-The truth file has at least `kind` (anomaly | lookalike; other kinds, such as the coverage
-work's `missed`, are not judged here), `entity_id` and `year`. Optional columns:
+The truth file has at least `kind` (anomaly | lookalike; other kinds are not judged here),
+`entity_id` and `year`. Optional columns:
 `rule_id` (the rule that must find it, or must not fire on a look-alike; empty = only a
 statistical detector can see it) enables the per-rule figures, and `finding` (an id shared by
 the truth rows that are ONE finding: the households paid into one official's account, the
@@ -24,6 +24,13 @@ Figures per year (all from the run's fw_cases, fw_hits and fw_case_entities):
 - cases_per_anomaly: cases / K;
 - outliers_top5 / outliers_named: the share of outlier-only anomaly findings (rule_id empty)
   named by a case in the top 5% of the list, and by any case.
+
+Truth rows of coverage rules (rule_id `coverage.*`, or program `coverage`: those who should be
+paid and are not) are judged against the run's coverage list (fw_coverage), not the case list:
+
+- coverage_missed: their anomaly rows; coverage_recall: the share of them listed by their rule
+  (or, without a rule_id, by any coverage rule); coverage_lookalikes_listed: look-alike rows
+  listed in the coverage list.
 """
 
 from __future__ import annotations
@@ -108,9 +115,32 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 3) if whole else None
 
 
+def _is_coverage(truth: pd.DataFrame) -> pd.Series:
+    by_rule = truth["rule_id"].str.startswith("coverage.")
+    if "program" in truth.columns:
+        return by_rule | (truth["program"].astype(str).str.strip() == "coverage")
+    return by_rule
+
+
+def coverage_figures(con, truth: pd.DataFrame, run_id: str) -> dict:
+    """The coverage truth rows of one year judged against the run's coverage list."""
+    listed = (con.execute("SELECT rule_id, entity_id FROM fw_coverage WHERE run_id = ?", [run_id]).df()
+              if _has_table(con, "fw_coverage") else pd.DataFrame(columns=["rule_id", "entity_id"]))
+    pairs, entities = set(zip(listed["rule_id"], listed["entity_id"], strict=True)), set(listed["entity_id"])
+    missed = truth[truth["kind"] == "anomaly"]
+    found = sum((r.rule_id, r.entity_id) in pairs if r.rule_id else r.entity_id in entities
+                for r in missed.itertuples())
+    lookalikes = truth[(truth["kind"] == "lookalike") & ~truth["entity_id"].isin(set(missed["entity_id"]))]
+    return {"coverage_missed": len(missed), "coverage_recall": _share(found, len(missed)),
+            "coverage_lookalikes": len(lookalikes),
+            "coverage_lookalikes_listed": int(lookalikes["entity_id"].isin(entities).sum())}
+
+
 def year_figures(con, truth: pd.DataFrame, year: int, run_id: str, k: int | None = None) -> tuple[dict, list]:
     t = truth[truth["year"] == year].copy()
     t["rule_id"] = t["rule_id"].fillna("").astype(str).str.strip()
+    coverage = _is_coverage(t)
+    coverage_rows, t = t[coverage], t[~coverage]
     t["_finding"] = _findings(t)
     cases, members = named_entities(con, run_id)
     hits = con.execute("SELECT rule_id, entity_id FROM fw_hits WHERE run_id = ?", [run_id]).df()
@@ -144,6 +174,7 @@ def year_figures(con, truth: pd.DataFrame, year: int, run_id: str, k: int | None
         "outliers": len(outliers),
         "outliers_top5": _share(sum(bool(ids & named_top5) for ids in outliers), len(outliers)),
         "outliers_named": _share(sum(bool(ids & named) for ids in outliers), len(outliers)),
+        **coverage_figures(con, coverage_rows, run_id),
     }
     per_rule = []
     for rule_id, group in t[t["rule_id"] != ""].groupby("rule_id"):
