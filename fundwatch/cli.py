@@ -655,10 +655,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         return 130
     except duckdb.OutOfMemoryException as e:
-        first = str(e).splitlines()[0]
-        log.emit(f"error: DuckDB ran out of memory within its limit ({first}). Run again with a higher "
-                 "limit (a global option, before the command: fundwatch --memory-limit 4GB scan ...) or "
-                 "without one. No case list was written.", level="error", event="out_of_memory")
+        from fundwatch.engine.duckdb_engine import out_of_memory_message
+
+        log.emit(f"error: {out_of_memory_message(e)} No case list was written.", level="error", event="out_of_memory")
         return 4
     except Exception:
         log.emit("internal error (please report it):\n" + traceback.format_exc(), level="error", event="crash")
