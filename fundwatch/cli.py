@@ -290,7 +290,7 @@ def rules():
 
 def _rulebook(ctx, rules_dir, *, workspace: bool = True):
     """The rule book; `workspace=False` for commands that need no loaded data (no file is created)."""
-    from fundwatch.notebook.rulebook import RuleBook
+    from fundwatch.rules.book import RuleBook
     from fundwatch.workspace import Workspace
 
     ws = _workspace(ctx) if workspace else Workspace(":memory:")
@@ -365,7 +365,7 @@ def rules_test(ctx, rule_ids, rules_dir, engine_name, spark_master, spark_conf):
     ws, book = _rulebook(ctx, rules_dir, workspace=False)
     with ws:
         if engine_name == "spark":
-            from fundwatch.notebook.rulebook import tests_frame
+            from fundwatch.rules.book import tests_frame
             from fundwatch.rules.testing import run_rule_tests
 
             unknown = [i for i in rule_ids if i not in book.ruleset.rules]
