@@ -12,6 +12,10 @@ from fundwatch.rules import book
 
 
 def try_result_html(tried: book.TryResult) -> str:
+    """What a tried rule found and its embedded tests, as HTML (IDs masked in the hits).
+
+    >>> try_result_html(ws.rules.try_rule(text, 2023))
+    """
     return (
         f"<p><b>{esc(tried.rule.id)}</b> on {tried.year}: {esc(tried.outcome.describe())}</p>"
         f"<p>Embedded tests:</p>{frame_html(tried.tests, unmask=True)}"
@@ -20,6 +24,10 @@ def try_result_html(tried: book.TryResult) -> str:
 
 
 def rule_book_html(rules: book.RuleBook) -> str:
+    """The rules and whether their inputs are loaded, and the broken rule files, as HTML.
+
+    >>> rule_book_html(ws.rules)
+    """
     parts = [
         f"<p><b>{len(rules.ruleset)} rules</b> in {esc(rules.rules_dir)}</p>",
         frame_html(rules.list(), unmask=True, max_rows=200),

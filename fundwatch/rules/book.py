@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from fundwatch.config import Config, load_config
+from fundwatch.config import Config, resolve_config
 from fundwatch.errors import FundwatchError, RuleError
 from fundwatch.rules import RuleSet, load_rules
 from fundwatch.rules.catalogue import default_rules_dir, parse_rule_text
@@ -152,7 +152,7 @@ class RuleBook:
     ):
         self.ws = ws
         self.rules_dir = Path(rules_dir) if rules_dir is not None else default_rules_dir()
-        self.config = config if isinstance(config, Config) else load_config(config)
+        self.config = resolve_config(config)
         self.reload()
 
     def reload(self) -> None:
