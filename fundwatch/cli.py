@@ -293,7 +293,7 @@ def rules():
 
 def _rulebook(ctx, rules_dir, *, workspace: bool = True):
     """The rule book; `workspace=False` for commands that need no loaded data (no file is created)."""
-    from fundwatch.notebook.rulebook import RuleBook
+    from fundwatch.rules.book import RuleBook
     from fundwatch.workspace import Workspace
 
     ws = _workspace(ctx) if workspace else Workspace(":memory:")
@@ -368,7 +368,7 @@ def rules_test(ctx, rule_ids, rules_dir, engine_name, spark_master, spark_conf):
     ws, book = _rulebook(ctx, rules_dir, workspace=False)
     with ws:
         if engine_name == "spark":
-            from fundwatch.notebook.rulebook import tests_frame
+            from fundwatch.rules.book import tests_frame
             from fundwatch.rules.testing import run_rule_tests
 
             unknown = [i for i in rule_ids if i not in book.ruleset.rules]
@@ -700,10 +700,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         return 130
     except duckdb.OutOfMemoryException as e:
-        first = str(e).splitlines()[0]
-        log.emit(f"error: DuckDB ran out of memory within its limit ({first}). Run again with a higher "
-                 "limit (a global option, before the command: fundwatch --memory-limit 4GB scan ...) or "
-                 "without one. No case list was written.", level="error", event="out_of_memory")
+        from fundwatch.engine.duckdb_engine import out_of_memory_message
+
+        log.emit(f"error: {out_of_memory_message(e)} No case list was written.", level="error", event="out_of_memory")
         return 4
     except Exception:
         log.emit("internal error (please report it):\n" + traceback.format_exc(), level="error", event="crash")

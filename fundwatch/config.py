@@ -333,6 +333,11 @@ def _region_names(path, table) -> dict[str, str]:
     return {code: name.strip() for code, name in table.items()}
 
 
+def resolve_config(config) -> Config:
+    """A Config, from a Config, a fundwatch.toml path, or None (./fundwatch.toml if present)."""
+    return config if isinstance(config, Config) else load_config(config)
+
+
 def load_config(path: str | Path | None = None, rules_dir: str | Path | None = None) -> Config:
     """Read `path` (and the files it extends), or ./fundwatch.toml if it exists, else the defaults.
 

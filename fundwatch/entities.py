@@ -39,6 +39,12 @@ class EntityType:
     regions: tuple[Lookup, ...] = ()
     # kinds of evidence (rules' `merge_on` kinds) by which a case of this type joins others
     merges_on: tuple[str, ...] = ()
+    plural: str = ""  # the English plural, where it is not the noun + "s"
+
+    @property
+    def many(self) -> str:
+        """The English plural: `3 people`, `2 tenancies`."""
+        return self.plural or self.noun["en"] + "s"
 
 
 # Without a ledger of the year, a registry's spans tell who existed in it (a fallback: the
@@ -89,6 +95,7 @@ ENTITY_TYPES: dict[str, EntityType] = {t.name: t for t in (
                  f"WHERE person_id IN {IDS} AND region_code IS NOT NULL GROUP BY person_id", "residents"),
         ),
         merges_on=("person_id",),
+        plural="people",
     ),
     EntityType(
         "household", "household_id", {"en": "household", "zh": "低保户"},
@@ -98,7 +105,7 @@ ENTITY_TYPES: dict[str, EntityType] = {t.name: t for t in (
                       f"WHERE household_id IN {IDS} GROUP BY household_id", "dibao_households"),),
     ),
     EntityType(
-        "tenancy", "tenancy_id", {"en": "tenancy", "zh": "公租房租户"},
+        "tenancy", "tenancy_id", {"en": "tenancy", "zh": "公租房租户"}, plural="tenancies",
         populations={"housing": (_ids("SELECT DISTINCT tenancy_id AS entity_id FROM housing_rent "
                                       "WHERE year(period) = :year", "housing_rent"),
                                  _ids("SELECT DISTINCT tenancy_id AS entity_id FROM housing_tenancies "
@@ -130,7 +137,7 @@ ENTITY_TYPES: dict[str, EntityType] = {t.name: t for t in (
                       f"WHERE coop_id IN {IDS} GROUP BY coop_id", "cooperatives"),),
     ),
     EntityType(
-        "agency", "agency_code", {"en": "agency", "zh": "发放单位"},
+        "agency", "agency_code", {"en": "agency", "zh": "发放单位"}, plural="agencies",
         populations={"subsidy": (_ids("SELECT DISTINCT agency_code AS entity_id FROM subsidy_payments "
                                       "WHERE year(period) = :year AND agency_code IS NOT NULL", "subsidy_payments"),)},
         # An agency serves a township: the township (9 digits) most of its payments went to.

@@ -22,7 +22,7 @@ from fundwatch.cases.history import resolved_cases
 from fundwatch.cases.regions import attach_regions
 from fundwatch.cases.score import Scoring
 from fundwatch.cases.weights import RuleFinding, rule_weights, weigh_hits
-from fundwatch.config import Config, load_config
+from fundwatch.config import Config, resolve_config
 from fundwatch.coverage.build import build_coverage, split_coverage
 from fundwatch.errors import FundwatchError
 from fundwatch.rules import RuleSet, load_rules
@@ -65,11 +65,6 @@ class ScanResult:
 
     def __repr__(self) -> str:
         return f"ScanResult(run={self.run_id!r}, year={self.year}, cases={len(self.cases)}, hits={len(self.hits)})"
-
-
-def resolve_config(config) -> Config:
-    """A Config, from a Config, a fundwatch.toml path, or None (./fundwatch.toml if present)."""
-    return config if isinstance(config, Config) else load_config(config)
 
 
 def resolve_rules(rules) -> RuleSet:

@@ -38,7 +38,10 @@ class RunStore:
 
     # --- read by a scan ------------------------------------------------------------------
     def previous_cases(self, year: int) -> pd.DataFrame:
-        return history.previous_cases(self.con, year)
+        """The active cases of the latest earlier run of the same year."""
+        return self.con.execute(
+            "SELECT case_id, evidence_fingerprint FROM fw_cases WHERE run_id = ? AND status <> 'resolved'",
+            [self.latest_run(year)]).df()
 
     # A store serves one scan: the reviews are read once (the reuse key and the ranking see the same).
     def latest_reviews(self) -> pd.DataFrame:
@@ -108,10 +111,11 @@ class RunStore:
             "SELECT run_id, year, started_at, finished_at, n_cases AS cases, rules_version FROM fw_runs "
             "WHERE ? IS NULL OR year = ? ORDER BY started_at DESC, run_id DESC LIMIT ?", [year, year, limit]).df()
 
-    def latest_run(self, year: int | None = None) -> str | None:
-        """The newest run (of `year`, or of any year); None when nothing was recorded."""
-        found = self.con.execute("SELECT run_id FROM fw_runs WHERE ? IS NULL OR year = ? "
-                                 "ORDER BY started_at DESC, run_id DESC LIMIT 1", [year, year]).fetchall()
+    def latest_run(self, year: int | None = None, other_than: str | None = None) -> str | None:
+        """The newest run (of `year`, or of any year; not `other_than`); None when nothing was recorded."""
+        found = self.con.execute("SELECT run_id FROM fw_runs WHERE (? IS NULL OR year = ?) AND run_id IS DISTINCT "
+                                 "FROM ? ORDER BY started_at DESC, run_id DESC LIMIT 1",
+                                 [year, year, other_than]).fetchall()
         return found[0][0] if found else None
 
     def case_rows(self, run_id: str, status: str | None = None, program: str | None = None,
@@ -176,10 +180,8 @@ class RunStore:
         try:
             self.con.execute(
                 f"""INSERT INTO fw_cases (run_id, status, {kept}) SELECT ?, 'resolved', {kept} FROM fw_cases
-                WHERE case_id IN (SELECT case_id FROM _fw_resolved)
-                  AND run_id = (SELECT run_id FROM fw_runs WHERE year = ? AND run_id <> ?
-                                ORDER BY started_at DESC, run_id DESC LIMIT 1)""",
-                [result.run_id, result.year, result.run_id])
+                WHERE case_id IN (SELECT case_id FROM _fw_resolved) AND run_id = ?""",
+                [result.run_id, self.latest_run(result.year, other_than=result.run_id)])
         finally:
             self.con.unregister("_fw_resolved")
 

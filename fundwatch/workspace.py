@@ -237,11 +237,12 @@ class Workspace:
 
     @property
     def rules(self):
-        """The rule book: list, test, try a rule written in the notebook, save it.
+        """The rule book: list, test, try a rule written in the notebook, save it (shown as
+        HTML in Jupyter once fundwatch.notebook is imported).
 
         >>> ws.rules.list();  ws.rules.test(["dibao.vehicle"]);  ws.rules.try_rule(text, 2023)
         """
-        from fundwatch.notebook.rulebook import RuleBook
+        from fundwatch.rules.book import RuleBook
 
         return RuleBook(self)
 

@@ -649,13 +649,16 @@ def test_every_public_function_has_a_docstring_with_an_example():
     import fundwatch.notebook as package
 
     missing = []
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"fundwatch.notebook.{info.name}")
+    # The notebook's modules, and the rule book they show (fundwatch/rules/book.py).
+    names = [f"fundwatch.notebook.{info.name}" for info in pkgutil.iter_modules(package.__path__)]
+    for module_name in [*names, "fundwatch.rules.book"]:
+        module = importlib.import_module(module_name)
+        short = module_name.rsplit(".", 1)[1]
         for name, obj in vars(module).items():
             if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
                 continue
             if (inspect.isfunction(obj) or inspect.isclass(obj)) and ">>>" not in (obj.__doc__ or ""):
-                missing.append(f"{info.name}.{name}")
+                missing.append(f"{short}.{name}")
             if inspect.isclass(obj):
                 for attr, member in vars(obj).items():
                     func = member.fget if isinstance(member, property) else member
@@ -666,7 +669,7 @@ def test_every_public_function_has_a_docstring_with_an_example():
                     ):
                         continue
                     if ">>>" not in (func.__doc__ or ""):
-                        missing.append(f"{info.name}.{name}.{attr}")
+                        missing.append(f"{short}.{name}.{attr}")
     assert not missing, f"no docstring with an example: {', '.join(missing)}"
     assert len(package.__all__) >= 10 and all(
         ">>>" in (getattr(package, n).__doc__ or "") for n in package.__all__

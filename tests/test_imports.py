@@ -58,3 +58,21 @@ def test_the_sample_package_has_no_import_cycle():
     assert "plant_dibao_pay" in graph["plant_dibao"]  # the graph is read: the check can fail
     cycles = sorted(m for m in graph if m != "__init__" and reaches(m, m, set()))
     assert cycles == []
+
+
+def test_the_cli_and_the_core_import_nothing_of_the_notebook_package():
+    """fundwatch/notebook is how objects show in Jupyter: the CLI, the rule book, the scan and
+    the rest import none of it (the rule book lives in fundwatch/rules/book.py). The one
+    exception left is Workspace.explain, a notebook entry point kept on the workspace."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "fundwatch"
+    found = set()
+    for path in root.rglob("*.py"):
+        if path.relative_to(root).parts[0] == "notebook":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("fundwatch.notebook"):
+                found.add((path.relative_to(root).as_posix(), node.module))
+    assert found == {("workspace.py", "fundwatch.notebook.explain")}

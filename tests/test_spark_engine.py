@@ -6,10 +6,13 @@ import subprocess
 import sys
 import textwrap
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+
+from fundwatch.errors import OutOfMemory
 
 TYPED = """SELECT * FROM (VALUES
     (1, 'a', CAST('2023-01-31' AS DATE), CAST(10.05 AS DECIMAL(18, 2)), CAST(7 AS BIGINT)),
@@ -25,32 +28,76 @@ def test_query_types_results_as_duckdb_does(engine):
     assert frame["s"].tolist() == ["a", "b"]
 
 
-def test_register_write_table_columns_and_drop(engine):
+def _exists(engine, name: str) -> bool:
+    """Whether the engine's catalog has `name` (asked of the engine itself, not through fundwatch)."""
+    if engine.dialect == "spark":
+        return bool(engine.spark.catalog.tableExists(name))
+    return bool(engine.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                   [name]).fetchall()[0][0])
+
+
+def test_register_replaces_and_materialised_lives_for_its_block(engine):
     engine.register("fw_t_people", pd.DataFrame({"person_id": ["P1", "P2", "P3"], "amount": [1.5, 2.0, None]}))
     engine.register("fw_t_arrow", pa.table({"k": pa.array([1, 2], pa.int64())}))
     assert engine.query("SELECT sum(k) AS s FROM fw_t_arrow")["s"].iloc[0] == 3
-    engine.write_table("fw_t_sum", "SELECT person_id, amount * 2 AS twice FROM fw_t_people WHERE amount IS NOT NULL")
-    assert engine.table_exists("fw_t_sum")
-    written = engine.query("SELECT * FROM fw_t_sum ORDER BY person_id")
-    assert list(written.columns) == ["person_id", "twice"] and written["twice"].tolist() == [3.0, 4.0]
-    engine.write_table("fw_t_sum", "SELECT 1 AS one")  # replaced
-    assert list(engine.query("SELECT * FROM fw_t_sum").columns) == ["one"]
-    engine.drop_table("fw_t_sum")
-    assert not engine.table_exists("fw_t_sum")
-    engine.drop_table("fw_t_sum")  # dropping twice is fine
+    engine.register("fw_t_arrow", pa.table({"k": pa.array([5], pa.int64())}))  # replaced
+    assert engine.query("SELECT sum(k) AS s FROM fw_t_arrow")["s"].iloc[0] == 5
+    sql = "SELECT person_id, amount * 2 AS twice FROM fw_t_people WHERE amount IS NOT NULL"
+    with engine.materialised("fw_t_sum", sql) as name:
+        assert name == "fw_t_sum" and _exists(engine, "fw_t_sum")
+        written = engine.query("SELECT * FROM fw_t_sum ORDER BY person_id")
+        assert list(written.columns) == ["person_id", "twice"] and written["twice"].tolist() == [3.0, 4.0]
+        with engine.materialised("fw_t_sum", "SELECT 1 AS one"):  # replaced
+            assert list(engine.query("SELECT * FROM fw_t_sum").columns) == ["one"]
+    assert not _exists(engine, "fw_t_sum")
+    with pytest.raises(KeyError), engine.materialised("fw_t_sum", "SELECT 1 AS one"):
+        raise KeyError("a failing step")
+    assert not _exists(engine, "fw_t_sum")
 
 
 def test_a_frame_registered_for_a_block_is_forgotten_after_it(engine):
     with engine.registered("fw_t_block", pd.DataFrame({"k": [1, 2]})) as name:
         assert engine.query(f"SELECT sum(k) AS s FROM {name}")["s"].iloc[0] == 3
-    assert not engine.table_exists("fw_t_block")
+    assert not _exists(engine, "fw_t_block")
     try:
         with engine.registered("fw_t_block", pd.DataFrame({"k": [1]})):
             raise KeyError("a failing query")
     except KeyError:
         pass
-    assert not engine.table_exists("fw_t_block")
-    engine.unregister("fw_t_block")  # forgetting what is not there is fine
+    assert not _exists(engine, "fw_t_block")
+
+
+def test_workers_are_engines_on_the_same_data_for_a_block(engine):
+    with engine.materialised("fw_t_shared", "SELECT 7 AS k"), engine.workers(2) as engines:
+        assert engines[0] is engine and len(engines) == (1 if engine.dialect == "spark" else 2)
+        assert [int(e.query("SELECT k FROM fw_t_shared")["k"].iloc[0]) for e in engines] == [7] * len(engines)
+    if engine.dialect == "duckdb":  # the other worker's connection is closed after the block
+        with pytest.raises(duckdb.ConnectionException):
+            engines[1].query("SELECT 1")
+
+
+def test_duckdb_out_of_memory_becomes_an_error_that_says_what_to_raise():
+    from fundwatch.engine import DuckDBEngine
+
+    con = duckdb.connect(":memory:", config={"memory_limit": "20MB", "threads": "1"})
+    engine = DuckDBEngine(con)
+    big = "SELECT list(repeat('x', 200) || i::VARCHAR) FROM range(2000000) t(i)"
+    oom = r"DuckDB ran out of memory within its limit .*--memory-limit.* Nothing written\.$"
+    with pytest.raises(OutOfMemory, match=oom), engine.memory_errors(" Nothing written."):
+        engine.query(big)
+    with pytest.raises(duckdb.CatalogException), engine.memory_errors():  # any other error passes through
+        engine.query("SELECT * FROM no_such_table")
+    assert engine.out_of_memory(duckdb.OutOfMemoryException("x")) and not engine.out_of_memory(KeyError("x"))
+    con.close()
+
+
+def test_spark_registers_its_own_frames_and_releases_a_cached_one_when_replaced(spark_engine):
+    cached = spark_engine.spark.range(0, 10).selectExpr("CAST(id AS BIGINT) AS i").persist()
+    spark_engine.register("fw_t_own", cached)
+    assert cached.is_cached and spark_engine.query("SELECT sum(i) AS s FROM fw_t_own")["s"].iloc[0] == 45
+    spark_engine.register("fw_t_own", pd.DataFrame({"i": [1]}))
+    assert not cached.is_cached  # released with the view that held it
+    assert spark_engine.query("SELECT sum(i) AS s FROM fw_t_own")["s"].iloc[0] == 1
 
 
 def tagger():

@@ -68,7 +68,7 @@ def test_spark_scan_of_the_sample_equals_the_duckdb_scan(spark, tmp_path, monkey
         on_spark = spark_engine.query(f"SELECT {cols} FROM {table}")
         if not _sorted(on_duck).equals(_sorted(on_spark)):
             problems.append(f"table {table}: {len(on_duck)} rows on DuckDB, {len(on_spark)} on Spark, or values differ")
-    if spark_engine.table_exists("fw_quarantine") and int(spark_engine.query("SELECT count(*) AS n FROM fw_quarantine")["n"].iloc[0]):
+    if spark_engine.spark.catalog.tableExists("fw_quarantine") and int(spark_engine.query("SELECT count(*) AS n FROM fw_quarantine")["n"].iloc[0]):
         problems.append("rows quarantined on Spark, none on DuckDB")
     con.close()
     duck_inputs, spark_inputs = runs["duckdb"]["run"]["inputs"], runs["spark"]["run"]["inputs"]
@@ -215,7 +215,7 @@ def _compare_loads(folder: Path, spark):
     loaded = load_into_spark(engine, str(folder))
     s_report = loaded.report
     # What was loaded comes back explicitly: a table per view, each described for the run record.
-    assert loaded.present == set(s_report.tables) and all(engine.table_exists(t) for t in loaded.present)
+    assert loaded.present == set(s_report.tables) and all(engine.spark.catalog.tableExists(t) for t in loaded.present)
     assert {v["rows"] for v in loaded.inputs.values()} == {t.rows_loaded for t in s_report.tables.values()}
     with Workspace() as ws:
         d_report = ws.load(folder)
@@ -274,6 +274,6 @@ def test_spark_loader_refuses_what_it_cannot_read_naming_the_file(spark, tmp_pat
     text = str(caught.value)
     assert "subsidy_payments.xlsx: XLSX is not read on Spark" in text
     assert "dibao_members.csv: not UTF-8" in text
-    assert not engine.table_exists("dibao_members")  # nothing registered from a failed load
+    assert not engine.spark.catalog.tableExists("dibao_members")  # nothing registered from a failed load
     with pytest.raises(LoadError, match="not a folder"):
         load_into_spark(engine, str(tmp_path / "missing"))

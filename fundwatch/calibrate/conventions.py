@@ -16,13 +16,12 @@ import pandas as pd
 
 from fundwatch.calibrate import evidence
 from fundwatch.calibrate.proposal import Proposal, toml_value
+from fundwatch.entities import ENTITY_TYPES
 from fundwatch.rules.params import coerce
 
 MIN_HITS = 5
 MIN_SHARE = 0.3
 BAND = 0.1  # a cluster spans at most this share of its smallest value (and at least 1 unit)
-PLURAL = {"household": "households", "person": "people", "tenancy": "tenancies", "agency": "agencies",
-          "cooperative": "cooperatives"}
 
 
 def measure_values(hits: pd.DataFrame, column: str) -> pd.Series:
@@ -82,7 +81,7 @@ def conventions(hits: pd.DataFrame, rule, current=None, min_hits: int = MIN_HITS
     now = param.default if current is None else current
     if value == now:
         return []
-    who = PLURAL.get(rule.entity_type, rule.entity_type)
+    who = ENTITY_TYPES[rule.entity_type].many
     span = toml_value(low) if low == high else f"{toml_value(low)}-{toml_value(high)}"
     members = values[(values >= low) & (values <= high)].index
     entities = mine.loc[members, "entity_id"].nunique() if "entity_id" in mine.columns else count

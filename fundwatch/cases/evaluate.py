@@ -42,6 +42,7 @@ from pathlib import Path
 import pandas as pd
 
 from fundwatch.errors import FundwatchError
+from fundwatch.store import RunStore
 
 
 @dataclass
@@ -77,12 +78,6 @@ def read_truth(path) -> pd.DataFrame:
                              f"got {truth['year'].iloc[line - 2]!r}")
     truth["year"] = years.astype(int)
     return truth
-
-
-def _latest_run(con, year: int) -> str | None:
-    rows = con.execute("SELECT run_id FROM fw_runs WHERE year = ? ORDER BY started_at DESC, run_id DESC LIMIT 1",
-                       [year]).fetchall()
-    return rows[0][0] if rows else None
 
 
 def _has_table(con, name: str) -> bool:
@@ -194,7 +189,7 @@ def evaluate(con, truth: pd.DataFrame, year: int | None = None, k: int | None = 
     years = [year] if year else sorted(truth["year"].unique())
     overall, per_rule = [], []
     for y in years:
-        rid = run_id or _latest_run(con, y)
+        rid = run_id or RunStore(con).latest_run(y)
         if rid is None:
             raise FundwatchError(f"no run for {y} in this workspace: run `fundwatch scan --year {y}` first")
         row, rules = year_figures(con, truth, y, rid, k)

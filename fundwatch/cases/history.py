@@ -28,16 +28,6 @@ def fingerprints(hits: pd.DataFrame) -> dict[str, str]:
     return {cid: hashlib.sha256(text.encode()).hexdigest()[:16] for cid, text in joined.items()}
 
 
-def previous_cases(con, year: int) -> pd.DataFrame:
-    """The active cases of the latest earlier run of the same year."""
-    return con.execute(
-        """SELECT case_id, evidence_fingerprint FROM fw_cases
-        WHERE run_id = (SELECT run_id FROM fw_runs WHERE year = ? ORDER BY started_at DESC, run_id DESC LIMIT 1)
-          AND status <> 'resolved'""",
-        [year],
-    ).df()
-
-
 def latest_reviews(con) -> pd.DataFrame:
     return con.execute(
         """SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY case_id ORDER BY reviewed_at DESC) AS n

@@ -11,6 +11,7 @@ DuckDB's memory_limit holds for both together.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 
@@ -127,15 +128,15 @@ def score_feature_set(engine, fs, year: int, present: set[str], s: Settings) -> 
     # Scorable entities first (rows 1..n), in a fixed order, so that batches are row ranges.
     # Two steps, so that the engine never holds the peer medians and the sort at once (ten million
     # entities then fit in DuckDB's memory_limit of 2 GB instead of needing more).
-    try:
-        engine.write_table(f"{table}_raw", scored_universe(fs, year, feature_sql(fs, year, s, present), present))
-        engine.write_table(
-            table,
-            f"""SELECT row_number() OVER (ORDER BY CASE WHEN {usable} THEN 0 ELSE 1 END, entity_id) AS fw_row,
+    with contextlib.ExitStack() as scratch:  # the tables go also when a step fails (the set may run again)
+        universe = scored_universe(fs, year, feature_sql(fs, year, s, present), present)
+        with engine.materialised(f"{table}_raw", universe) as raw:  # gone once the numbered table is written
+            scratch.enter_context(engine.materialised(
+                table,
+                f"""SELECT row_number() OVER (ORDER BY CASE WHEN {usable} THEN 0 ELSE 1 END, entity_id) AS fw_row,
        CASE WHEN {usable} THEN 1 ELSE 0 END AS fw_usable, t.*
-FROM {table}_raw t""",
-        )
-        engine.drop_table(f"{table}_raw")
+FROM {raw} t""",
+            ))
         counts = engine.query(f"SELECT count(*) AS total, coalesce(sum(fw_usable), 0) AS usable FROM {table}")
         total, n = int(counts["total"].iloc[0]), int(counts["usable"].iloc[0])
         unscored = total - n
@@ -176,9 +177,6 @@ FROM {table}_raw t""",
             "flagged": int(frame["flagged"].sum()),
             "reason": (reason + note).lstrip("; "),
         }
-    finally:  # also when a step failed (the set may run again: side_by_side)
-        engine.drop_table(f"{table}_raw")
-        engine.drop_table(f"{table}")
 
 
 def covered_by(fs, n: int, flagged_rows) -> list[str]:

@@ -28,13 +28,10 @@ def side_by_side(
     `at_once` at a time; results in the order of `jobs`. The first job to fail (in the order
     of `jobs`, among those that failed) raises here, once the others have stopped. `labels`
     name the jobs in messages."""
-    engines = engine.workers(at_once)
-    try:
+    with engine.workers(at_once) as engines:
         if len(engines) == 1:
             return [job(engine) for job in jobs]
         results = _on_threads(engines, jobs, name)
-    finally:
-        engine.close_workers(engines)
     for i, result in enumerate(results):
         if result is _SHORT_OF_MEMORY:
             job = labels[i] if labels else f"{i + 1} of {len(jobs)}"

@@ -20,7 +20,6 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -28,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from fundwatch.engine.base import Engine
-from fundwatch.errors import OutOfMemory
+from fundwatch.engine.dialect import transpile
 
 SESSION_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "true"}
 _SPARK_TYPES = {"BIGINT": "long", "DOUBLE": "double", "BOOLEAN": "boolean", "VARCHAR": "string"}
@@ -113,7 +112,7 @@ class SparkEngine(Engine):
         self.spark = spark
         for key, value in SESSION_CONF.items():
             spark.conf.set(key, value)
-        self._persisted: dict[str, object] = {}  # tables written by write_table, cached in the cluster
+        self._persisted: dict[str, object] = {}  # registered frames cached in the cluster, by view name
         self._duck = duckdb.connect(":memory:")  # only to type results exactly as DuckDB does
         conf = spark.sparkContext.getConf()  # read now: after an out-of-memory the JVM may be gone
         self.local = (conf.get("spark.master") or "").startswith("local")
@@ -123,38 +122,19 @@ class SparkEngine(Engine):
     def create(cls, master: str | None = None, conf: dict | None = None) -> SparkEngine:
         return cls(spark_session(master, conf=conf))
 
-    def out_of_memory(self, exc: BaseException) -> bool:
-        return self._trouble(exc) is not None
-
-    def _trouble(self, exc: BaseException) -> str | None:
-        """What went wrong in the JVM, if `exc` says it ran out of heap or the JVM is stopping."""
+    def _memory_trouble(self, exc: BaseException) -> str | None:
         why = _jvm_trouble(exc)
         if why is None and self._stopped():
             # A JVM on its way out answers in many ways (a job "cancelled because SparkContext
             # was shut down", a py4j class that "does not exist in the JVM"), whichever comes first.
             why = _STOPPED
-        return why
+        return None if why is None else f"{why}. {self._memory_advice()}"
 
     def _stopped(self) -> bool:
         try:
             return bool(self.spark.sparkContext._jsc.sc().isStopped())
         except Exception:  # no answer: the JVM is gone
             return True
-
-    @contextmanager
-    def memory_errors(self, then: str = "") -> Iterator[None]:
-        """Inside the block, the JVM running out of heap (or exiting) becomes an OutOfMemory
-        error that says which setting to raise, instead of a Java stack trace; `then` is added
-        to its message (what did not happen because of it)."""
-        try:
-            yield
-        except OutOfMemory:
-            raise
-        except Exception as e:
-            trouble = self._trouble(e)
-            if trouble is None:
-                raise
-            raise OutOfMemory(f"{trouble}. {self._memory_advice()}{then}") from e
 
     def _memory_advice(self) -> str:
         if self.local:
@@ -164,44 +144,42 @@ class SparkEngine(Engine):
         return ("Raise the memory of the JVM that ran out: spark-submit's --driver-memory (results come "
                 "back to the driver) or --executor-memory.")
 
+    def _translate(self, sql: str) -> str:
+        return transpile(sql, "duckdb", self.dialect)
+
     def execute(self, sql: str) -> None:
-        self.spark.sql(self.translate(sql))
+        self.spark.sql(self._translate(sql))
 
     def query(self, sql: str) -> pd.DataFrame:
-        return self._to_pandas(self.spark.sql(self.translate(sql)).toArrow())
+        return self._to_pandas(self.spark.sql(self._translate(sql)).toArrow())
 
     def _to_pandas(self, table: pa.Table) -> pd.DataFrame:
         return self._duck.from_arrow(table).df()
 
     def register(self, name: str, frame) -> None:
+        from pyspark.sql import DataFrame as SparkDataFrame
+
+        self._release(name)
+        if isinstance(frame, SparkDataFrame):
+            # The load's tables: a cached frame is released when its name is registered again.
+            frame.createOrReplaceTempView(name)
+            if frame.is_cached:
+                self._persisted[name] = frame
+            return
         # Through DuckDB's own pandas -> Arrow conversion: the view gets the column types a
         # DuckDB workspace would give the same frame.
         table = frame if isinstance(frame, pa.Table | pa.RecordBatchReader) else self._duck.from_df(frame).arrow()
         if isinstance(table, pa.RecordBatchReader):
             table = table.read_all()
-        self._release(name)
         self.spark.createDataFrame(table).createOrReplaceTempView(name)
 
-    def unregister(self, name: str) -> None:
-        self._release(name)
-        self.spark.catalog.dropTempView(name)
-
-    def register_frame(self, name: str, frame, keep=None) -> None:
-        """Make a Spark DataFrame a view `name`; `keep`, a persisted frame it reads, is released with it."""
-        self._release(name)
-        frame.createOrReplaceTempView(name)
-        if keep is not None:
-            self._persisted[name] = keep
-
-    def write_table(self, name: str, sql: str) -> None:
-        frame = self.spark.sql(self.translate(sql)).persist()
+    def _write_table(self, name: str, sql: str) -> None:
+        frame = self.spark.sql(self._translate(sql)).persist()
         frame.count()  # materialise now: later reads must not recompute the query
-        self._release(name)
-        frame.createOrReplaceTempView(name)
-        self._persisted[name] = frame
+        self.register(name, frame)
 
-    def drop_table(self, name: str) -> None:
-        # What write_table made is a temporary view here, cached in the cluster.
+    def _forget(self, name: str) -> None:
+        # What register and _write_table made is a temporary view here, perhaps cached in the cluster.
         self._release(name)
         self.spark.catalog.dropTempView(name)
 
@@ -210,11 +188,8 @@ class SparkEngine(Engine):
         if old is not None:
             old.unpersist()
 
-    def table_exists(self, name: str) -> bool:
-        return bool(self.spark.catalog.tableExists(name))
-
     def map_batches(self, sql, fn, schema, batch_rows) -> pd.DataFrame:
-        frame = self.spark.sql(self.translate(sql))
+        frame = self.spark.sql(self._translate(sql))
         ddl = ", ".join(f"`{name}` {_SPARK_TYPES[t]}" for name, t in schema)
 
         def apply(batches):

@@ -349,8 +349,10 @@ def load_into_spark(engine, data_dir: str, *, mapping=None, progress=None) -> Sp
             tl.unknown_headers.extend(h for h in mapped.unknown if h not in tl.unknown_headers)
         bad_rows = frame.where(F.col("__kind") == "bad")
         tl.top_reasons = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-        engine.register_frame(name, frame.where(F.col("__kind") == "good").select(*TABLES[name].column_names),
-                              keep=frame)
+        # The cached rows stay registered (privately) beside the table that reads them, so that
+        # the next load of the table releases them (Engine.register).
+        engine.register(f"_fw_staged_{name}", frame)
+        engine.register(name, frame.where(F.col("__kind") == "good").select(*TABLES[name].column_names))
         quarantine.append(bad_rows.select(
             F.lit(load_id).alias("load_id"), F.lit(name).alias("table_name"), F.col("__file").alias("file"),
             F.col("__line").alias("line"), F.col("q_column").alias("column_name"),
@@ -364,7 +366,7 @@ def load_into_spark(engine, data_dir: str, *, mapping=None, progress=None) -> Sp
         q = quarantine[0]
         for other in quarantine[1:]:
             q = q.unionByName(other)
-        engine.register_frame(QUARANTINE, q)
+        engine.register(QUARANTINE, q)
     report.add_warnings(engine)
     report.seconds = time.monotonic() - started
     return loaded

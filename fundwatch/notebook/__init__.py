@@ -17,23 +17,28 @@ from fundwatch.notebook.display import case_html, frame_html, rule_status_counts
 from fundwatch.notebook.explain import CaseExplanation, explain_case
 from fundwatch.notebook.mask import masked
 from fundwatch.notebook.plots import plot_overview, plot_rules, plot_scores, plot_townships
-from fundwatch.notebook.rulebook import RuleBook, TryResult
+from fundwatch.notebook.rulebook import RuleBook, TryResult, rule_book_html, try_result_html
 
 
-def _show_scan_results_as_html() -> None:
-    """A ScanResult displays as a card in Jupyter (the result itself knows nothing of notebooks)."""
+def _show_results_as_html() -> None:
+    """A ScanResult displays as a card in Jupyter, and `ws.rules` as a table (the objects
+    themselves know nothing of notebooks)."""
     try:
         from IPython import get_ipython
     except ImportError:
         return
     shell = get_ipython()
     if shell is not None:
+        from fundwatch.rules import book
         from fundwatch.scan import ScanResult
 
-        shell.display_formatter.formatters["text/html"].for_type(ScanResult, scan_result_html)
+        html = shell.display_formatter.formatters["text/html"]
+        html.for_type(ScanResult, scan_result_html)
+        html.for_type(book.RuleBook, rule_book_html)
+        html.for_type(book.TryResult, try_result_html)
 
 
-_show_scan_results_as_html()
+_show_results_as_html()
 
 __all__ = [
     "CaseExplanation",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -14,6 +15,7 @@ import yaml
 from fundwatch.errors import RuleError
 from fundwatch.rules.model import Rule, parse_rule
 from fundwatch.rules.render import check_against_contract, output_columns, parse
+from fundwatch.rules.shared import SHARED, Shared, expand, parse_shared, read_shared, shared_path
 from fundwatch.rules.summary import check_template
 from fundwatch.safe_yaml import safe_yaml
 
@@ -50,18 +52,21 @@ class RuleSet:
 
 
 def read_rule_file(path: Path) -> tuple[Rule, object]:
-    return _read_rule_text(path, path.read_text(encoding="utf-8"))
+    shared = shared_path(path)
+    return _read_rule_text(path, path.read_text(encoding="utf-8"), shared,
+                           shared.read_text(encoding="utf-8") if shared.is_file() else "")
 
 
 @functools.lru_cache(maxsize=512)
-def _read_rule_text(path: Path, text: str) -> tuple[Rule, object]:
+def _read_rule_text(path: Path, text: str, shared: Path, shared_text: str) -> tuple[Rule, object]:
     # Parsing and checking SQL against the contract takes ~50 ms a rule: do it once per
-    # file content in a process (notebooks and tests load the catalogue many times).
-    return parse_rule_text(text, path)
+    # file content (and shared.yaml's) in a process (notebooks and tests load the catalogue many times).
+    return parse_rule_text(text, path, parse_shared(shared, shared_text))
 
 
-def parse_rule_text(text: str, path: Path) -> tuple[Rule, object]:
-    """(rule, parsed SQL) for the text of a rule file at `path`, with every load-time check.
+def parse_rule_text(text: str, path: Path, shared: Shared | None = None) -> tuple[Rule, object]:
+    """(rule, parsed SQL) for the text of a rule file at `path`, with every load-time check;
+    `shared`: what shared.yaml says (default: the one beside the rule's folder, see shared_path).
 
     A broken rule raises RuleError naming the path and field.
     """
@@ -70,8 +75,14 @@ def parse_rule_text(text: str, path: Path) -> tuple[Rule, object]:
         data = safe_yaml(text)
     except yaml.YAMLError as e:
         raise RuleError(path, "(yaml)", f"not valid YAML: {e}") from None
-    rule = parse_rule(data, path, hashlib.sha256(text.encode()).hexdigest()[:12])
-    tree = parse(rule.query, path)
+    shared = shared if shared is not None else read_shared(shared_path(path))
+    rule = parse_rule(data, path, "", shared.params)
+    parsed = parse(rule.query, path)
+    tree = expand(parsed, shared.macros, path)
+    # A rule that uses shared.yaml changes when it does: its version (run records, reuse) says so.
+    uses_shared = tree is not parsed or any(p == SHARED for p in (data.get("params") or {}).values())
+    rule = dataclasses.replace(rule, version=hashlib.sha256(
+        (text + ("\n" + shared.text if uses_shared else "")).encode()).hexdigest()[:12])
     check_against_contract(tree, rule)
     for lang, template in rule.summary.items():
         problems = check_template(template, output_columns(tree))

@@ -9,6 +9,7 @@ from fundwatch.contract.tables import TABLES
 from fundwatch.entities import ENTITY_NAMES
 from fundwatch.errors import RuleError
 from fundwatch.rules.params import PARAM_TYPES, coerce
+from fundwatch.rules.shared import SHARED
 
 STATUSES = ("experimental", "test", "stable")
 LEVELS = ("low", "medium", "high", "critical")
@@ -120,12 +121,15 @@ def _bilingual(d: dict, path, fld: str) -> dict[str, str]:
     return {k: v[k].strip() for k in ("en", "zh")}
 
 
-def _params(d: dict, path) -> dict[str, Param]:
+def _params(d: dict, path, shared: dict) -> dict[str, Param]:
     raw = d.get("params") or {}
     _need(isinstance(raw, dict), path, "params", "must be a mapping of name -> {type, default, description}")
     out = {}
     for name, p in raw.items():
         where = f"params.{name}"
+        if p == SHARED:  # declared once, in the rules folder's shared.yaml
+            _need(name in shared, path, where, f"is not a parameter of shared.yaml (it has: {', '.join(shared) or 'none'})")
+            p = shared[name]
         _need(isinstance(name, str) and name.isidentifier() and name.islower(), path, where, "name must be lower_snake_case")
         _need(name not in ("year", "year_start", "year_end"), path, where, "is reserved (set by the scan)")
         _need(isinstance(p, dict) and set(p) <= {"type", "default", "description", "source", "calibrate"}, path,
@@ -180,7 +184,8 @@ def _tests(d: dict, path, inputs: tuple[str, ...]) -> tuple[RuleTest, ...]:
     return tuple(out)
 
 
-def parse_rule(d: dict, path: Path, version: str) -> Rule:
+def parse_rule(d: dict, path: Path, version: str, shared: dict | None = None) -> Rule:
+    """The rule of a file's data; `shared`: the parameters of shared.yaml a rule may name."""
     _need(isinstance(d, dict), path, "(file)", "must be a YAML mapping")
     unknown = set(d) - FIELDS
     _need(not unknown, path, ", ".join(sorted(unknown)), "unknown field")
@@ -213,7 +218,7 @@ def parse_rule(d: dict, path: Path, version: str) -> Rule:
     _need(isinstance(lookalikes, list) and all(isinstance(x, str) and x.strip() and "\n" not in x.strip()
                                                 for x in lookalikes), path, "lookalikes",
           "must list short one-line names of legitimate look-alikes the rule must not flag")
-    params = _params(d, path)
+    params = _params(d, path, shared or {})
     finding, merge_on, involves, measure = _finding(d, path, params)
     eligible = d.get("eligible")
     _need(eligible is None or (isinstance(eligible, str) and eligible.strip()), path, "eligible",

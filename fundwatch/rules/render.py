@@ -35,6 +35,17 @@ def parse(sql: str, path, dialect: str = "duckdb") -> exp.Expression:
     return tree[0]
 
 
+def parse_expression(sql: str, path, field: str, dialect: str = "duckdb") -> exp.Expression:
+    """One SQL expression (a macro's body, say), not a statement."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except ParseError as e:
+        raise RuleError(path, field, f"SQL does not parse: {e}") from None
+    if isinstance(tree, exp.Query):
+        raise RuleError(path, field, "must be one expression, not a statement")
+    return tree
+
+
 def check_against_contract(tree: exp.Expression, rule, dialect: str = "duckdb", field: str = "query",
                            returns: tuple[str, ...] = ("entity_id", "year", "amount_at_risk")) -> None:
     """Every table is a declared input, every column exists in the contract, and the output has
