@@ -1,3 +1,4 @@
+import json
 import os
 import shutil
 import subprocess
@@ -8,6 +9,7 @@ import pytest
 from stdnum.cn import ric, uscc
 
 from fundwatch.workspace import Workspace
+from tests.shared import built_once, private_copy
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -40,15 +42,24 @@ SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 def readme_scan(tmp_path_factory):
     """(the finished process, its folder): the README's first command as a user runs it, the
     installed `fundwatch` script in a fresh folder (workspace ./fundwatch.duckdb, outputs in
-    out/) on a 100-column terminal. One scan of the sample for every test that reads what it
-    printed and wrote (tests/test_sample_data.py, test_new_user.py, test_mask_by_column.py);
-    none of them may change the folder."""
-    folder = tmp_path_factory.mktemp("readme_scan")
-    script = Path(sys.executable).parent / "fundwatch"
-    exe = str(script) if script.exists() else shutil.which("fundwatch")
-    proc = subprocess.run([exe, "scan", "--year", "2023", "--data", str(SAMPLE), "--out", "out/"], cwd=folder,
-                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"}, timeout=600)
-    return proc, folder
+    out/) on a 100-column terminal. One scan of the sample for the whole test run (every
+    worker gets a copy of its folder) for every test that reads what it printed and wrote
+    (tests/test_sample_data.py, test_new_user.py, test_mask_by_column.py); none of them may
+    change the folder."""
+
+    def run_the_readme_command(shared: Path) -> None:
+        script = Path(sys.executable).parent / "fundwatch"
+        exe = str(script) if script.exists() else shutil.which("fundwatch")
+        args = [exe, "scan", "--year", "2023", "--data", str(SAMPLE), "--out", "out/"]
+        (shared / "folder").mkdir()
+        proc = subprocess.run(args, cwd=shared / "folder", capture_output=True, text=True,
+                              env={**os.environ, "COLUMNS": "100"}, timeout=600)
+        (shared / "process.json").write_text(json.dumps(
+            {"args": args, "returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}))
+
+    shared = built_once(tmp_path_factory, "readme_scan", run_the_readme_command)
+    proc = subprocess.CompletedProcess(**json.loads((shared / "process.json").read_text()))
+    return proc, private_copy(tmp_path_factory, "readme_scan", shared / "folder")
 
 
 @pytest.fixture(scope="session")

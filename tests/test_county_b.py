@@ -18,11 +18,13 @@ from fundwatch.cases.evaluate import evaluate
 from fundwatch.workspace import Workspace
 from tests.county_b import generate
 from tests.county_b.export import HEADERS
+from tests.shared import built_once
 
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory):
-    return generate(tmp_path_factory.mktemp("county_b"), scale=1.0, seed=1)
+    """County B, generated once for the test run (tests/shared.py); read-only."""
+    return built_once(tmp_path_factory, "county_b-1.0-1", lambda out: generate(out, scale=1.0, seed=1))
 
 
 def read(county, table: str) -> pd.DataFrame:

@@ -171,3 +171,55 @@ def test_without_a_cjk_font_for_the_charts_the_page_says_how_to_get_one(tmp_path
     finally:
         fonts.cjk_font.cache_clear()
     assert "fonts-noto-cjk" not in with_font
+
+
+# A process whose only CJK font has a bold face and no regular one (issue 22's leftover): it
+# draws the Chinese charts of report.html with --log-format json. Run apart, because the
+# font list and the chosen font are per process.
+BOLD_ONLY_SCRIPT = """
+import sys
+from matplotlib import font_manager
+from fundwatch import log
+from fundwatch.report import fonts
+from fundwatch.report.html import write_html
+from tests.test_report_files import make_result
+
+bold = sys.argv[1]
+font_manager.fontManager.ttflist = [f for f in font_manager.fontManager.ttflist
+                                    if f.name not in fonts.CJK_FAMILIES and "CJK" not in f.name]
+fonts._fontconfig_zh_files = lambda: [bold]
+log.set_format("json")
+write_html(make_result(), sys.argv[2], lang="zh")
+chosen = [f for f in font_manager.fontManager.ttflist if f.name == fonts.cjk_font()]
+print(fonts.chart_lang("zh"), sorted({f.weight for f in chosen}))
+"""
+
+
+def _bold_only_cjk_file() -> str:
+    out = subprocess.run(["fc-list", ":lang=zh:style=Bold", "file"], capture_output=True, text=True, check=False)
+    files = sorted({line.split(":")[0].strip() for line in out.stdout.splitlines() if line.strip()})
+    if not files:
+        pytest.fail(f"no bold CJK font on this machine: {INSTALL}")
+    return files[0]
+
+
+def test_a_bold_only_cjk_font_prints_nothing_but_json_log_lines(tmp_path):
+    import json
+    import sys
+
+    _needs_machine()
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run([sys.executable, "-c", BOLD_ONLY_SCRIPT, _bold_only_cjk_file(), str(tmp_path / "r.html")],
+                         capture_output=True, text=True, cwd=root, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    # The charts really were drawn in Chinese with a font that has no regular weight ...
+    lang, weights = run.stdout.split(" ", 1)
+    assert lang == "zh" and "normal" not in weights and 400 not in json.loads(weights.replace("'", '"')), weights
+    # ... and every line on stderr is a JSON record (matplotlib's findfont lines included).
+    not_json = []
+    for line in run.stderr.splitlines():
+        try:
+            json.loads(line)
+        except ValueError:
+            not_json.append(line)
+    assert not_json == [], not_json

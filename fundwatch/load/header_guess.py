@@ -23,7 +23,7 @@ import pandas as pd
 from fundwatch.contract.aliases import COLUMN_ALIASES, NEUTRAL_UNITS, TABLE_ALIASES, normalise_header
 from fundwatch.contract.tables import TABLES, ColumnSpec, TableSpec
 from fundwatch.load.header_sample import SAMPLE_ROWS, FileSample, sample_directory
-from fundwatch.load.header_shapes import Shape, enum_fit, kind_fit, shape_of
+from fundwatch.load.header_shapes import Shape, enum_fit, kind_fit, shapes_of
 from fundwatch.load.headers import UserMapping, read_mapping
 
 APPLY = 0.6  # at or above: written as a mapping line
@@ -199,10 +199,10 @@ def propose_file(con, sample: FileSample) -> list[dict]:
     missing = {c for c in spec.required if c not in placed}
     positions = [pos for pos, h in enumerate(sample.headers)
                  if h.strip() and pos not in placed.values() and h in sample.placed.unknown]
-    ranked = {}
-    for pos in positions:
-        values = sample.values(pos)
-        ranked[pos] = score_header(con, sample.headers[pos], shape_of(con, values), values, spec, free, missing)
+    values = {pos: sample.values(pos) for pos in positions}
+    shapes = shapes_of(con, values)  # one query for the file's columns
+    ranked = {pos: score_header(con, sample.headers[pos], shapes[pos], values[pos], spec, free, missing)
+              for pos in positions}
     chosen = _assign(ranked, sample.headers)
     rows = []
     for pos in positions:

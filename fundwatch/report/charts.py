@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pandas as pd
 
 from fundwatch.report import i18n
-from fundwatch.report.fonts import chart_lang, cjk_font
+from fundwatch.report.fonts import chart_lang, cjk_font, matplotlib_logged
 from fundwatch.report.tables import LEVELS, ordered
 
 PROGRAM_COLOURS = {
@@ -50,7 +50,7 @@ def _figure(lang: str, width: float, height: float, cjk: bool = False):
         "axes.spines.top": False,
         "axes.spines.right": False,
     }
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context(rc), matplotlib_logged():
         fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
         FigureCanvasAgg(fig)
         yield fig

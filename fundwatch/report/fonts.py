@@ -8,10 +8,13 @@ would be boxes: they fall back to English labels, warn once, and the page says h
 from __future__ import annotations
 
 import functools
+import logging
 import shutil
 import subprocess
 import warnings
+from contextlib import contextmanager
 
+from fundwatch import log
 from fundwatch.report import i18n
 
 # The page's font stack: the CJK fonts readers have (Windows, macOS, Linux), after the
@@ -93,3 +96,30 @@ def chart_lang(lang: str) -> str:
     return "zh" if lang == "zh" and cjk_font() else "en"
 
 
+
+
+class _MatplotlibToLog(logging.Handler):
+    """matplotlib's warnings while a chart is drawn, as fundwatch log lines (JSON records with
+    --log-format json), not Python's bare last-resort lines on stderr. A CJK font with no
+    regular face (only bold installed) is drawn in the weight it has: matplotlib's "failed to
+    find font weight" for it says what was chosen knowingly here, and is dropped."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if (record.msg.startswith("findfont: Failed to find font weight") and len(record.args) == 3
+                and record.args[1] == cjk_font()):
+            return
+        log.emit(record.getMessage(), event="chart", level="warning")
+
+
+@contextmanager
+def matplotlib_logged():
+    """Within the block, matplotlib's log goes through fundwatch's (see _MatplotlibToLog)."""
+    logger = logging.getLogger("matplotlib")
+    handler, propagate = _MatplotlibToLog(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate

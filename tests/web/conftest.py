@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from fundwatch.cli import main
+from tests.shared import built_once
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
@@ -17,10 +18,9 @@ def scan(workspace: Path, *extra) -> None:
 
 @pytest.fixture(scope="session")
 def scanned_sample(tmp_path_factory) -> Path:
-    """A workspace holding one published run of the sample county; copy it before writing to it."""
-    ws = tmp_path_factory.mktemp("sample") / "ws.duckdb"
-    scan(ws)
-    return ws
+    """A workspace holding one published run of the sample county, scanned once for the test
+    run (tests/shared.py); copy it before opening or writing to it."""
+    return built_once(tmp_path_factory, "web_sample", lambda folder: scan(folder / "ws.duckdb")) / "ws.duckdb"
 
 
 @pytest.fixture
