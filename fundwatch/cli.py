@@ -123,7 +123,8 @@ def _spark_conf(ctx, param, values) -> dict[str, str]:
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=str),
               help="Load this folder first and scan exactly its tables (with --engine spark: any path Spark reads).")
 @click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True, help="Folder for cases.csv, rule_hits.csv, cases.xlsx, report.html and run.json.")
+              show_default=True, help="Folder for cases.csv, rule_hits.csv, coverage.csv, coverage_rates.csv, "
+                                      "cases.xlsx, report.html and run.json.")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False), help="Extra header aliases (TOML or YAML).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
               help="County configuration [default: ./fundwatch.toml if present].")

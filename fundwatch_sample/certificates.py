@@ -46,25 +46,24 @@ def _valid_until(certs: pd.DataFrame) -> np.ndarray:
     return np.where(rev == NA, LAST_MONTH, month_of(np.maximum(rev, 1) - 1))
 
 
-def nursing_rows(w) -> pd.DataFrame:
-    from fundwatch_sample import subsidy as S
+def nursing_rows(w, prog: int, rates: dict) -> pd.DataFrame:
+    """Monthly NURSING rows (code `prog`, `rates` by grade) for grade 1-2 holders; subsidy.py batches them."""
     from fundwatch_sample.util import expand_ranges
 
     c = w.certs[w.certs.grade <= 2]
     first = np.maximum(month_of(c.issued.to_numpy()) + 2, FIRST_MONTH)
     owner, month = expand_ranges(first, np.minimum(_valid_until(c), LAST_MONTH))
     person = c.person.to_numpy()[owner]
-    rate = np.where(c.grade.to_numpy()[owner] == 1, S.NURSING_RATE[1], S.NURSING_RATE[2])
-    monthly = pd.DataFrame(
-        {"prog": S.P["NURSING"], "person": person, "month": month, "amount": rate, "basis": 1.0, "rate": rate,
+    rate = np.where(c.grade.to_numpy()[owner] == 1, rates[1], rates[2])
+    return pd.DataFrame(
+        {"prog": prog, "person": person, "month": month, "amount": rate, "basis": 1.0, "rate": rate,
          "apply": c.issued.to_numpy()[owner] + 20, "agency": 2}
     )  # fmt: skip
-    return S.quarterly(monthly, w.rng)
 
 
-def living_rows(w) -> pd.DataFrame:
-    """DISABLED rows for dibao members with a certificate valid on the first day of a paid month."""
-    from fundwatch_sample import subsidy as S
+def living_rows(w, prog: int, rate: float) -> pd.DataFrame:
+    """DISABLED rows (code `prog`, `rate` a month) for dibao members with a certificate valid on the
+    first day of a paid month."""
 
     paid = w.dibao_pay[["hh", "month"]].drop_duplicates()
     m = paid.merge(w.hh_members[["hh", "person"]], on="hh").merge(
@@ -75,7 +74,7 @@ def living_rows(w) -> pd.DataFrame:
     n = len(m)
     approve = month_start(m.month.to_numpy()) + w.rng.integers(0, 4, n)
     return pd.DataFrame(
-        {"prog": S.P["DISABLED"], "person": m.person.to_numpy(), "month": m.month.to_numpy(), "amount": S.LIVING_RATE,
-         "basis": 1.0, "rate": S.LIVING_RATE, "apply": approve - 30, "approve": approve,
+        {"prog": prog, "person": m.person.to_numpy(), "month": m.month.to_numpy(), "amount": rate,
+         "basis": 1.0, "rate": rate, "apply": approve - 30, "approve": approve,
          "pay": approve + w.rng.integers(4, 16, n), "acct": m.person.to_numpy(), "agency": 2, "planted": False}
     )  # fmt: skip

@@ -298,7 +298,8 @@ def payments(w) -> pd.DataFrame:
 
     hard = w.hardship[~w.hardship.person.isin(w.skip["HARDSHIP"])]
     parts = [_farm_rows(w, "FARMLAND"), _farm_rows(w, "GRAIN"), _elderly_rows(w), _disabled_rows(w), hard,
-             certificates.nursing_rows(w), certificates.living_rows(w)]
+             quarterly(certificates.nursing_rows(w, P["NURSING"], NURSING_RATE), w.rng),
+             certificates.living_rows(w, P["DISABLED"], LIVING_RATE)]
     parts = [_withhold(w, x[list(COLUMNS)]) for x in parts]
     if w.extra["subsidy_payments"]:
         parts.append(pd.DataFrame(w.extra["subsidy_payments"]))

@@ -139,7 +139,7 @@ def test_a_failed_scan_exits_with_its_code_and_leaves_previous_outputs(tmp_path,
     # The previous run's files are all still there, unchanged, and no temporary file is left.
     assert (tmp_path / "out" / "cases.csv").read_bytes() == before
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "cases.csv", "cases.xlsx", "report.html", "rule_hits.csv", "run.json"]
+        "cases.csv", "cases.xlsx", "coverage.csv", "coverage_rates.csv", "report.html", "rule_hits.csv", "run.json"]
 
 
 def test_the_load_report_comes_before_what_the_scan_says_and_stays_when_it_fails(tmp_path, monkeypatch, capsys):

@@ -120,7 +120,12 @@ def test_unchanged_parts_are_not_read_again_and_removed_ones_leave(tmp_path):
 
 def test_touched_years_follow_the_rows_that_changed(tmp_path):
     # PAY_LINES[1:] hold 2022 payments first; a part of later rows covers later years.
-    late = [i for i, line in enumerate(PAY_LINES) if ",2024-" in line][:3]
+    header = PAY_LINES[0].split(",")
+    dates = [header.index(c) for c in ("period", "apply_date", "approve_date", "pay_date")]
+    # lines whose every date is of 2024 (a row touches the year of each of its dates)
+    late = [i for i, line in enumerate(PAY_LINES[1:], start=1)
+            if all(line.split(",")[c] in ("",) or line.split(",")[c].startswith("2024-") for c in dates)][:3]
+    assert len(late) == 3
     _write(tmp_path, "write", 0, [(1, 0)])
     with Workspace() as ws:
         ws.load(tmp_path)
@@ -141,7 +146,12 @@ def test_a_table_a_rule_reads_beyond_its_year_touches_every_year(tmp_path):
     from fundwatch.rules import load_rules
 
     assert "subsidy_payments" in load_rules().rules["subsidy.late_disbursement"].history
-    late = [i for i, line in enumerate(PAY_LINES) if ",2024-" in line][:3]
+    header = PAY_LINES[0].split(",")
+    dates = [header.index(c) for c in ("period", "apply_date", "approve_date", "pay_date")]
+    # lines whose every date is of 2024 (a row touches the year of each of its dates)
+    late = [i for i, line in enumerate(PAY_LINES[1:], start=1)
+            if all(line.split(",")[c] in ("",) or line.split(",")[c].startswith("2024-") for c in dates)][:3]
+    assert len(late) == 3
     _write(tmp_path, "write", 0, [(1, 0)])
     with Workspace() as ws:
         ws.load(tmp_path)

@@ -33,7 +33,7 @@ from fundwatch_sample import generate_world
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = int(os.environ.get("FUNDWATCH_KILLS", "4"))  # x2: anywhere, and late
 SEED = 9
-OUTPUTS = {"cases.csv", "rule_hits.csv", "cases.xlsx", "report.html", "run.json"}
+OUTPUTS = {"cases.csv", "rule_hits.csv", "coverage.csv", "coverage_rates.csv", "cases.xlsx", "report.html", "run.json"}
 KILL_POINTS: list[dict] = []  # what every kill hit, printed at the end of each test
 
 pytestmark = pytest.mark.slow

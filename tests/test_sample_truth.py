@@ -29,7 +29,10 @@ def scans(sample_loaded):
 
 @pytest.fixture(scope="module")
 def hits_by_year(scans):
-    return {year: set(zip(r.hits["rule_id"], r.hits["entity_id"], strict=True)) for year, r in scans.items()}
+    """(rule, entity) of everything each rule found: the case list's hits and the coverage list
+    (the coverage rules' findings are listed apart, README "Coverage")."""
+    return {year: set(zip(r.hits["rule_id"], r.hits["entity_id"], strict=True))
+            | set(zip(r.coverage["rule_id"], r.coverage["entity_id"], strict=True)) for year, r in scans.items()}
 
 
 def test_truth_covers_every_rule_of_the_catalogue():

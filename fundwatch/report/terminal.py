@@ -156,14 +156,15 @@ def coverage_lines(result) -> list[str]:
         return ["", "who should be paid and is not (应享未享): no one found (coverage.csv is empty)"]
     owed = pd.to_numeric(rows["amount_owed"], errors="coerce").fillna(0).sum()
     per_rule = " · ".join(f"{r.partition('.')[2] or r} {n:,}" for r, n in rows["rule_id"].value_counts().sort_index().items())
-    lines = ["", f"who should be paid and is not (应享未享): {len(rows):,} missed ({per_rule}), {owed:,.2f} yuan owed; "
-             "outreach, not cases: see coverage.csv"]
+    width = terminal_width()
+    lines = ["", *wrap(f"who should be paid and is not (应享未享): {len(rows):,} missed ({per_rule}), {owed:,.2f} "
+                       "yuan owed; outreach, not cases: see coverage.csv", width, lines=8)]
     from fundwatch.coverage.rates import township_totals
 
     totals = township_totals(getattr(result, "coverage_rates", None))
     if not totals.empty:
         worst = totals[totals["township"] != ""].head(3)
-        lines.append("  lowest coverage: " + ", ".join(
+        lines += wrap("  lowest coverage: " + ", ".join(
             f"{t} {r:.0%} ({m:,} of {e:,} missed)" for t, r, m, e in
-            worst[["township", "coverage_rate", "missed", "eligible"]].itertuples(index=False)))
+            worst[["township", "coverage_rate", "missed", "eligible"]].itertuples(index=False)), width, lines=4)
     return lines
